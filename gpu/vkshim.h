@@ -1,0 +1,113 @@
+// vkshim: the few Vulkan calls that vulkan-go lacks (Vulkan 1.1+ queries,
+// feature chains, the debug-utils messenger) and a one-call dispatch
+// recorder for the hot path. Function pointers are resolved by us, so
+// only the runtime loader (libvulkan.so.1) is needed at run time.
+#ifndef NOETHER_VKSHIM_H
+#define NOETHER_VKSHIM_H
+
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+// nvk_load opens the Vulkan loader and returns vkGetInstanceProcAddr,
+// or NULL with a reason copied into err (errlen bytes).
+void *nvk_load(char *err, int errlen);
+
+// nvk_create_instance creates an instance for api_version. With validate,
+// VK_LAYER_KHRONOS_validation and VK_EXT_debug_utils are enabled (and
+// synchronization validation with sync). portability adds
+// VK_KHR_portability_enumeration so MoltenVK devices are listed.
+VkResult nvk_create_instance(PFN_vkGetInstanceProcAddr gipa, uint32_t api_version, uint32_t validate, uint32_t sync,
+                             uint32_t portability, VkInstance *out);
+
+// nvk_instance_version is the loader's instance-level API version.
+uint32_t nvk_instance_version(PFN_vkGetInstanceProcAddr gipa);
+
+// Facts vulkan-go cannot query (Vulkan 1.1/1.2 property and feature chains).
+typedef struct {
+	uint32_t subgroup_size;
+	uint32_t subgroup_stages;
+	uint32_t subgroup_ops;
+	uint32_t has_driver_props;
+	char driver_name[VK_MAX_DRIVER_NAME_SIZE];
+	char driver_info[VK_MAX_DRIVER_INFO_SIZE];
+	uint32_t driver_id;
+	uint32_t float32_atomic_add;        // buffer float32 atomicAdd
+	uint32_t float32_atomic_add_shared; // shared-memory float32 atomicAdd
+	uint32_t shader_float16;
+	uint32_t shader_int8;
+	uint32_t storage_buffer_16bit;
+	uint32_t shader_float64;
+	uint32_t shader_int64;
+	uint32_t subgroup_size_control;
+	uint32_t min_subgroup_size;
+	uint32_t max_subgroup_size;
+} nvk_facts;
+
+// Which optional pieces the device supports; decides the pNext chains.
+typedef struct {
+	uint32_t api_version;
+	uint32_t ext_atomic_float;     // VK_EXT_shader_atomic_float
+	uint32_t ext_float16_int8;     // VK_KHR_shader_float16_int8 (core 1.2)
+	uint32_t ext_driver_props;     // VK_KHR_driver_properties (core 1.2)
+	uint32_t ext_subgroup_control; // VK_EXT_subgroup_size_control (core 1.3)
+} nvk_support;
+
+void nvk_query_facts(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd,
+                     const nvk_support *sup, nvk_facts *out);
+
+// What to enable at device creation.
+typedef struct {
+	uint32_t float32_atomic_add;
+	uint32_t float32_atomic_add_shared;
+	uint32_t shader_float16;
+	uint32_t storage_buffer_16bit;
+} nvk_enable;
+
+VkResult nvk_create_device(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd,
+                           uint32_t queue_family, const nvk_support *sup, const nvk_enable *en,
+                           VkDevice *out);
+
+// Debug-utils messenger whose callback hands every message to the Go
+// collector identified by handle.
+VkResult nvk_create_messenger(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, uintptr_t handle,
+                              VkDebugUtilsMessengerEXT *out);
+void nvk_destroy_messenger(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDebugUtilsMessengerEXT m);
+
+// A compute pipeline from a module, with specialization constants
+// 0..nspec-1 taken from spec (4 bytes each).
+VkResult nvk_create_compute_pipeline(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev,
+                                     VkShaderModule module, VkPipelineLayout layout,
+                                     const uint32_t *spec, uint32_t nspec, VkPipeline *out);
+
+// nvk_create_sets makes one descriptor pool holding exactly nsets storage-
+// buffer sets (ndesc descriptors in all), allocates the sets with the given
+// layouts and writes their bindings: set i binds counts[i] consecutive
+// entries of buffers/offsets/ranges to bindings 0..counts[i]-1.
+// Sizing the pool from the recorded program means it cannot run out.
+VkResult nvk_create_sets(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev, uint32_t nsets,
+                         uint32_t ndesc, const VkDescriptorSetLayout *layouts, const uint32_t *counts,
+                         const VkBuffer *buffers, const VkDeviceSize *offsets, const VkDeviceSize *ranges,
+                         VkDescriptorPool *pool, VkDescriptorSet *sets);
+
+// Device-level command functions, resolved once per device.
+typedef struct {
+	PFN_vkCmdBindPipeline bind_pipeline;
+	PFN_vkCmdBindDescriptorSets bind_sets;
+	PFN_vkCmdPushConstants push_constants;
+	PFN_vkCmdDispatch dispatch;
+	PFN_vkCmdPipelineBarrier barrier;
+	PFN_vkCmdWriteTimestamp timestamp;
+} nvk_cmds;
+
+void nvk_load_cmds(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev, nvk_cmds *out);
+
+// One dispatch: bind pipeline (when it changed), bind the set, push
+// constants, dispatch. One cgo crossing instead of four.
+void nvk_cmd_dispatch(const nvk_cmds *c, VkCommandBuffer cmd, VkPipeline pipe, int bind_pipe,
+                      VkPipelineLayout layout, VkDescriptorSet set, const void *push,
+                      uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz);
+
+// A global memory barrier between the compute/transfer stages.
+void nvk_cmd_barrier(const nvk_cmds *c, VkCommandBuffer cmd, uint32_t to_host);
+
+#endif

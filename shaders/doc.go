@@ -1,0 +1,11 @@
+// Package shaders holds the GLSL compute shaders of noether-vk and the
+// SPIR-V compiled from them, embedded so that `go build` needs no shader
+// compiler.
+//
+// One .comp file per kernel family; variants come from specialization
+// constants (constant_id 0..2 are the workgroup size by convention, see
+// gpu.KernelSpec). Files ending in .glsl are shared includes. `make
+// shaders` (or `go generate ./shaders`) rebuilds every .spv with glslc for
+// the Vulkan 1.1 environment; `make check-shaders` fails when a committed
+// .spv differs from what its source compiles to.
+package shaders
