@@ -82,10 +82,10 @@ type Info struct {
 	TimestampValidBits int  `json:"timestamp_valid_bits"`
 	HasCompute         bool `json:"has_compute"`
 
-	SubgroupSize       uint32   `json:"subgroup_size"`
+	SubgroupSize       uint32    `json:"subgroup_size"`
 	SubgroupSizeRange  [2]uint32 `json:"subgroup_size_range"`
-	SubgroupOperations []string `json:"subgroup_operations"`
-	SubgroupInCompute  bool     `json:"subgroup_in_compute"`
+	SubgroupOperations []string  `json:"subgroup_operations"`
+	SubgroupInCompute  bool      `json:"subgroup_in_compute"`
 
 	MaxWorkgroupSize        [3]uint32 `json:"max_workgroup_size"`
 	MaxWorkgroupInvocations uint32    `json:"max_workgroup_invocations"`

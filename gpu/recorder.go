@@ -6,7 +6,9 @@ package gpu
 import "C"
 
 import (
+	"encoding/binary"
 	"fmt"
+	"sort"
 	"time"
 	"unsafe"
 
@@ -125,34 +127,57 @@ func (r *Recorder) Copy(dst, src *Buffer) {
 	r.ops = append(r.ops, op{kind: opCopy, binds: []binding{{src, Read}, {dst, Write}}, label: "copy"})
 }
 
-// hazards tracks the byte ranges read and written since the last barrier.
+// hazards tracks the byte ranges read and written since the last barrier,
+// as sorted disjoint intervals per block, so a program of n operations is
+// recorded in O(n log n).
 type hazards struct {
-	reads, writes []rangeRef
+	reads, writes intervals
 }
 
-type rangeRef struct {
-	blk    *block
-	lo, hi uint64
+type interval struct{ lo, hi uint64 }
+
+type intervals map[*block][]interval
+
+func (s intervals) overlaps(b *Buffer) bool {
+	list := s[b.blk]
+	lo, hi := b.off, b.off+b.cap
+	i := sort.Search(len(list), func(i int) bool { return list[i].hi > lo })
+	return i < len(list) && list[i].lo < hi
 }
 
-func overlapsAny(list []rangeRef, x rangeRef) bool {
-	for _, y := range list {
-		if y.blk == x.blk && x.lo < y.hi && y.lo < x.hi {
-			return true
-		}
+func (s intervals) add(b *Buffer) {
+	list := s[b.blk]
+	x := interval{b.off, b.off + b.cap}
+	i := sort.Search(len(list), func(i int) bool { return list[i].hi >= x.lo })
+	j := i
+	for j < len(list) && list[j].lo <= x.hi {
+		x.lo, x.hi = min(x.lo, list[j].lo), max(x.hi, list[j].hi)
+		j++
 	}
-	return false
+	if i == j {
+		list = append(list, interval{})
+		copy(list[i+1:], list[i:])
+	} else {
+		list = append(list[:i+1], list[j:]...)
+	}
+	list[i] = x
+	s[b.blk] = list
+}
+
+func (s intervals) reset() {
+	for k, v := range s {
+		s[k] = v[:0]
+	}
 }
 
 // needs reports whether o must wait for earlier work: it reads what was
 // written (RAW), or writes what was read or written (WAR, WAW).
 func (h *hazards) needs(o *op) bool {
 	for _, b := range o.binds {
-		x := rangeOf(b.buf)
-		if b.access&Read != 0 && overlapsAny(h.writes, x) {
+		if b.access&Read != 0 && h.writes.overlaps(b.buf) {
 			return true
 		}
-		if b.access&Write != 0 && (overlapsAny(h.writes, x) || overlapsAny(h.reads, x)) {
+		if b.access&Write != 0 && (h.writes.overlaps(b.buf) || h.reads.overlaps(b.buf)) {
 			return true
 		}
 	}
@@ -161,19 +186,16 @@ func (h *hazards) needs(o *op) bool {
 
 func (h *hazards) add(o *op) {
 	for _, b := range o.binds {
-		x := rangeOf(b.buf)
 		if b.access&Read != 0 {
-			h.reads = append(h.reads, x)
+			h.reads.add(b.buf)
 		}
 		if b.access&Write != 0 {
-			h.writes = append(h.writes, x)
+			h.writes.add(b.buf)
 		}
 	}
 }
 
-func (h *hazards) reset() { h.reads, h.writes = h.reads[:0], h.writes[:0] }
-
-func rangeOf(b *Buffer) rangeRef { return rangeRef{b.blk, b.off, b.off + b.cap} }
+func (h *hazards) reset() { h.reads.reset(); h.writes.reset() }
 
 // Program is a recorded command buffer that can be run many times.
 type Program struct {
@@ -247,7 +269,7 @@ func (p *Program) record(r *Recorder) error {
 		vk.CmdResetQueryPool(p.cmd, p.query, 0, uint32(nq))
 		vk.CmdWriteTimestamp(p.cmd, vk.PipelineStageTopOfPipeBit, p.query, 0)
 	}
-	var h hazards
+	h := hazards{reads: intervals{}, writes: intervals{}}
 	var bound *Kernel
 	p.barrierAt = make([]bool, len(r.ops))
 	for i := range r.ops {
@@ -312,10 +334,13 @@ func (p *Program) createSets(ops []op) error {
 		if o.kind != opDispatch || len(o.binds) == 0 {
 			continue
 		}
-		key := setKey{layout: o.kernel.setLayout}
+		var rk []byte
 		for _, b := range o.binds {
-			key.ranges += fmt.Sprintf("%p:%d:%d;", b.buf.blk, b.buf.off, b.buf.size)
+			rk = binary.LittleEndian.AppendUint64(rk, uint64(b.buf.blk.id))
+			rk = binary.LittleEndian.AppendUint64(rk, b.buf.off)
+			rk = binary.LittleEndian.AppendUint64(rk, b.buf.size)
 		}
+		key := setKey{layout: o.kernel.setLayout, ranges: string(rk)}
 		if j, ok := index[key]; ok {
 			opSet[i] = j
 			continue

@@ -1,0 +1,40 @@
+# noether-vk build. `make test` and `make run` install what is missing first.
+GO      ?= go
+BIN     := bin/noether-vk
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
+export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
+
+.PHONY: all deps shaders check-shaders build test bench run lint clean
+
+all: build
+
+deps:
+	./tools/deps.sh
+
+shaders:
+	$(GO) run ./tools/shaderc -dir shaders
+
+check-shaders:
+	$(GO) run ./tools/shaderc -dir shaders -check
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/noether-vk
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Every GPU test runs with the validation layer on and fails on any message.
+# xvfb-run gives the window tests a display.
+test: deps check-shaders lint
+	NOETHER_VK_VALIDATE=1 xvfb-run -a $(GO) test -count=1 ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./...
+
+run: deps build
+	./$(BIN) devices
+
+clean:
+	rm -rf bin .cache
