@@ -1,0 +1,106 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/shaders"
+)
+
+// Backend runs kernels on host slices. Op families extend it with their
+// own interfaces (see UnaryBackend).
+type Backend interface {
+	Name() string
+}
+
+// CPU is the reference backend: plain Go, float64 accumulation where it
+// matters, written for clarity rather than speed.
+type CPU struct{}
+
+// Name implements Backend.
+func (CPU) Name() string { return "cpu" }
+
+// Vulkan runs kernels on a gpu.Device.
+type Vulkan struct {
+	D *gpu.Device
+	// Local is the workgroup size of 1-D elementwise kernels.
+	Local uint32
+}
+
+// NewVulkan returns the Vulkan backend on d.
+func NewVulkan(d *gpu.Device) *Vulkan { return &Vulkan{D: d, Local: 64} }
+
+// Name implements Backend.
+func (v *Vulkan) Name() string { return "vulkan: " + v.D.Info.Name }
+
+// kernel returns the pipeline of shader family name (shaders/NAME.comp)
+// with the given bindings, push-constant size and specialization constants.
+func (v *Vulkan) kernel(name string, binds []gpu.Access, push int, spec ...uint32) (*gpu.Kernel, error) {
+	return v.D.Kernel(gpu.KernelSpec{Name: name, SPIRV: shaders.SPIRV(name), Bindings: binds, PushBytes: push, Spec: spec})
+}
+
+// exec uploads ins, lets rec record work that reads them and writes
+// buffers of outLens floats, runs it once and returns the outputs. It is
+// the host-slice path: one submit per call, for tests and the selftest.
+func (v *Vulkan) exec(ins [][]float32, outLens []int, rec func(r *gpu.Recorder, in, out []*gpu.Buffer) error) ([][]float32, error) {
+	var bufs []*gpu.Buffer
+	defer func() {
+		for _, b := range bufs {
+			b.Free()
+		}
+	}()
+	newBuf := func(n int) (*gpu.Buffer, error) {
+		b, err := v.D.Alloc(int64(4 * max(n, 1)))
+		if err == nil {
+			bufs = append(bufs, b)
+		}
+		return b, err
+	}
+	in := make([]*gpu.Buffer, len(ins))
+	for i, x := range ins {
+		b, err := newBuf(len(x))
+		if err != nil {
+			return nil, err
+		}
+		if err := b.WriteFloat32(0, x); err != nil {
+			return nil, err
+		}
+		in[i] = b
+	}
+	out := make([]*gpu.Buffer, len(outLens))
+	for i, n := range outLens {
+		b, err := newBuf(n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	r := v.D.NewRecorder()
+	if err := rec(r, in, out); err != nil {
+		return nil, err
+	}
+	p, err := r.Finish()
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	if err := p.Run(); err != nil {
+		return nil, err
+	}
+	res := make([][]float32, len(outLens))
+	for i, n := range outLens {
+		res[i] = make([]float32, n)
+		if err := out[i].ReadFloat32(0, res[i]); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// checkLen returns an error naming op when a slice has the wrong length.
+func checkLen(op, what string, got, want int) error {
+	if got != want {
+		return fmt.Errorf("kernels: %s: %s has %d elements, want %d", op, what, got, want)
+	}
+	return nil
+}

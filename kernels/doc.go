@@ -1,0 +1,22 @@
+// Package kernels holds noether-vk's tensor operations: for each op family
+// the Go launcher of its compute shader (grid, push and specialization
+// constants) and its CPU reference.
+//
+// Every family is reachable two ways:
+//
+//   - Record* methods on *Vulkan record the op into a gpu.Recorder over
+//     gpu.Buffers; the graph engine uses these.
+//   - Host-slice methods (Unary, MatMul, ...) run the op on []float32 and
+//     return new slices. Both backends, CPU (the reference) and Vulkan,
+//     implement them, and kernels/kerneltest checks every backend with the
+//     same conformance suite: forward against the CPU reference, VJP and
+//     JVP against finite differences, and the tangent of the VJP (the
+//     forward-over-reverse product the meta-gradient needs) against finite
+//     differences of the VJP.
+//
+// Each family declares its own backend interface (UnaryBackend, ...); the
+// suite finds it by type assertion, so a backend that lacks a family fails
+// that family's checks instead of failing to compile.
+//
+// Layout is row-major (NCHW for images); all data are float32.
+package kernels
