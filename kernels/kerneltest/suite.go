@@ -20,7 +20,7 @@ import (
 // of the compared tensor (so tiny elements are judged against the tensor's
 // size); NMSE bounds sum (got-want)^2 / sum want^2 (0: not checked).
 type Tol struct {
-	Name          string
+	Name           string
 	Abs, Rel, NMSE float64
 }
 
