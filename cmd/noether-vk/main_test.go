@@ -73,3 +73,39 @@ func TestBadValidateFlag(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestSelftest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "selftest.json")
+	out, err := runApp(t, "--validate", "on", "selftest", "--ops", "tanh,relu", "--json", path)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "0 failed") || !strings.Contains(out, "0 validation messages") {
+		t.Errorf("selftest output:\n%s", out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Device  string           `json:"device"`
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Device == "" || len(doc.Results) != 10 { // 2 ops x (forward, vjp, jvp, hvp, hvp-symmetry)
+		t.Fatalf("selftest JSON: device %q, %d results", doc.Device, len(doc.Results))
+	}
+	for _, r := range doc.Results {
+		if len(r) != 6 {
+			t.Errorf("result keys %v, want exactly op, check, pass, max_abs_err, max_rel_err, tol", r)
+		}
+		if r["pass"] != true {
+			t.Errorf("failed: %v", r)
+		}
+	}
+	if _, err := runApp(t, "selftest", "--ops", "no_such_op"); err == nil || !strings.Contains(err.Error(), "unknown op") {
+		t.Errorf("unknown op: err = %v", err)
+	}
+}
