@@ -58,6 +58,10 @@ func (r *Recorder) Profile() *Recorder {
 	return r
 }
 
+// Len is the number of operations recorded so far; callers use it to
+// attribute Program.Profile entries to their own higher-level ops.
+func (r *Recorder) Len() int { return len(r.ops) }
+
 // Err is the first error met while recording.
 func (r *Recorder) Err() error { return r.err }
 

@@ -1,0 +1,128 @@
+package graph
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Program is a compiled graph: the nodes the outputs need, in execution
+// order, with arena offsets. It is backend-neutral; OnCPU and OnVulkan
+// make executors from it.
+type Program struct {
+	g       *Graph
+	order   []*Node
+	outputs []*Node
+	slots   map[*Node]*slot
+	peak    int64
+	align   int64
+}
+
+// CompileOptions tune compilation.
+type CompileOptions struct {
+	// KeepAll gives every op its own memory (no reuse), so every
+	// intermediate value can be read after a run: for debugging.
+	KeepAll bool
+	// Align is the byte alignment of arena offsets (0: 256, which every
+	// Vulkan device accepts for storage-buffer offsets).
+	Align int64
+}
+
+// Compile plans the graph for computing outputs.
+func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
+	if g.err != nil {
+		return nil, g.err
+	}
+	if len(outputs) == 0 {
+		return nil, fmt.Errorf("graph: Compile needs at least one output")
+	}
+	for i, out := range outputs {
+		if out == nil || out.g != g {
+			return nil, fmt.Errorf("graph: output %d is nil or from another graph", i)
+		}
+	}
+	order, err := schedule(outputs)
+	if err != nil {
+		return nil, err
+	}
+	p := &Program{g: g, order: order, outputs: outputs, align: o.Align}
+	if p.align == 0 {
+		p.align = 256
+	}
+	keep := outputs
+	if o.KeepAll {
+		keep = order
+	}
+	p.slots, p.peak = plan(order, keep, p.align)
+	return p, nil
+}
+
+// PlanStats summarises a program's memory plan.
+type PlanStats struct {
+	Ops        int   // op nodes executed
+	PeakBytes  int64 // arena size: the planned peak of simultaneously live intermediates
+	TotalBytes int64 // sum of every intermediate's size: the arena without reuse
+}
+
+// Stats returns the program's plan summary.
+func (p *Program) Stats() PlanStats {
+	s := PlanStats{PeakBytes: p.peak}
+	for _, sl := range p.slots {
+		s.Ops++
+		s.TotalBytes += sl.size
+	}
+	return s
+}
+
+// Dump is a textual listing: one line per node in execution order with its
+// op, operands, shape, bytes and arena offset.
+func (p *Program) Dump() string {
+	var b strings.Builder
+	st := p.Stats()
+	fmt.Fprintf(&b, "program: %d ops, arena %d bytes (%d without reuse)\n", st.Ops, st.PeakBytes, st.TotalBytes)
+	for _, n := range p.order {
+		fmt.Fprintf(&b, "  %v", n)
+		if n.kind == kindOp {
+			var args []string
+			for _, x := range n.in {
+				args = append(args, fmt.Sprintf("%%%d", x.id))
+			}
+			fmt.Fprintf(&b, " (%s)", strings.Join(args, ", "))
+		}
+		fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Size())
+		if s := p.slots[n]; s != nil {
+			fmt.Fprintf(&b, " @%d", s.offset)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// params and inputs of the program, in schedule order.
+func (p *Program) leaves(kind nodeKind) []*Node {
+	var out []*Node
+	for _, n := range p.order {
+		if n.kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// checkFeeds validates the fed inputs against the program's inputs.
+func (p *Program) checkFeeds(feeds map[string][]float32) error {
+	for _, n := range p.leaves(kindInput) {
+		v, ok := feeds[n.name]
+		if !ok {
+			return fmt.Errorf("graph: Run: input %q %v not fed", n.name, n.shape)
+		}
+		if len(v) != n.shape.Size() {
+			return fmt.Errorf("graph: Run: input %q has %d values, shape %v needs %d", n.name, len(v), n.shape, n.shape.Size())
+		}
+	}
+	for name := range feeds {
+		if n, ok := p.g.byName[name]; !ok || n.kind != kindInput {
+			return fmt.Errorf("graph: Run: %q is not an input of the graph", name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+)
+
+// CPUExec runs a program with the kernels' CPU references: for tests and
+// cross-checks, not speed.
+type CPUExec struct {
+	p      *Program
+	params map[string][]float32
+	values map[*Node][]float32 // of the last run
+}
+
+// OnCPU returns a CPU executor; parameters start at zero.
+func (p *Program) OnCPU() *CPUExec {
+	e := &CPUExec{p: p, params: map[string][]float32{}}
+	for _, n := range p.leaves(kindParam) {
+		e.params[n.name] = make([]float32, n.shape.Size())
+	}
+	return e
+}
+
+// SetParam sets a parameter's value.
+func (e *CPUExec) SetParam(name string, v []float32) error {
+	cur, ok := e.params[name]
+	if !ok {
+		return fmt.Errorf("graph: SetParam: the program has no parameter %q", name)
+	}
+	if len(v) != len(cur) {
+		return fmt.Errorf("graph: SetParam(%q): %d values, want %d", name, len(v), len(cur))
+	}
+	e.params[name] = slices.Clone(v)
+	return nil
+}
+
+// Param returns a parameter's value.
+func (e *CPUExec) Param(name string) ([]float32, error) {
+	v, ok := e.params[name]
+	if !ok {
+		return nil, fmt.Errorf("graph: Param: the program has no parameter %q", name)
+	}
+	return slices.Clone(v), nil
+}
+
+// Run computes the outputs.
+func (e *CPUExec) Run(feeds map[string][]float32) ([][]float32, error) {
+	if err := e.p.checkFeeds(feeds); err != nil {
+		return nil, err
+	}
+	vals := map[*Node][]float32{}
+	for _, n := range e.p.order {
+		switch n.kind {
+		case kindInput:
+			vals[n] = feeds[n.name]
+		case kindParam:
+			vals[n] = e.params[n.name]
+		case kindConst:
+			vals[n] = n.value
+		case kindOp:
+			in := make([][]float32, len(n.in))
+			for i, x := range n.in {
+				in[i] = vals[x]
+			}
+			v, err := n.op.CPU(in, n)
+			if err != nil {
+				return nil, fmt.Errorf("graph: %v: %w", n, err)
+			}
+			vals[n] = v
+		}
+	}
+	e.values = vals
+	out := make([][]float32, len(e.p.outputs))
+	for i, o := range e.p.outputs {
+		out[i] = slices.Clone(vals[o])
+	}
+	return out, nil
+}
