@@ -25,10 +25,23 @@ type Vulkan struct {
 	D *gpu.Device
 	// Local is the workgroup size of 1-D elementwise kernels.
 	Local uint32
+	// Elems is how many consecutive elements one invocation of an
+	// elementwise kernel handles.
+	Elems uint32
 }
 
-// NewVulkan returns the Vulkan backend on d.
-func NewVulkan(d *gpu.Device) *Vulkan { return &Vulkan{D: d, Local: 64} }
+// NewVulkan returns the Vulkan backend on d. On a CPU device (lavapipe)
+// every invocation has a fixed cost, so elementwise kernels take 4
+// elements each (about 2x faster for relu at the MLP's 1125x200); GPUs
+// want one element per invocation so neighbouring threads read
+// neighbouring words.
+func NewVulkan(d *gpu.Device) *Vulkan {
+	v := &Vulkan{D: d, Local: 64, Elems: 1}
+	if d.Info.Type == gpu.TypeCPU {
+		v.Elems = 4
+	}
+	return v
+}
 
 // Name implements Backend.
 func (v *Vulkan) Name() string { return "vulkan: " + v.D.Info.Name }

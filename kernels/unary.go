@@ -128,11 +128,11 @@ func (v *Vulkan) RecordUnary(r *gpu.Recorder, op UnaryOp, order int, alpha float
 	if scale == nil {
 		scale, scaled = x, 0
 	}
-	k, err := v.kernel("unary", []gpu.Access{gpu.Read, gpu.Read, gpu.Write}, 8, v.Local, 1, 1, uint32(op), uint32(order), scaled)
+	k, err := v.kernel("unary", []gpu.Access{gpu.Read, gpu.Read, gpu.Write}, 8, v.Local, 1, 1, uint32(op), uint32(order), scaled, v.Elems)
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.D.Grid(k, n), gpu.Push{}.U32(uint32(n)).F32(alpha), x, scale, y)
+	r.Dispatch(k, v.D.Grid(k, (n+int(v.Elems)-1)/int(v.Elems)), gpu.Push{}.U32(uint32(n)).F32(alpha), x, scale, y)
 	return nil
 }
 

@@ -10,6 +10,9 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 3) const uint OP = 0;
 layout(constant_id = 4) const uint ORDER = 0;
 layout(constant_id = 5) const uint SCALED = 0;
+// Elements per invocation: lavapipe pays per invocation, so a few
+// consecutive elements each cut its overhead (see kernels.Vulkan.Elems).
+layout(constant_id = 6) const uint ELEMS = 1;
 
 // The op codes match kernels.UnaryOp.
 const uint NEG = 0, SQUARE = 1, SQRT = 2, EXP = 3, LOG = 4, SIN = 5, COS = 6, TANH = 7, SIGMOID = 8,
@@ -69,8 +72,11 @@ float f(float v) {
 }
 
 void main() {
-	uint i = flat_index();
-	if (i >= p.n) return;
-	float v = f(x[i]);
-	y[i] = SCALED != 0 ? s[i] * v : v;
+	uint base = flat_index() * ELEMS;
+	for (uint e = 0; e < ELEMS; e++) {
+		uint i = base + e;
+		if (i >= p.n) return;
+		float v = f(x[i]);
+		y[i] = SCALED != 0 ? s[i] * v : v;
+	}
 }

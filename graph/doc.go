@@ -1,0 +1,27 @@
+// Package graph builds static dataflow graphs of tensor ops, differentiates
+// them (reverse mode, forward mode, and forward-over-reverse for
+// Hessian-vector products), plans their memory and runs them: on Vulkan by
+// recording the whole graph into one command buffer that every Run replays,
+// or on the CPU with the kernels' references, for cross-checks.
+//
+//	g := graph.New()
+//	x := g.Input("x", 25, 2)
+//	w := g.Param("w", 2, 200)
+//	y := g.Tanh(g.MatMul(x, w))
+//	loss := g.Mean(g.Square(y))
+//	grads := g.Grad(loss, w)                 // reverse mode
+//	hv := g.JVP(grads, map[*graph.Node]*graph.Node{w: v}) // forward-over-reverse
+//	prog, err := g.Compile(graph.CompileOptions{}, loss, grads[0], hv[0])
+//	exe, err := prog.OnVulkan(kernels.NewVulkan(dev), graph.VulkanOptions{})
+//	out, err := exe.Run(map[string][]float32{"x": batch})
+//
+// Every op's VJP and JVP rules are written as graph ops, so any derivative
+// can be differentiated again. Shapes are static; builder errors stick to
+// the graph (Graph.Err) and name the op and the shapes.
+//
+// Compilation drops nodes the outputs do not need, orders the rest
+// topologically, and places every intermediate in one arena by liveness
+// (first fit), reporting the planned peak next to the sum of all tensor
+// sizes. The Vulkan executor records once; the gpu recorder inserts
+// barriers only where a hazard exists.
+package graph

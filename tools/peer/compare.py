@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Prints noether-vk's bench-kernels JSON and the PyTorch peer's side by side.
+
+ratio = PyTorch wall ms / noether-vk wall ms: above 1 means noether-vk is faster.
+"""
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: compare.py OURS.json PEER.json")
+    ours, peer = load(sys.argv[1]), load(sys.argv[2])
+    theirs = {(r["op"], r["shape"]): r for r in peer["results"]}
+    print("noether-vk: %s" % ours["device"])
+    print("peer:       %s" % peer["device"])
+    print()
+    print("%-10s %-14s %12s %12s %8s" % ("op", "shape", "ours ms", "peer ms", "ratio"))
+    missing = []
+    for r in ours["results"]:
+        key = (r["op"], r["shape"])
+        p = theirs.get(key)
+        if p is None or r.get("error"):
+            missing.append(key)
+            continue
+        ratio = p["wall_ms_median"] / r["wall_ms_median"] if r["wall_ms_median"] else float("nan")
+        print("%-10s %-14s %12.3f %12.3f %7.2fx" % (r["op"], r["shape"], r["wall_ms_median"], p["wall_ms_median"], ratio))
+    for op, shape in missing:
+        print("%-10s %-14s  (no peer measurement or an error on our side)" % (op, shape))
+
+
+if __name__ == "__main__":
+    main()
