@@ -5,12 +5,13 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
 export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
 
-.PHONY: all deps shaders check-shaders build test bench run lint clean
+.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run lint clean
 
 all: build
 
 deps:
 	./tools/deps.sh
+	@mkdir -p $(MESA_SHADER_CACHE_DIR)
 
 shaders:
 	$(GO) run ./tools/shaderc -dir shaders
@@ -35,6 +36,18 @@ test: deps check-shaders lint
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./...
+
+# Our kernels and PyTorch's (Debian's python3-torch on the CPU here) side by side.
+PYTHON ?= /usr/bin/python3
+bench-peer: deps build
+	@$(PYTHON) -c 'import torch' 2>/dev/null || { echo "bench-peer: PyTorch not installed for $(PYTHON): apt-get install python3-torch"; exit 1; }
+	./$(BIN) bench-kernels --quick --json .cache/bench-ours.json
+	$(PYTHON) tools/peer/kernels.py --quick --json .cache/bench-peer.json
+	$(PYTHON) tools/peer/compare.py .cache/bench-ours.json .cache/bench-peer.json
+
+# On a lent NVIDIA machine (see tools/bench-gpu.sh for what to carry).
+bench-gpu:
+	./tools/bench-gpu.sh
 
 run: deps build
 	./$(BIN) devices

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One prepared benchmark run for a lent NVIDIA machine (within 8 minutes):
+# devices, selftest, bench-kernels and the PyTorch peer on CUDA, all written
+# to one folder (default: $OUT when set, else bench-gpu-out).
+#
+# Prepare here, once, from the repository root (the lent machine has no
+# network): the Vulkan loader packages go in .gl (see the device tool's notes),
+#   echo /.gl/ >>.git/info/exclude; mkdir -p .gl /tmp/amd64/partial
+#   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+#   apt-get $o update; (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+# and build the binary here: make build. Then run `make bench-gpu` there,
+# carrying .gl and bin.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-${OUT:-bench-gpu-out}}
+mkdir -p "$out"
+log() { echo "bench-gpu: $*" | tee -a "$out/log.txt"; }
+
+if ! ldconfig -p | grep -q libvulkan.so.1; then
+  if ls .gl/*.deb >/dev/null 2>&1; then
+    for f in .gl/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+    log "unpacked the carried Vulkan loader"
+  else
+    log "no Vulkan loader and no .gl/*.deb carried: see the comment at the top of this script"
+    exit 1
+  fi
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ] && ! ls /usr/share/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
+  export VK_DRIVER_FILES=$icd
+  log "using the NVIDIA ICD at $icd"
+fi
+
+bin=bin/noether-vk
+[ -x "$bin" ] || { log "$bin missing: run make build before carrying the tree"; exit 1; }
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$out/nvidia-smi.csv" 2>&1
+step() { # name, timeout seconds, command...
+  local name=$1 limit=$2; shift 2
+  log "$name"
+  local t0=$SECONDS
+  timeout "$limit" "$@" >"$out/$name.txt" 2>&1
+  local rc=$?
+  log "$name: exit $rc after $((SECONDS - t0)) s"
+}
+step devices 60 "$bin" --device nvidia devices --json "$out/devices.json"
+step selftest 120 "$bin" --device nvidia selftest --json "$out/selftest.json"
+step bench-kernels 180 "$bin" --device nvidia bench-kernels --json "$out/bench-kernels.json"
+if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  step peer 120 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
+  [ -f "$out/peer.json" ] && python3 tools/peer/compare.py "$out/bench-kernels.json" "$out/peer.json" | tee "$out/compare.txt"
+else
+  log "no CUDA PyTorch on this machine: peer skipped"
+fi
+log "done; results in $out"
