@@ -162,18 +162,16 @@ func (d *Device) submitWait(call string, cmd vk.CommandBuffer, fence vk.Fence) e
 	}
 	r, injected := d.fault("vkQueueSubmit")
 	if !injected {
-		r = vk.QueueSubmit(d.queue, 1, []vk.SubmitInfo{{
-			SType:              vk.StructureTypeSubmitInfo,
-			CommandBufferCount: 1,
-			PCommandBuffers:    []vk.CommandBuffer{cmd},
-		}}, fence)
+		r = vk.Result(C.nvk_submit(&d.cmds, C.VkQueue(unsafe.Pointer(d.queue)), C.VkCommandBuffer(unsafe.Pointer(cmd)),
+			C.VkFence(unsafe.Pointer(fence))))
 	}
 	if err := d.lostIf(check("vkQueueSubmit", r)); err != nil {
 		return fmt.Errorf("gpu: %s: %w", call, err)
 	}
 	r, injected = d.fault("vkWaitForFences")
 	if !injected {
-		r = vk.WaitForFences(d.dev, 1, []vk.Fence{fence}, vk.True, uint64(d.SubmitTimeout.Nanoseconds()))
+		// Waits, then resets the fence for the next submission.
+		r = vk.Result(C.nvk_wait(&d.cmds, d.cdev, C.VkFence(unsafe.Pointer(fence)), C.uint64_t(d.SubmitTimeout.Nanoseconds())))
 	}
 	if r == vk.Timeout {
 		// The queue still owns the work; treat the device as unusable.
@@ -181,9 +179,6 @@ func (d *Device) submitWait(call string, cmd vk.CommandBuffer, fence vk.Fence) e
 		return fmt.Errorf("gpu: %s: no completion within %v (raise Device.SubmitTimeout for very long work): %w", call, d.SubmitTimeout, ErrDeviceLost)
 	}
 	if err := d.lostIf(check("vkWaitForFences", r)); err != nil {
-		return fmt.Errorf("gpu: %s: %w", call, err)
-	}
-	if err := check("vkResetFences", vk.ResetFences(d.dev, 1, []vk.Fence{fence})); err != nil {
 		return fmt.Errorf("gpu: %s: %w", call, err)
 	}
 	return nil

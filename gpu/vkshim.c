@@ -302,6 +302,24 @@ void nvk_load_cmds(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev
 	out->dispatch = (PFN_vkCmdDispatch)gdpa(dev, "vkCmdDispatch");
 	out->barrier = (PFN_vkCmdPipelineBarrier)gdpa(dev, "vkCmdPipelineBarrier");
 	out->timestamp = (PFN_vkCmdWriteTimestamp)gdpa(dev, "vkCmdWriteTimestamp");
+	out->submit = (PFN_vkQueueSubmit)gdpa(dev, "vkQueueSubmit");
+	out->wait = (PFN_vkWaitForFences)gdpa(dev, "vkWaitForFences");
+	out->reset = (PFN_vkResetFences)gdpa(dev, "vkResetFences");
+}
+
+VkResult nvk_submit(const nvk_cmds *c, VkQueue q, VkCommandBuffer cmd, VkFence fence) {
+	VkSubmitInfo si = {
+	    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+	    .commandBufferCount = 1,
+	    .pCommandBuffers = &cmd,
+	};
+	return c->submit(q, 1, &si, fence);
+}
+
+VkResult nvk_wait(const nvk_cmds *c, VkDevice dev, VkFence fence, uint64_t timeout_ns) {
+	VkResult r = c->wait(dev, 1, &fence, VK_TRUE, timeout_ns);
+	if (r != VK_SUCCESS) return r;
+	return c->reset(dev, 1, &fence);
 }
 
 void nvk_cmd_dispatch(const nvk_cmds *c, VkCommandBuffer cmd, VkPipeline pipe, int bind_pipe,

@@ -97,6 +97,9 @@ typedef struct {
 	PFN_vkCmdDispatch dispatch;
 	PFN_vkCmdPipelineBarrier barrier;
 	PFN_vkCmdWriteTimestamp timestamp;
+	PFN_vkQueueSubmit submit;
+	PFN_vkWaitForFences wait;
+	PFN_vkResetFences reset;
 } nvk_cmds;
 
 void nvk_load_cmds(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev, nvk_cmds *out);
@@ -106,6 +109,12 @@ void nvk_load_cmds(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev
 void nvk_cmd_dispatch(const nvk_cmds *c, VkCommandBuffer cmd, VkPipeline pipe, int bind_pipe,
                       VkPipelineLayout layout, VkDescriptorSet set, const void *push,
                       uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz);
+
+// nvk_submit submits one command buffer signalling fence; nvk_wait waits
+// for the fence up to timeout_ns and resets it. The hot path of every Run,
+// so no allocation and one cgo crossing each.
+VkResult nvk_submit(const nvk_cmds *c, VkQueue q, VkCommandBuffer cmd, VkFence fence);
+VkResult nvk_wait(const nvk_cmds *c, VkDevice dev, VkFence fence, uint64_t timeout_ns);
 
 // A global memory barrier between the compute/transfer stages.
 void nvk_cmd_barrier(const nvk_cmds *c, VkCommandBuffer cmd, uint32_t to_host);
