@@ -23,7 +23,7 @@ func (s CNShape) check() error {
 	if s.N < 1 || s.C < 1 || s.S < 1 {
 		return fmt.Errorf("kernels: cn_affine: shape %v has an empty dimension", s)
 	}
-	if n := uint64(s.N) * uint64(s.C) * uint64(s.S); n > math.MaxUint32 || n > math.MaxInt32 {
+	if uint64(s.N)*uint64(s.C)*uint64(s.S) > math.MaxInt32 {
 		return fmt.Errorf("kernels: cn_affine: shape %v has more than 2^31 elements", s)
 	}
 	return nil
