@@ -1,0 +1,111 @@
+#version 450
+// cn_affine: the per-example conditional-normalization affine
+// y[n,c,s] = x[n,c,s] * gamma[n,c] + beta[n,c], with x viewed as rows
+// r = n*C + c of S elements. MODE picks the kernel; every derivative order
+// the meta-gradient needs has its own fused variant:
+//
+//   FORWARD            y   = x*gamma + beta
+//   TANGENT            ty  = tx*gamma + x*tgamma + tbeta
+//   BACKWARD           dx  = g*gamma, dgamma = sum_s g*x, dbeta = sum_s g
+//   TANGENT_BACKWARD   tdx = tg*gamma + g*tgamma,
+//                      tdgamma = sum_s (tg*x + g*tx), tdbeta = sum_s tg
+//
+// Every mode binds the same nine buffers (a pipeline's layout must cover
+// every binding its shader declares). A mode reads only the ones its row
+// names; the launcher fills the others with aliases of buffers the
+// dispatch already reads or writes, so they add no hazards.
+//
+//   binding            0    1        2       3  4      5      6   7       8
+//   FORWARD            y                     x  gamma  beta
+//   TANGENT            ty                    x  gamma  tbeta  tx  tgamma
+//   BACKWARD           dx   dgamma   dbeta   x  gamma  g
+//   TANGENT_BACKWARD   tdx  tdgamma  tdbeta  x  gamma  g      tx  tgamma  tg
+//
+// Bindings 0-2 are written, 3-8 read. Binding 5 holds one value per row
+// (beta, tbeta) in the forward modes and one per element (g) in the
+// backward ones.
+//
+// FORWARD and TANGENT run one invocation per element over a 1-D grid. The
+// backward modes run one workgroup per row: each invocation strides over
+// the row, then the workgroup adds its partial sums in a shared-memory
+// tree (the workgroup size is a power of two).
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0) in;
+#include "index.glsl"
+
+layout(constant_id = 3) const uint MODE = 0;
+
+// The mode codes match kernels.cnAffineMode.
+const uint FORWARD = 0, BACKWARD = 1, TANGENT = 2, TANGENT_BACKWARD = 3;
+
+layout(push_constant) uniform Push { uint rows; uint s; } p;
+layout(std430, binding = 0) writeonly buffer Out { float o[]; };
+layout(std430, binding = 1) writeonly buffer Sum0 { float sum0[]; };
+layout(std430, binding = 2) writeonly buffer Sum1 { float sum1[]; };
+layout(std430, binding = 3) readonly buffer X { float x[]; };
+layout(std430, binding = 4) readonly buffer Gamma { float gamma[]; };
+layout(std430, binding = 5) readonly buffer In5 { float in5[]; };
+layout(std430, binding = 6) readonly buffer TX { float tx[]; };
+layout(std430, binding = 7) readonly buffer TGamma { float tgamma[]; };
+layout(std430, binding = 8) readonly buffer TG { float tg[]; };
+
+shared float red0[gl_WorkGroupSize.x];
+shared float red1[gl_WorkGroupSize.x];
+
+void elementwise() {
+	uint i = flat_index();
+	if (i >= p.rows * p.s) return;
+	uint r = i / p.s;
+	if (MODE == FORWARD) {
+		o[i] = x[i] * gamma[r] + in5[r];
+	} else {
+		o[i] = tx[i] * gamma[r] + x[i] * tgamma[r] + in5[r];
+	}
+}
+
+void reduce_row() {
+	// The row is uniform across the workgroup, so returning early keeps
+	// the barriers below in uniform control flow.
+	uint r = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+	if (r >= p.rows) return;
+	uint lid = gl_LocalInvocationID.x;
+	float gam = gamma[r];
+	float tgam = MODE == TANGENT_BACKWARD ? tgamma[r] : 0.0;
+	float a0 = 0.0, a1 = 0.0;
+	for (uint j = lid; j < p.s; j += gl_WorkGroupSize.x) {
+		uint i = r * p.s + j;
+		float g = in5[i];
+		if (MODE == BACKWARD) {
+			o[i] = g * gam;
+			a0 += g * x[i];
+			a1 += g;
+		} else {
+			float t = tg[i];
+			o[i] = t * gam + g * tgam;
+			a0 += t * x[i] + g * tx[i];
+			a1 += t;
+		}
+	}
+	red0[lid] = a0;
+	red1[lid] = a1;
+	barrier();
+	for (uint k = gl_WorkGroupSize.x / 2; k > 0; k /= 2) {
+		if (lid < k) {
+			red0[lid] += red0[lid + k];
+			red1[lid] += red1[lid + k];
+		}
+		barrier();
+	}
+	if (lid == 0) {
+		sum0[r] = red0[0];
+		sum1[r] = red1[0];
+	}
+}
+
+void main() {
+	if (MODE == FORWARD || MODE == TANGENT) {
+		elementwise();
+	} else {
+		reduce_row();
+	}
+}
