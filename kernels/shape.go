@@ -67,7 +67,7 @@ func Broadcast(a, b Shape) (Shape, error) {
 		case da == 1:
 			out[i] = db
 		default:
-			return nil, fmt.Errorf("shapes %v and %v do not broadcast (dimension %d: %d vs %d)", a, b, i, da, db)
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast (result dimension %d: %d vs %d)", a, b, i, da, db)
 		}
 	}
 	return out, nil
