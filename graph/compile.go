@@ -88,9 +88,10 @@ func (p *Program) Dump() string {
 			}
 			fmt.Fprintf(&b, " (%s)", strings.Join(args, ", "))
 		}
-		fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Size())
 		if s := p.slots[n]; s != nil {
-			fmt.Fprintf(&b, " @%d", s.offset)
+			fmt.Fprintf(&b, "  %d bytes @%d", s.size, s.offset)
+		} else if n.kind != kindOutput {
+			fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Size())
 		}
 		b.WriteByte('\n')
 	}

@@ -10,7 +10,6 @@ import (
 type CPUExec struct {
 	p      *Program
 	params map[string][]float32
-	values map[*Node][]float32 // of the last run
 }
 
 // OnCPU returns a CPU executor; parameters start at zero.
@@ -46,10 +45,24 @@ func (e *CPUExec) Param(name string) ([]float32, error) {
 
 // Run computes the outputs.
 func (e *CPUExec) Run(feeds map[string][]float32) ([][]float32, error) {
+	vals, err := e.values(feeds)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(e.p.outputs))
+	for i, o := range e.p.outputs {
+		out[i] = slices.Clone(vals[o])
+	}
+	return out, nil
+}
+
+// values computes every scheduled node.
+func (e *CPUExec) values(feeds map[string][]float32) (map[*Node][]float32, error) {
 	if err := e.p.checkFeeds(feeds); err != nil {
 		return nil, err
 	}
 	vals := map[*Node][]float32{}
+	multi := map[*Node][][]float32{}
 	for _, n := range e.p.order {
 		switch n.kind {
 		case kindInput:
@@ -58,22 +71,25 @@ func (e *CPUExec) Run(feeds map[string][]float32) ([][]float32, error) {
 			vals[n] = e.params[n.name]
 		case kindConst:
 			vals[n] = n.value
+		case kindOutput:
+			vals[n] = multi[n.in[0]][n.index]
 		case kindOp:
 			in := make([][]float32, len(n.in))
 			for i, x := range n.in {
 				in[i] = vals[x]
 			}
-			v, err := n.op.CPU(in, n)
+			outs, err := n.op.CPU(in, n)
 			if err != nil {
 				return nil, fmt.Errorf("graph: %v: %w", n, err)
 			}
-			vals[n] = v
+			if len(outs) != len(n.outs) {
+				return nil, fmt.Errorf("graph: %v: CPU gave %d outputs, want %d", n, len(outs), len(n.outs))
+			}
+			multi[n] = outs
+			if !n.multi() {
+				vals[n] = outs[0]
+			}
 		}
 	}
-	e.values = vals
-	out := make([][]float32, len(e.p.outputs))
-	for i, o := range e.p.outputs {
-		out[i] = slices.Clone(vals[o])
-	}
-	return out, nil
+	return vals, nil
 }

@@ -65,15 +65,23 @@ func (e *VulkanExec) build() error {
 		e.arena = a
 		e.owned = append(e.owned, a)
 	}
+	outs := map[*Node][]*gpu.Buffer{}
 	for _, n := range p.order {
 		switch n.kind {
 		case kindOp:
 			s := p.slots[n]
-			view, err := e.arena.View(s.offset, int64(4*n.shape.Size()))
-			if err != nil {
-				return fmt.Errorf("graph: %v: %w", n, err)
+			for i, sh := range n.outs {
+				view, err := e.arena.View(s.offset+outOffset(n, i, p.align), int64(4*sh.Size()))
+				if err != nil {
+					return fmt.Errorf("graph: %v: %w", n, err)
+				}
+				outs[n] = append(outs[n], view)
 			}
-			e.bufs[n] = view
+			if !n.multi() {
+				e.bufs[n] = outs[n][0]
+			}
+		case kindOutput:
+			e.bufs[n] = outs[n.in[0]][n.index]
 		default:
 			b, err := e.alloc(n.shape.Size())
 			if err != nil {
@@ -95,12 +103,21 @@ func (e *VulkanExec) build() error {
 		if n.kind != kindOp {
 			continue
 		}
-		in := make([]*gpu.Buffer, len(n.in))
+		l := Launch{V: e.v, R: r, In: make([]*gpu.Buffer, len(n.in)), Out: outs[n], Node: n}
 		for i, x := range n.in {
-			in[i] = e.bufs[x]
+			l.In[i] = e.bufs[x]
+		}
+		if sc, ok := n.op.(scratcher); ok {
+			size, err := sc.Scratch(e.v, n)
+			if err != nil {
+				return fmt.Errorf("graph: %v: %w", n, err)
+			}
+			if l.Scratch, err = e.alloc(size); err != nil {
+				return fmt.Errorf("graph: %v scratch: %w", n, err)
+			}
 		}
 		start := r.Len()
-		if err := n.op.Record(e.v, r, in, e.bufs[n], n); err != nil {
+		if err := n.op.Record(l); err != nil {
 			return fmt.Errorf("graph: recording %v: %w", n, err)
 		}
 		e.spans = append(e.spans, opSpan{n, start, r.Len()})

@@ -12,6 +12,7 @@ const (
 	kindInput
 	kindParam
 	kindConst
+	kindOutput // output i of a multi-output op (in[0])
 )
 
 // Node is a value in a graph: an input, a parameter, a constant, or the
@@ -22,10 +23,16 @@ type Node struct {
 	kind  nodeKind
 	op    Op
 	in    []*Node
-	shape Shape
+	shape Shape     // nil for multi-output ops, whose outputs are projections; Shape{} is a scalar
+	outs  []Shape   // op nodes: every output's shape
+	index int       // kindOutput: which output of in[0]
 	name  string    // inputs and parameters
 	value []float32 // constants
 }
+
+// multi reports whether n is an op with several outputs (read through
+// Output projections; n itself has no value).
+func (n *Node) multi() bool { return n.kind == kindOp && len(n.outs) > 1 }
 
 // Shape is the node's shape.
 func (n *Node) Shape() Shape { return n.shape }
@@ -49,7 +56,12 @@ func (n *Node) String() string {
 	case kindParam:
 		return fmt.Sprintf("param %q %v", n.name, n.shape)
 	case kindConst:
-		return fmt.Sprintf("const %v", n.shape)
+		return fmt.Sprintf("%%%d = const %v", n.id, n.shape)
+	case kindOutput:
+		return fmt.Sprintf("%%%d = %%%d.%d %v", n.id, n.in[0].id, n.index, n.shape)
+	}
+	if n.multi() {
+		return fmt.Sprintf("%%%d = %s %v", n.id, n.op.Name(), n.outs)
 	}
 	return fmt.Sprintf("%%%d = %s %v", n.id, n.op.Name(), n.shape)
 }
@@ -120,7 +132,8 @@ func (g *Graph) Fill(v float32, shape ...int) *Node {
 }
 
 // Apply adds a node computing op on in. It is how op constructors add nodes;
-// shape errors stick (see Graph).
+// shape errors stick (see Graph). For a multi-output op, read the outputs
+// with Output.
 func (g *Graph) Apply(op Op, in ...*Node) *Node {
 	shapes := make([]Shape, len(in))
 	for i, x := range in {
@@ -128,17 +141,46 @@ func (g *Graph) Apply(op Op, in ...*Node) *Node {
 			g.fail(fmt.Errorf("graph: %s: operand %d is nil or from another graph", op.Name(), i))
 			return g.placeholder()
 		}
+		if x.multi() {
+			g.fail(fmt.Errorf("graph: %s: operand %d is the multi-output %v; pass one of its Outputs", op.Name(), i, x))
+			return g.placeholder()
+		}
 		shapes[i] = x.shape
 	}
 	if g.err != nil {
 		return g.placeholder()
 	}
-	s, err := op.Infer(shapes)
+	outs, err := op.Infer(shapes)
 	if err != nil {
 		g.fail(err)
 		return g.placeholder()
 	}
-	return g.add(&Node{kind: kindOp, op: op, in: slices.Clone(in), shape: s})
+	n := &Node{kind: kindOp, op: op, in: slices.Clone(in), outs: outs}
+	if len(outs) == 1 {
+		n.shape = outs[0]
+		if n.shape == nil {
+			n.shape = Shape{} // a scalar
+		}
+	}
+	return g.add(n)
+}
+
+// Output returns output i of a multi-output op node.
+func (g *Graph) Output(n *Node, i int) *Node {
+	if n.kind != kindOp || len(n.outs) < 2 || i < 0 || i >= len(n.outs) {
+		g.fail(fmt.Errorf("graph: Output(%v, %d): not an output of a multi-output op", n, i))
+		return g.placeholder()
+	}
+	return g.add(&Node{kind: kindOutput, in: []*Node{n}, index: i, shape: n.outs[i]})
+}
+
+// Outputs returns every output of a multi-output op node.
+func (g *Graph) Outputs(n *Node) []*Node {
+	out := make([]*Node, len(n.outs))
+	for i := range out {
+		out[i] = g.Output(n, i)
+	}
+	return out
 }
 
 // placeholder stands in for a node that could not be built.

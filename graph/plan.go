@@ -70,18 +70,18 @@ func plan(order []*Node, outputs []*Node, align int64) (map[*Node]*slot, int64) 
 		if n.kind != kindOp {
 			continue
 		}
-		size := (int64(4*n.shape.Size()) + align - 1) / align * align
-		slots[n] = &slot{size: size, birth: i, death: i}
+		slots[n] = &slot{size: outOffset(n, len(n.outs), align), birth: i, death: i}
 	}
+	// Reading an output of a multi-output op keeps the whole op's memory.
 	for i, n := range order {
 		for _, x := range n.in {
-			if s := slots[x]; s != nil && s.death < i {
+			if s := slots[valueRoot(x)]; s != nil && s.death < i {
 				s.death = i
 			}
 		}
 	}
 	for _, o := range outputs {
-		if s := slots[o]; s != nil {
+		if s := slots[valueRoot(o)]; s != nil {
 			s.death = len(order)
 		}
 	}
@@ -116,4 +116,23 @@ func plan(order []*Node, outputs []*Node, align int64) (map[*Node]*slot, int64) 
 		live[k] = s
 	}
 	return slots, peak
+}
+
+// valueRoot is the node that owns x's memory: the op for an Output
+// projection, x itself otherwise.
+func valueRoot(x *Node) *Node {
+	if x.kind == kindOutput {
+		return x.in[0]
+	}
+	return x
+}
+
+// outOffset is the byte offset of output i inside op node n's memory:
+// outputs are packed in order, each rounded up to align.
+func outOffset(n *Node, i int, align int64) int64 {
+	var off int64
+	for _, s := range n.outs[:i] {
+		off += (int64(4*s.Size()) + align - 1) / align * align
+	}
+	return off
 }

@@ -1,0 +1,260 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/kernels"
+)
+
+func openVulkan(t testing.TB) *kernels.Vulkan {
+	t.Helper()
+	o := gpu.OptionsFromEnv()
+	o.Validate = true
+	d, err := gpu.Open(o)
+	if err != nil {
+		t.Fatalf("gpu.Open: %v", err)
+	}
+	t.Cleanup(func() {
+		d.Close()
+		for _, m := range d.Messages() {
+			t.Errorf("validation: %s", m)
+		}
+	})
+	return kernels.NewVulkan(d)
+}
+
+func randVec(rng *rand.Rand, n int, lo, hi float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(lo + (hi-lo)*rng.Float64())
+	}
+	return v
+}
+
+// executor is what both backends offer.
+type executor interface {
+	Run(map[string][]float32) ([][]float32, error)
+	SetParam(string, []float32) error
+}
+
+func mustRun(t testing.TB, e executor, feeds map[string][]float32) [][]float32 {
+	t.Helper()
+	out, err := e.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// closeTo compares with a mixed tolerance relative to the largest |want|.
+func closeTo(t testing.TB, what string, got, want []float32, abs, rel float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	scale := 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(float64(w)))
+	}
+	for i := range want {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if !(d <= abs*scale+rel*math.Abs(float64(want[i]))) {
+			t.Fatalf("%s[%d] = %.7g, want %.7g (|diff| %.3g, scale %.3g)", what, i, got[i], want[i], d, scale)
+		}
+	}
+}
+
+// elementwiseModel: loss = mean((tanh(x*w + b) - y)^2) + 0.1*sum(sin(w)^2),
+// with w [1,5] and b [5] broadcast over x [4,5]: it exercises broadcasting,
+// reductions, unary and binary ops and fan-out (w used twice).
+func elementwiseModel(g *Graph) (loss, w, b *Node) {
+	x := g.Input("x", 4, 5)
+	y := g.Input("y", 4, 5)
+	w = g.Param("w", 1, 5)
+	b = g.Param("b", 5)
+	h := g.Tanh(g.Add(g.Mul(x, w), b))
+	d := g.Sub(h, y)
+	loss = g.Add(g.Mean(g.Square(d)), g.Scale(g.Sum(g.Square(g.Sin(w))), 0.1))
+	return loss, w, b
+}
+
+// fdGrad is the central-difference gradient of the compiled scalar loss
+// with respect to parameter name.
+func fdGrad(t testing.TB, e executor, feeds map[string][]float32, params map[string][]float32, name string, h float64) []float32 {
+	t.Helper()
+	base := slices.Clone(params[name])
+	out := make([]float32, len(base))
+	for i := range base {
+		at := func(s float64) float64 {
+			p := slices.Clone(base)
+			p[i] = float32(float64(p[i]) + s)
+			if err := e.SetParam(name, p); err != nil {
+				t.Fatal(err)
+			}
+			return float64(mustRun(t, e, feeds)[0][0])
+		}
+		out[i] = float32((at(h) - at(-h)) / (2 * h))
+	}
+	if err := e.SetParam(name, base); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func setParams(t testing.TB, e executor, params map[string][]float32) {
+	t.Helper()
+	for k, v := range params {
+		if err := e.SetParam(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGradAndHVP checks Grad against finite differences of the loss and
+// HVP against finite differences of Grad, on the CPU and Vulkan executors,
+// and that both executors agree.
+func TestGradAndHVP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	g := New()
+	loss, w, b := elementwiseModel(g)
+	grads := g.Grad(loss, w, b)
+	vw, vb := g.Input("vw", 1, 5), g.Input("vb", 5)
+	hv := g.JVP(grads, map[*Node]*Node{w: vw, b: vb})
+	if g.Err() != nil {
+		t.Fatal(g.Err())
+	}
+	feeds := map[string][]float32{
+		"x": randVec(rng, 20, -1, 1), "y": randVec(rng, 20, -1, 1),
+		"vw": randVec(rng, 5, -1, 1), "vb": randVec(rng, 5, -1, 1),
+	}
+	params := map[string][]float32{"w": randVec(rng, 5, -1, 1), "b": randVec(rng, 5, -1, 1)}
+
+	prog, err := g.Compile(CompileOptions{}, loss, grads[0], grads[1], hv[0], hv[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := openVulkan(t)
+	vk, err := prog.OnVulkan(v, VulkanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vk.Close()
+	cpu := prog.OnCPU()
+	for _, e := range []executor{cpu, vk} {
+		setParams(t, e, params)
+	}
+	want := mustRun(t, cpu, feeds)
+	got := mustRun(t, vk, feeds)
+	for i := range want {
+		closeTo(t, "vulkan vs cpu output "+string(rune('0'+i)), got[i], want[i], 1e-5, 1e-4)
+	}
+
+	// Gradients against finite differences of the loss (CPU executor:
+	// float64 inside each kernel, so differences are clean).
+	lossProg, err := g.Compile(CompileOptions{}, loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := lossProg.OnCPU()
+	setParams(t, le, params)
+	closeTo(t, "dloss/dw", want[1], fdGrad(t, le, feeds, params, "w", 1e-3), 2e-3, 2e-2)
+	closeTo(t, "dloss/db", want[2], fdGrad(t, le, feeds, params, "b", 1e-3), 2e-3, 2e-2)
+
+	// HVP against finite differences of the gradient along (vw, vb).
+	gradProg, err := g.Compile(CompileOptions{}, grads...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ge := gradProg.OnCPU()
+	const h = 1e-3
+	shifted := func(s float64) [][]float32 {
+		p := map[string][]float32{}
+		for k, dir := range map[string]string{"w": "vw", "b": "vb"} {
+			p[k] = slices.Clone(params[k])
+			for i := range p[k] {
+				p[k][i] += float32(s) * feeds[dir][i]
+			}
+		}
+		setParams(t, ge, p)
+		return mustRun(t, ge, feeds)
+	}
+	plus, minus := shifted(h), shifted(-h)
+	for k := range 2 {
+		fd := make([]float32, len(plus[k]))
+		for i := range fd {
+			fd[i] = float32((float64(plus[k][i]) - float64(minus[k][i])) / (2 * h))
+		}
+		closeTo(t, "hvp", want[3+k], fd, 2e-3, 2e-2)
+	}
+}
+
+// TestReplayBitIdentical: replaying a compiled graph gives the same bits.
+func TestReplayBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	g := New()
+	loss, w, b := elementwiseModel(g)
+	grads := g.Grad(loss, w, b)
+	prog, err := g.Compile(CompileOptions{}, loss, grads[0], grads[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	setParams(t, e, map[string][]float32{"w": randVec(rng, 5, -1, 1), "b": randVec(rng, 5, -1, 1)})
+	feeds := map[string][]float32{"x": randVec(rng, 20, -1, 1), "y": randVec(rng, 20, -1, 1)}
+	first := mustRun(t, e, feeds)
+	for range 20 {
+		again := mustRun(t, e, feeds)
+		for i := range first {
+			for j := range first[i] {
+				if math.Float32bits(first[i][j]) != math.Float32bits(again[i][j]) {
+					t.Fatalf("replay differs at output %d[%d]: %v vs %v", i, j, first[i][j], again[i][j])
+				}
+			}
+		}
+	}
+}
+
+// TestShapeErrors: mismatches are reported with the op and the shapes.
+func TestShapeErrors(t *testing.T) {
+	g := New()
+	a, b := g.Input("a", 3, 5), g.Input("b", 4, 1)
+	g.Mul(a, b)
+	if g.Err() == nil || !contains(g.Err().Error(), "mul") || !contains(g.Err().Error(), "[3,5]") {
+		t.Errorf("err = %v", g.Err())
+	}
+	g = New()
+	x := g.Input("x", 3)
+	g.Grad(x, x)
+	if g.Err() == nil {
+		t.Error("Grad of a non-scalar accepted")
+	}
+	g = New()
+	x = g.Input("x", 2)
+	p, err := g.Compile(CompileOptions{}, g.Tanh(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.OnCPU().Run(map[string][]float32{"x": {1}}); err == nil {
+		t.Error("a short feed was accepted")
+	}
+	if _, err := p.OnCPU().Run(nil); err == nil {
+		t.Error("a missing feed was accepted")
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
