@@ -75,8 +75,7 @@ type LossBackend interface {
 	LossHVP(op LossOp, s LossShape, in, g, t, tg [][]float32) ([][]float32, error)
 }
 
-// checkLoss validates op, s and the tensors: each of sets lists tensors
-// with the lengths of the inputs (lens[i] true) or of the outputs.
+// checkLoss validates op, s and the tensors of sets.
 func checkLoss(op LossOp, s LossShape, sets ...lossSet) error {
 	if int(op) >= len(lossNames) {
 		return fmt.Errorf("kernels: unknown loss %d", op)
@@ -102,21 +101,23 @@ func checkLoss(op LossOp, s LossShape, sets ...lossSet) error {
 	return nil
 }
 
+// lossSet is a list of tensors with the lengths of op's inputs (inputs
+// true) or of its outputs; what names it in errors.
 type lossSet struct {
 	what   string
 	inputs bool
 	x      [][]float32
 }
 
-func inputs(x [][]float32) lossSet   { return lossSet{"inputs", true, x} }
-func tangents(x [][]float32) lossSet { return lossSet{"tangents", true, x} }
-func cotans(what string, x [][]float32) lossSet {
+func lossIns(x [][]float32) lossSet  { return lossSet{"inputs", true, x} }
+func lossTans(x [][]float32) lossSet { return lossSet{"tangents", true, x} }
+func lossCotans(what string, x [][]float32) lossSet {
 	return lossSet{what, false, x}
 }
 
 // Loss implements LossBackend.
 func (CPU) Loss(op LossOp, s LossShape, in [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in)); err != nil {
+	if err := checkLoss(op, s, lossIns(in)); err != nil {
 		return nil, err
 	}
 	return lossRef(op, s, in, nil), nil
@@ -124,7 +125,7 @@ func (CPU) Loss(op LossOp, s LossShape, in [][]float32) ([][]float32, error) {
 
 // LossJVP implements LossBackend.
 func (CPU) LossJVP(op LossOp, s LossShape, in, t [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in), tangents(t)); err != nil {
+	if err := checkLoss(op, s, lossIns(in), lossTans(t)); err != nil {
 		return nil, err
 	}
 	return lossRef(op, s, in, t), nil
@@ -132,7 +133,7 @@ func (CPU) LossJVP(op LossOp, s LossShape, in, t [][]float32) ([][]float32, erro
 
 // LossVJP implements LossBackend.
 func (CPU) LossVJP(op LossOp, s LossShape, in, g [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in), cotans("cotangents", g)); err != nil {
+	if err := checkLoss(op, s, lossIns(in), lossCotans("cotangents", g)); err != nil {
 		return nil, err
 	}
 	return lossGradRef(op, s, in, g, nil, nil), nil
@@ -140,7 +141,7 @@ func (CPU) LossVJP(op LossOp, s LossShape, in, g [][]float32) ([][]float32, erro
 
 // LossHVP implements LossBackend.
 func (CPU) LossHVP(op LossOp, s LossShape, in, g, t, tg [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in), cotans("cotangents", g), tangents(t), cotans("cotangent tangents", tg)); err != nil {
+	if err := checkLoss(op, s, lossIns(in), lossCotans("cotangents", g), lossTans(t), lossCotans("cotangent tangents", tg)); err != nil {
 		return nil, err
 	}
 	return lossGradRef(op, s, in, g, t, tg), nil
@@ -342,7 +343,7 @@ func (v *Vulkan) reducePass(r *gpu.Recorder, op, form uint32, root bool, ins []*
 		binds[i] = gpu.Read
 	}
 	binds[8] = gpu.Write
-	k0, err := v.kernel("loss", binds, 16, v.Local, 1, 1, op, form, b2u(root))
+	k0, err := v.kernel("loss", binds, 16, v.Local, 1, 1, op, form, specBool(root))
 	if err != nil {
 		return err
 	}
@@ -383,7 +384,7 @@ func checkScratch(b *gpu.Buffer, floats int) error {
 	return nil
 }
 
-func b2u(b bool) uint32 {
+func specBool(b bool) uint32 {
 	if b {
 		return 1
 	}
@@ -391,7 +392,7 @@ func b2u(b bool) uint32 {
 }
 
 // LossScratch is the length in floats of the scratch buffer that
-// RecordLoss and RecordLossJVP need for op at s (0: none, pass nil).
+// RecordLoss (forward or JVP) needs for op at s (0: none, pass nil).
 func LossScratch(op LossOp, s LossShape) int {
 	switch op {
 	case MSE:
@@ -404,7 +405,7 @@ func LossScratch(op LossOp, s LossShape) int {
 	}
 }
 
-func lossForm(op LossOp) uint32 { return b2u(op == NoetherStep) }
+func lossForm(op LossOp) uint32 { return specBool(op == NoetherStep) }
 
 // RecordLoss records op's forward (jvp false) or its JVP (jvp true, t the
 // input tangents) from in into out, in LossBackend's layout. scratch holds
@@ -416,7 +417,7 @@ func (v *Vulkan) RecordLoss(r *gpu.Recorder, op LossOp, s LossShape, jvp bool, i
 	ins := in
 	if jvp {
 		// Tangents go to bindings 4..7.
-		ins = append(padTo(append([]*gpu.Buffer(nil), in...), 4), t...)
+		ins = append(padBufs(append([]*gpu.Buffer(nil), in...), 4), t...)
 	}
 	switch op {
 	case MSE:
@@ -445,8 +446,8 @@ func (v *Vulkan) RecordLoss(r *gpu.Recorder, op LossOp, s LossShape, jvp bool, i
 	}
 }
 
-// padTo extends x with nils to length n.
-func padTo(x []*gpu.Buffer, n int) []*gpu.Buffer {
+// padBufs extends x with nils to length n.
+func padBufs(x []*gpu.Buffer, n int) []*gpu.Buffer {
 	for len(x) < n {
 		x = append(x, nil)
 	}
@@ -506,7 +507,7 @@ func (v *Vulkan) RecordLossGrad(r *gpu.Recorder, op LossOp, s LossShape, in, g, 
 		binds[i], bufs[i] = gpu.Write, out[0]
 	}
 	copy(bufs[12:], out)
-	k, err := v.kernel("loss_grad", binds, 20, v.Local, 1, 1, op.gradCode(), lossForm(op), b2u(tangent), b2u(hasRow), b2u(hasMean))
+	k, err := v.kernel("loss_grad", binds, 20, v.Local, 1, 1, op.gradCode(), lossForm(op), specBool(tangent), specBool(hasRow), specBool(hasMean))
 	if err != nil {
 		return err
 	}
@@ -562,7 +563,7 @@ func bufLens(op LossOp, what string, bufs []*gpu.Buffer, lens []int, optional bo
 
 // Loss implements LossBackend.
 func (v *Vulkan) Loss(op LossOp, s LossShape, in [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in)); err != nil {
+	if err := checkLoss(op, s, lossIns(in)); err != nil {
 		return nil, err
 	}
 	return v.runLoss(op, s, in, nil)
@@ -570,7 +571,7 @@ func (v *Vulkan) Loss(op LossOp, s LossShape, in [][]float32) ([][]float32, erro
 
 // LossJVP implements LossBackend.
 func (v *Vulkan) LossJVP(op LossOp, s LossShape, in, t [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in), tangents(t)); err != nil {
+	if err := checkLoss(op, s, lossIns(in), lossTans(t)); err != nil {
 		return nil, err
 	}
 	return v.runLoss(op, s, in, t)
@@ -601,7 +602,7 @@ func (v *Vulkan) runLoss(op LossOp, s LossShape, in, t [][]float32) ([][]float32
 
 // LossVJP implements LossBackend.
 func (v *Vulkan) LossVJP(op LossOp, s LossShape, in, g [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in), cotans("cotangents", g)); err != nil {
+	if err := checkLoss(op, s, lossIns(in), lossCotans("cotangents", g)); err != nil {
 		return nil, err
 	}
 	return v.runLossGrad(op, s, in, g, nil, nil)
@@ -609,7 +610,7 @@ func (v *Vulkan) LossVJP(op LossOp, s LossShape, in, g [][]float32) ([][]float32
 
 // LossHVP implements LossBackend.
 func (v *Vulkan) LossHVP(op LossOp, s LossShape, in, g, t, tg [][]float32) ([][]float32, error) {
-	if err := checkLoss(op, s, inputs(in), cotans("cotangents", g), tangents(t), cotans("cotangent tangents", tg)); err != nil {
+	if err := checkLoss(op, s, lossIns(in), lossCotans("cotangents", g), lossTans(t), lossCotans("cotangent tangents", tg)); err != nil {
 		return nil, err
 	}
 	return v.runLossGrad(op, s, in, g, t, tg)

@@ -153,7 +153,7 @@ func (v *Vulkan) RecordAdam(r *gpu.Recorder, c AdamConfig, sched, p, g, m, vv *g
 		decay, wd = 1-c.LR*c.WeightDecay, 0
 	}
 	k, err := v.kernel("optim_adam", []gpu.Access{gpu.ReadWrite, gpu.Read, gpu.ReadWrite, gpu.ReadWrite, gpu.Read}, 24,
-		v.Local, 1, 1, b2u(c.Decoupled))
+		v.Local, 1, 1, specBool(c.Decoupled))
 	if err != nil {
 		return err
 	}
