@@ -1,0 +1,85 @@
+#version 450
+// loss: the reductions of the loss family (forward values and JVPs) and the
+// sum of squares of clip_grad_norm. Workgroup (grp, row) sums term(row, j)
+// over j = grp*L + lid, stepping by G*L (G = groups per row), folds its
+// lanes with a shared-memory tree and writes
+//     out[off + row*G + grp] = root?(scale * sum).
+// With G > 1 those are partial sums that a SUM pass (G = 1) folds.
+//
+// No subgroup operations: one SPIR-V module runs on every device whatever
+// its subgroup size or supported subgroup operations.
+layout(local_size_x_id = 0) in;
+
+layout(constant_id = 3) const uint OP = 0;
+layout(constant_id = 4) const uint FORM = 0; // noether: 0 distance to e_0, 1 consecutive steps
+layout(constant_id = 5) const uint ROOT = 0; // 1: write sqrt of the result
+
+// The op codes match kernels' reduce* constants.
+const uint SUM = 0, SUMSQ = 1, MSE = 2, MSE_JVP = 3, NOETHER = 4, NOETHER_JVP = 5, KL = 6, KL_JVP = 7;
+
+// n: terms per row; k: embedding size (noether); off: first output slot.
+layout(push_constant) uniform Push { uint n; uint k; uint off; float scale; } p;
+// a..d: primal inputs; ta..td: tangents (JVPs). Unused ones alias a.
+layout(std430, binding = 0) readonly buffer A { float a[]; };
+layout(std430, binding = 1) readonly buffer B { float b[]; };
+layout(std430, binding = 2) readonly buffer C { float c[]; };
+layout(std430, binding = 3) readonly buffer D { float d[]; };
+layout(std430, binding = 4) readonly buffer TA { float ta[]; };
+layout(std430, binding = 5) readonly buffer TB { float tb[]; };
+layout(std430, binding = 6) readonly buffer TC { float tc[]; };
+layout(std430, binding = 7) readonly buffer TD { float td[]; };
+layout(std430, binding = 8) writeonly buffer Out { float o[]; };
+
+shared float part[gl_WorkGroupSize.x];
+
+float term(uint row, uint j) {
+	if (OP == NOETHER || OP == NOETHER_JVP) {
+		// Row = example, rows of (T+1)*k values; term j is step t = 1 + j/k,
+		// dimension j%k, against e_0 (FORM 0) or e_{t-1} (FORM 1).
+		uint i = row * (p.n + p.k) + p.k + j;
+		uint r = FORM == 0 ? row * (p.n + p.k) + j % p.k : i - p.k;
+		float e = a[i] - a[r];
+		return OP == NOETHER ? e * e : e * (ta[i] - ta[r]);
+	}
+	uint i = row * p.n + j;
+	switch (OP) {
+	case SUM:
+		return a[i];
+	case SUMSQ:
+		return a[i] * a[i];
+	case MSE: {
+		float e = a[i] - b[i];
+		return e * e;
+	}
+	case MSE_JVP:
+		return (a[i] - b[i]) * (ta[i] - tb[i]);
+	case KL: {
+		// a = mu1, b = logvar1, c = mu2, d = logvar2.
+		float dm = a[i] - c[i];
+		return 0.5 * (d[i] - b[i] + exp(b[i] - d[i]) + dm * dm * exp(-d[i]) - 1.0);
+	}
+	case KL_JVP: {
+		float dm = a[i] - c[i], q = exp(-d[i]), r = exp(b[i] - d[i]);
+		return dm * q * (ta[i] - tc[i]) + 0.5 * (r - 1.0) * tb[i] + 0.5 * (1.0 - r - dm * dm * q) * td[i];
+	}
+	}
+	return 0.0;
+}
+
+void main() {
+	uint lid = gl_LocalInvocationID.x, L = gl_WorkGroupSize.x;
+	uint grp = gl_WorkGroupID.x, G = gl_NumWorkGroups.x, row = gl_WorkGroupID.y;
+	float s = 0.0;
+	for (uint j = grp * L + lid; j < p.n; j += G * L) s += term(row, j);
+	part[lid] = s;
+	barrier();
+	// L is a power of two (checked by the launcher).
+	for (uint h = L / 2; h > 0; h /= 2) {
+		if (lid < h) part[lid] += part[lid + h];
+		barrier();
+	}
+	if (lid == 0) {
+		float v = p.scale * part[0];
+		o[p.off + row * G + grp] = ROOT != 0 ? sqrt(v) : v;
+	}
+}
