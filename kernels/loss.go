@@ -329,9 +329,9 @@ func reduceScratch(rows, n int) int {
 	return 0
 }
 
-// reducePass records one pass of loss.comp: groups workgroups per row,
+// lossReducePass records one pass of loss.comp: groups workgroups per row,
 // writing out[off + row*groups + grp]. ins holds up to 8 inputs.
-func (v *Vulkan) reducePass(r *gpu.Recorder, op, form uint32, root bool, ins []*gpu.Buffer, out *gpu.Buffer, rows, groups, n, k, off int, scale float32) error {
+func (v *Vulkan) lossReducePass(r *gpu.Recorder, op, form uint32, root bool, ins []*gpu.Buffer, out *gpu.Buffer, rows, groups, n, k, off int, scale float32) error {
 	if v.Local&(v.Local-1) != 0 {
 		return fmt.Errorf("kernels: reductions need a power-of-two workgroup size, have %d", v.Local)
 	}
@@ -366,15 +366,15 @@ func (v *Vulkan) reducePass(r *gpu.Recorder, op, form uint32, root bool, ins []*
 func (v *Vulkan) reduce(r *gpu.Recorder, op, form uint32, ins []*gpu.Buffer, out, scratch *gpu.Buffer, rows, n, k int, scale float32) error {
 	g := reduceGroups(n)
 	if g == 1 {
-		return v.reducePass(r, op, form, false, ins, out, rows, 1, n, k, 0, scale)
+		return v.lossReducePass(r, op, form, false, ins, out, rows, 1, n, k, 0, scale)
 	}
 	if err := checkScratch(scratch, rows*g); err != nil {
 		return err
 	}
-	if err := v.reducePass(r, op, form, false, ins, scratch, rows, g, n, k, 0, 1); err != nil {
+	if err := v.lossReducePass(r, op, form, false, ins, scratch, rows, g, n, k, 0, 1); err != nil {
 		return err
 	}
-	return v.reducePass(r, reduceSum, 0, false, []*gpu.Buffer{scratch}, out, rows, 1, g, 0, 0, scale)
+	return v.lossReducePass(r, reduceSum, 0, false, []*gpu.Buffer{scratch}, out, rows, 1, g, 0, 0, scale)
 }
 
 func checkScratch(b *gpu.Buffer, floats int) error {

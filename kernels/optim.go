@@ -191,12 +191,12 @@ func (v *Vulkan) RecordClipGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens [
 	off := 0
 	for i, g := range grads {
 		groups := reduceGroups(lens[i])
-		if err := v.reducePass(r, reduceSumSq, 0, false, []*gpu.Buffer{g}, scratch, 1, groups, lens[i], 0, off, 1); err != nil {
+		if err := v.lossReducePass(r, reduceSumSq, 0, false, []*gpu.Buffer{g}, scratch, 1, groups, lens[i], 0, off, 1); err != nil {
 			return err
 		}
 		off += groups
 	}
-	if err := v.reducePass(r, reduceSum, 0, true, []*gpu.Buffer{scratch}, norm, 1, 1, parts, 0, 0, 1); err != nil {
+	if err := v.lossReducePass(r, reduceSum, 0, true, []*gpu.Buffer{scratch}, norm, 1, 1, parts, 0, 0, 1); err != nil {
 		return err
 	}
 	k, err := v.kernel("optim", []gpu.Access{gpu.ReadWrite, gpu.Read}, 8, v.Local, 1, 1, optimClip)
