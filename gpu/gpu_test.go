@@ -9,27 +9,12 @@ import (
 	vk "github.com/vulkan-go/vulkan"
 
 	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/shaders"
 )
 
-// open returns a device with the validation layer on; the test fails on
-// any validation message, including leaks reported when it closes.
-func open(t testing.TB) *gpu.Device {
-	t.Helper()
-	o := gpu.OptionsFromEnv()
-	o.Validate = true
-	d, err := gpu.Open(o)
-	if err != nil {
-		t.Fatalf("gpu.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		d.Close()
-		for _, m := range d.Messages() {
-			t.Errorf("validation: %s", m)
-		}
-	})
-	return d
-}
+// open returns the validated test device (see gputest).
+func open(t testing.TB) *gpu.Device { return gputest.Open(t) }
 
 const local = 64
 

@@ -10,7 +10,7 @@ func (g *Graph) Grad(loss *Node, wrt ...*Node) []*Node {
 	if g.err != nil {
 		return g.placeholders(len(wrt))
 	}
-	if loss.shape.Size() != 1 {
+	if loss.shape.Len() != 1 {
 		g.fail(fmt.Errorf("graph: Grad: the loss has shape %v; it must have one element", loss.shape))
 		return g.placeholders(len(wrt))
 	}

@@ -91,7 +91,7 @@ func (p *Program) Dump() string {
 		if s := p.slots[n]; s != nil {
 			fmt.Fprintf(&b, "  %d bytes @%d", s.size, s.offset)
 		} else if n.kind != kindOutput {
-			fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Size())
+			fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Len())
 		}
 		b.WriteByte('\n')
 	}
@@ -116,8 +116,8 @@ func (p *Program) checkFeeds(feeds map[string][]float32) error {
 		if !ok {
 			return fmt.Errorf("graph: Run: input %q %v not fed", n.name, n.shape)
 		}
-		if len(v) != n.shape.Size() {
-			return fmt.Errorf("graph: Run: input %q has %d values, shape %v needs %d", n.name, len(v), n.shape, n.shape.Size())
+		if len(v) != n.shape.Len() {
+			return fmt.Errorf("graph: Run: input %q has %d values, shape %v needs %d", n.name, len(v), n.shape, n.shape.Len())
 		}
 	}
 	for name := range feeds {

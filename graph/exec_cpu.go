@@ -16,7 +16,7 @@ type CPUExec struct {
 func (p *Program) OnCPU() *CPUExec {
 	e := &CPUExec{p: p, params: map[string][]float32{}}
 	for _, n := range p.leaves(kindParam) {
-		e.params[n.name] = make([]float32, n.shape.Size())
+		e.params[n.name] = make([]float32, n.shape.Len())
 	}
 	return e
 }

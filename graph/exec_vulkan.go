@@ -71,7 +71,7 @@ func (e *VulkanExec) build() error {
 		case kindOp:
 			s := p.slots[n]
 			for i, sh := range n.outs {
-				view, err := e.arena.View(s.offset+outOffset(n, i, p.align), int64(4*sh.Size()))
+				view, err := e.arena.View(s.offset+outOffset(n, i, p.align), int64(4*sh.Len()))
 				if err != nil {
 					return fmt.Errorf("graph: %v: %w", n, err)
 				}
@@ -83,7 +83,7 @@ func (e *VulkanExec) build() error {
 		case kindOutput:
 			e.bufs[n] = outs[n.in[0]][n.index]
 		default:
-			b, err := e.alloc(n.shape.Size())
+			b, err := e.alloc(n.shape.Len())
 			if err != nil {
 				return fmt.Errorf("graph: %v: %w", n, err)
 			}
@@ -144,8 +144,8 @@ func (e *VulkanExec) SetParam(name string, v []float32) error {
 	if err != nil {
 		return err
 	}
-	if len(v) != n.shape.Size() {
-		return fmt.Errorf("graph: SetParam(%q): %d values, want %d", name, len(v), n.shape.Size())
+	if len(v) != n.shape.Len() {
+		return fmt.Errorf("graph: SetParam(%q): %d values, want %d", name, len(v), n.shape.Len())
 	}
 	return b.WriteFloat32(0, v)
 }
@@ -156,7 +156,7 @@ func (e *VulkanExec) Param(name string) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float32, n.shape.Size())
+	out := make([]float32, n.shape.Len())
 	return out, b.ReadFloat32(0, out)
 }
 
@@ -175,7 +175,7 @@ func (e *VulkanExec) Run(feeds map[string][]float32) ([][]float32, error) {
 	}
 	out := make([][]float32, len(e.p.outputs))
 	for i, o := range e.p.outputs {
-		out[i] = make([]float32, o.shape.Size())
+		out[i] = make([]float32, o.shape.Len())
 		if err := e.bufs[o].ReadFloat32(0, out[i]); err != nil {
 			return nil, err
 		}
@@ -190,7 +190,7 @@ func (e *VulkanExec) Value(n *Node) ([]float32, error) {
 	if b == nil {
 		return nil, fmt.Errorf("graph: %v is not part of the program", n)
 	}
-	out := make([]float32, n.shape.Size())
+	out := make([]float32, n.shape.Len())
 	return out, b.ReadFloat32(0, out)
 }
 

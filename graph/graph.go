@@ -95,13 +95,13 @@ func (g *Graph) add(n *Node) *Node {
 }
 
 func (g *Graph) named(kind nodeKind, name string, shape Shape) *Node {
-	if !shape.valid() {
+	if !validShape(shape) {
 		g.fail(fmt.Errorf("graph: %s has invalid shape %v", name, shape))
 	}
 	if _, dup := g.byName[name]; dup {
 		g.fail(fmt.Errorf("graph: the name %q is used twice", name))
 	}
-	n := g.add(&Node{kind: kind, name: name, shape: shape.clone()})
+	n := g.add(&Node{kind: kind, name: name, shape: cloneShape(shape)})
 	g.byName[name] = n
 	return n
 }
@@ -116,15 +116,15 @@ func (g *Graph) Param(name string, shape ...int) *Node { return g.named(kindPara
 // Const adds a constant tensor.
 func (g *Graph) Const(value []float32, shape ...int) *Node {
 	s := Shape(shape)
-	if !s.valid() || s.Size() != len(value) {
+	if !validShape(s) || s.Len() != len(value) {
 		g.fail(fmt.Errorf("graph: constant of %d values with shape %v", len(value), s))
 	}
-	return g.add(&Node{kind: kindConst, shape: s.clone(), value: slices.Clone(value)})
+	return g.add(&Node{kind: kindConst, shape: cloneShape(s), value: slices.Clone(value)})
 }
 
 // Fill adds a constant tensor whose elements all equal v.
 func (g *Graph) Fill(v float32, shape ...int) *Node {
-	vals := make([]float32, Shape(shape).Size())
+	vals := make([]float32, Shape(shape).Len())
 	for i := range vals {
 		vals[i] = v
 	}

@@ -6,26 +6,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/kernels"
 )
 
-func openVulkan(t testing.TB) *kernels.Vulkan {
-	t.Helper()
-	o := gpu.OptionsFromEnv()
-	o.Validate = true
-	d, err := gpu.Open(o)
-	if err != nil {
-		t.Fatalf("gpu.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		d.Close()
-		for _, m := range d.Messages() {
-			t.Errorf("validation: %s", m)
-		}
-	})
-	return kernels.NewVulkan(d)
-}
+func openVulkan(t testing.TB) *kernels.Vulkan { return kernels.NewVulkan(gputest.Open(t)) }
 
 func randVec(rng *rand.Rand, n int, lo, hi float64) []float32 {
 	v := make([]float32, n)
@@ -227,7 +212,7 @@ func TestShapeErrors(t *testing.T) {
 	g := New()
 	a, b := g.Input("a", 3, 5), g.Input("b", 4, 1)
 	g.Mul(a, b)
-	if g.Err() == nil || !contains(g.Err().Error(), "mul") || !contains(g.Err().Error(), "[3,5]") {
+	if g.Err() == nil || !contains(g.Err().Error(), "mul") || !contains(g.Err().Error(), "3x5") {
 		t.Errorf("err = %v", g.Err())
 	}
 	g = New()

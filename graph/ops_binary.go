@@ -13,11 +13,11 @@ type binaryOp struct{ op kernels.BinaryOp }
 func (o binaryOp) Name() string { return o.op.String() }
 
 func (o binaryOp) Infer(in []Shape) ([]Shape, error) {
-	s, err := kernels.Broadcast(kernels.Shape(in[0]), kernels.Shape(in[1]))
+	s, err := kernels.Broadcast(in[0], in[1])
 	if err != nil {
-		return nil, fmt.Errorf("graph: %s: %v and %v: %v", o.op, in[0], in[1], err)
+		return nil, fmt.Errorf("graph: %s: %v", o.op, err)
 	}
-	return []Shape{Shape(s)}, nil
+	return []Shape{s}, nil
 }
 
 func (o binaryOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
@@ -69,13 +69,13 @@ func (o binaryOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
 }
 
 func (o binaryOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
-	y, _, err := kernels.CPU{}.Binary(o.op, in[0], kernels.Shape(n.in[0].shape), in[1], kernels.Shape(n.in[1].shape))
+	y, _, err := kernels.CPU{}.Binary(o.op, in[0], n.in[0].shape, in[1], n.in[1].shape)
 	return [][]float32{y}, err
 }
 
 func (o binaryOp) Record(l Launch) error {
 	n := l.Node
-	return l.V.RecordBinary(l.R, o.op, l.In[0], kernels.Shape(n.in[0].shape), l.In[1], kernels.Shape(n.in[1].shape), l.Out[0])
+	return l.V.RecordBinary(l.R, o.op, l.In[0], n.in[0].shape, l.In[1], n.in[1].shape, l.Out[0])
 }
 
 // Add is a + b with broadcasting.
@@ -104,7 +104,7 @@ func (o scalarOp) Name() string {
 	return fmt.Sprintf("%s %g", o.op, o.s)
 }
 
-func (o scalarOp) Infer(in []Shape) ([]Shape, error) { return []Shape{in[0].clone()}, nil }
+func (o scalarOp) Infer(in []Shape) ([]Shape, error) { return []Shape{cloneShape(in[0])}, nil }
 
 // scaleBy returns v ⊙ dy/dx, the VJP and the JVP of a scalar op alike.
 func (o scalarOp) scaleBy(g *Graph, n *Node, v *Node) *Node {
@@ -141,7 +141,7 @@ func (o scalarOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (o scalarOp) Record(l Launch) error {
-	return l.V.RecordBinaryScalar(l.R, o.op, l.In[0], o.s, o.left, l.Out[0], l.Node.shape.Size())
+	return l.V.RecordBinaryScalar(l.R, o.op, l.In[0], o.s, o.left, l.Out[0], l.Node.shape.Len())
 }
 
 // Scale is s ⊙ x.
@@ -172,20 +172,20 @@ type reduceOp struct {
 func (o reduceOp) Name() string { return fmt.Sprintf("%s%v", o.op, o.axes) }
 
 func (o reduceOp) Infer(in []Shape) ([]Shape, error) {
-	r, err := kernels.Reduced(kernels.Shape(in[0]), o.axes, true)
+	r, err := kernels.Reduced(in[0], o.axes, true)
 	if err != nil {
 		return nil, fmt.Errorf("graph: %s over %v of %v: %v", o.op, o.axes, in[0], err)
 	}
-	if Shape(r).Size() != o.to.Size() {
-		return nil, fmt.Errorf("graph: %s over %v of %v gives %d values, not shape %v", o.op, o.axes, in[0], Shape(r).Size(), o.to)
+	if r.Len() != o.to.Len() {
+		return nil, fmt.Errorf("graph: %s over %v of %v gives %d values, not shape %v", o.op, o.axes, in[0], r.Len(), o.to)
 	}
-	return []Shape{o.to.clone()}, nil
+	return []Shape{cloneShape(o.to)}, nil
 }
 
 // keepShape is the output shape with the reduced axes kept as size 1.
 func (o reduceOp) keepShape(x Shape) Shape {
-	r, _ := kernels.Reduced(kernels.Shape(x), o.axes, true)
-	return Shape(r)
+	r, _ := kernels.Reduced(x, o.axes, true)
+	return r
 }
 
 func (o reduceOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
@@ -193,7 +193,7 @@ func (o reduceOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
 	gx := g.broadcastFrom(gouts[0], o.keepShape(x.shape), x.shape)
 	switch o.op {
 	case kernels.Mean:
-		gx = g.Scale(gx, float32(n.shape.Size())/float32(x.shape.Size()))
+		gx = g.Scale(gx, float32(n.shape.Len())/float32(x.shape.Len()))
 	case kernels.SumSq:
 		gx = g.Scale(g.Mul(gx, x), 2)
 	}
@@ -210,16 +210,16 @@ func (o reduceOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
 }
 
 func (o reduceOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
-	y, _, err := kernels.CPU{}.Reduce(o.op, in[0], kernels.Shape(n.in[0].shape), o.axes, true)
+	y, _, err := kernels.CPU{}.Reduce(o.op, in[0], n.in[0].shape, o.axes, true)
 	return [][]float32{y}, err
 }
 
 func (o reduceOp) Scratch(v *kernels.Vulkan, n *Node) (int, error) {
-	return v.ReduceScratch(o.op, kernels.Shape(n.in[0].shape), o.axes)
+	return v.ReduceScratch(o.op, n.in[0].shape, o.axes)
 }
 
 func (o reduceOp) Record(l Launch) error {
-	return l.V.RecordReduce(l.R, o.op, l.In[0], kernels.Shape(l.Node.in[0].shape), o.axes, l.Out[0], l.Scratch)
+	return l.V.RecordReduce(l.R, o.op, l.In[0], l.Node.in[0].shape, o.axes, l.Out[0], l.Scratch)
 }
 
 // Reduce applies op over axes (none: every axis), keeping them as size-1
@@ -228,12 +228,12 @@ func (g *Graph) Reduce(op kernels.ReduceOp, x *Node, axes []int, keep bool) *Nod
 	if len(axes) == 0 {
 		axes = kernels.AllAxes(len(x.shape))
 	}
-	to, err := kernels.Reduced(kernels.Shape(x.shape), axes, keep)
+	to, err := kernels.Reduced(x.shape, axes, keep)
 	if err != nil {
 		g.fail(fmt.Errorf("graph: %s over %v of %v: %v", op, axes, x.shape, err))
 		return g.placeholder()
 	}
-	return g.Apply(reduceOp{op: op, axes: slices.Clone(axes), to: Shape(to)}, x)
+	return g.Apply(reduceOp{op: op, axes: slices.Clone(axes), to: to}, x)
 }
 
 // Sum sums over axes (none: all), dropping them.
@@ -252,15 +252,15 @@ func (g *Graph) SumTo(x *Node, shape ...int) *Node {
 	if x.shape.Equal(to) {
 		return x
 	}
-	if _, err := kernels.BroadcastStrides(kernels.Shape(to), kernels.Shape(x.shape)); err != nil {
+	if _, err := kernels.BroadcastStrides(to, x.shape); err != nil {
 		g.fail(fmt.Errorf("graph: SumTo: %v does not broadcast to %v", to, x.shape))
 		return g.placeholder()
 	}
-	axes := kernels.SumAxes(kernels.Shape(to), kernels.Shape(x.shape))
+	axes := kernels.SumAxes(to, x.shape)
 	if len(axes) == 0 { // only leading axes differ in rank: the same data
 		return g.Reshape(x, shape...)
 	}
-	return g.Apply(reduceOp{op: kernels.Sum, axes: axes, to: to.clone()}, x)
+	return g.Apply(reduceOp{op: kernels.Sum, axes: axes, to: cloneShape(to)}, x)
 }
 
 // broadcastOp expands its input, read as shape from, to shape to.
@@ -269,13 +269,13 @@ type broadcastOp struct{ from, to Shape }
 func (o broadcastOp) Name() string { return fmt.Sprintf("broadcast%v", o.to) }
 
 func (o broadcastOp) Infer(in []Shape) ([]Shape, error) {
-	if in[0].Size() != o.from.Size() {
+	if in[0].Len() != o.from.Len() {
 		return nil, fmt.Errorf("graph: broadcast: input %v read as %v", in[0], o.from)
 	}
-	if _, err := kernels.BroadcastStrides(kernels.Shape(o.from), kernels.Shape(o.to)); err != nil {
+	if _, err := kernels.BroadcastStrides(o.from, o.to); err != nil {
 		return nil, fmt.Errorf("graph: broadcast %v to %v: %v", o.from, o.to, err)
 	}
-	return []Shape{o.to.clone()}, nil
+	return []Shape{cloneShape(o.to)}, nil
 }
 
 func (o broadcastOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
@@ -288,12 +288,12 @@ func (o broadcastOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
 }
 
 func (o broadcastOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
-	y, err := kernels.CPU{}.BroadcastTo(in[0], kernels.Shape(o.from), kernels.Shape(o.to))
+	y, err := kernels.CPU{}.BroadcastTo(in[0], o.from, o.to)
 	return [][]float32{y}, err
 }
 
 func (o broadcastOp) Record(l Launch) error {
-	return l.V.RecordBroadcast(l.R, l.In[0], kernels.Shape(o.from), kernels.Shape(o.to), l.Out[0])
+	return l.V.RecordBroadcast(l.R, l.In[0], o.from, o.to, l.Out[0])
 }
 
 // BroadcastTo expands x to shape (NumPy rules). It returns x itself when
@@ -306,7 +306,7 @@ func (g *Graph) broadcastFrom(x *Node, from, to Shape) *Node {
 	if x.shape.Equal(to) {
 		return x
 	}
-	return g.Apply(broadcastOp{from: from.clone(), to: to.clone()}, x)
+	return g.Apply(broadcastOp{from: cloneShape(from), to: cloneShape(to)}, x)
 }
 
 // reshapeOp gives the same data another shape (a copy on the device).
@@ -315,10 +315,10 @@ type reshapeOp struct{ to Shape }
 func (o reshapeOp) Name() string { return fmt.Sprintf("reshape%v", o.to) }
 
 func (o reshapeOp) Infer(in []Shape) ([]Shape, error) {
-	if in[0].Size() != o.to.Size() {
+	if in[0].Len() != o.to.Len() {
 		return nil, fmt.Errorf("graph: reshape %v to %v: sizes differ", in[0], o.to)
 	}
-	return []Shape{o.to.clone()}, nil
+	return []Shape{cloneShape(o.to)}, nil
 }
 
 func (o reshapeOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
@@ -344,5 +344,5 @@ func (g *Graph) Reshape(x *Node, shape ...int) *Node {
 	if x.shape.Equal(shape) {
 		return x
 	}
-	return g.Apply(reshapeOp{to: Shape(shape).clone()}, x)
+	return g.Apply(reshapeOp{to: cloneShape(Shape(shape))}, x)
 }

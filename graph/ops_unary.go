@@ -32,7 +32,7 @@ func (o unaryOp) Infer(in []Shape) ([]Shape, error) {
 	if o.scaled && !in[0].Equal(in[1]) {
 		return nil, fmt.Errorf("graph: %s: x %v and scale %v differ", o.Name(), in[0], in[1])
 	}
-	return []Shape{in[0].clone()}, nil
+	return []Shape{cloneShape(in[0])}, nil
 }
 
 // unary adds s ⊙ f^(order)(x); s may be nil.
@@ -93,7 +93,7 @@ func (o unaryOp) Record(l Launch) error {
 	if o.scaled {
 		s = l.In[1]
 	}
-	return l.V.RecordUnary(l.R, o.fn, o.order, o.alpha, l.In[0], s, l.Out[0], l.Node.shape.Size())
+	return l.V.RecordUnary(l.R, o.fn, o.order, o.alpha, l.In[0], s, l.Out[0], l.Node.shape.Len())
 }
 
 // Elementwise functions.

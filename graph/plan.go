@@ -132,7 +132,7 @@ func valueRoot(x *Node) *Node {
 func outOffset(n *Node, i int, align int64) int64 {
 	var off int64
 	for _, s := range n.outs[:i] {
-		off += (int64(4*s.Size()) + align - 1) / align * align
+		off += (int64(4*s.Len()) + align - 1) / align * align
 	}
 	return off
 }

@@ -26,6 +26,19 @@ func (s Shape) Len() int {
 	return n
 }
 
+// Equal reports whether two shapes are identical.
+func (s Shape) Equal(t Shape) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := range s {
+		if s[i] != t[i] {
+			return false
+		}
+	}
+	return true
+}
+
 func (s Shape) String() string {
 	if len(s) == 0 {
 		return "scalar"

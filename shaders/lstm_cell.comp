@@ -49,14 +49,7 @@ layout(std430, binding = 7) readonly buffer TCPrev { float tc_prev[]; };
 layout(std430, binding = 8) readonly buffer TGH { float tgh[]; };
 layout(std430, binding = 9) readonly buffer TGC { float tgc[]; };
 
-// tanh without overflow: the built-in form (e^2x - 1)/(e^2x + 1) is NaN for
-// large |x| on some drivers; the rewritten form loses precision near 0.
-float safe_tanh(float v) {
-	if (abs(v) < 0.5) return tanh(v);
-	return sign(v) * (1.0 - 2.0 / (exp(2.0 * abs(v)) + 1.0));
-}
-
-float sigmoid(float v) { return 1.0 / (1.0 + exp(-v)); }
+#include "activation.glsl"
 
 void main() {
 	uint k = flat_index();

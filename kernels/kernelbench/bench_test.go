@@ -3,7 +3,7 @@ package kernelbench
 import (
 	"testing"
 
-	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/kernels"
 )
 
@@ -11,19 +11,7 @@ import (
 // validation layer: each must pass its correctness check and report
 // positive times and rates.
 func TestQuickRun(t *testing.T) {
-	o := gpu.OptionsFromEnv()
-	o.Validate = true
-	d, err := gpu.Open(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		d.Close()
-		for _, m := range d.Messages() {
-			t.Errorf("validation: %s", m)
-		}
-	}()
-	peaks, res, err := Run(kernels.NewVulkan(d), Options{Quick: true})
+	peaks, res, err := Run(kernels.NewVulkan(gputest.Open(t)), Options{Quick: true})
 	if err != nil {
 		t.Fatal(err)
 	}
