@@ -127,3 +127,12 @@ func (p *Program) checkFeeds(feeds map[string][]float32) error {
 	}
 	return nil
 }
+
+// unusedParam is nil for a parameter of the graph that the program does not
+// need, and an error for a name the graph does not have.
+func (p *Program) unusedParam(name string) error {
+	if n, ok := p.g.byName[name]; ok && n.kind == kindParam {
+		return nil
+	}
+	return fmt.Errorf("graph: SetParam: the graph has no parameter %q", name)
+}

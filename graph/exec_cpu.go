@@ -21,11 +21,13 @@ func (p *Program) OnCPU() *CPUExec {
 	return e
 }
 
-// SetParam sets a parameter's value.
+// SetParam sets a parameter's value. A parameter of the graph that this
+// program does not use is accepted and ignored, so one set of parameters
+// can feed every program compiled from a graph.
 func (e *CPUExec) SetParam(name string, v []float32) error {
 	cur, ok := e.params[name]
 	if !ok {
-		return fmt.Errorf("graph: SetParam: the program has no parameter %q", name)
+		return e.p.unusedParam(name)
 	}
 	if len(v) != len(cur) {
 		return fmt.Errorf("graph: SetParam(%q): %d values, want %d", name, len(v), len(cur))

@@ -138,11 +138,12 @@ func (e *VulkanExec) param(name string) (*Node, *gpu.Buffer, error) {
 	return n, e.bufs[n], nil
 }
 
-// SetParam uploads a parameter's value.
+// SetParam uploads a parameter's value. A parameter of the graph that
+// this program does not use is accepted and ignored.
 func (e *VulkanExec) SetParam(name string, v []float32) error {
 	n, b, err := e.param(name)
 	if err != nil {
-		return err
+		return e.p.unusedParam(name)
 	}
 	if len(v) != n.shape.Len() {
 		return fmt.Errorf("graph: SetParam(%q): %d values, want %d", name, len(v), n.shape.Len())

@@ -1,0 +1,141 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/noether-vk/noether-vk/kernels"
+)
+
+// opCase builds one op on inputs of the given shapes (values drawn in
+// [lo, hi], kept away from 0 by gap where the op has a kink or pole).
+type opCase struct {
+	name   string
+	shapes []Shape
+	lo, hi float64
+	gap    float64
+	build  func(g *Graph, in []*Node) *Node
+}
+
+func closureCases() []opCase {
+	var cs []opCase
+	for _, op := range kernels.UnaryOps {
+		c := opCase{name: op.String(), shapes: []Shape{{2, 3}}, lo: -2, hi: 2,
+			build: func(g *Graph, in []*Node) *Node { return g.unary(op, 0, 0.2, in[0], nil) }}
+		switch op {
+		case kernels.Sqrt, kernels.Log:
+			c.lo, c.hi = 0.5, 2
+		case kernels.Relu, kernels.LeakyRelu:
+			c.gap = 0.2
+		}
+		cs = append(cs, c)
+	}
+	for _, op := range kernels.BinaryOps {
+		c := opCase{name: op.String(), shapes: []Shape{{2, 3}, {3}}, lo: -2, hi: 2,
+			build: func(g *Graph, in []*Node) *Node { return g.Apply(binaryOp{op}, in...) }}
+		if op == kernels.Div {
+			c.gap = 0.5
+		}
+		cs = append(cs, c)
+	}
+	for _, sc := range []scalarOp{{kernels.Add, 0.5, false}, {kernels.Sub, 0.5, true}, {kernels.Mul, -1.5, false}, {kernels.Div, 2, false}, {kernels.Div, 2, true}} {
+		cs = append(cs, opCase{name: sc.Name(), shapes: []Shape{{5}}, lo: -2, hi: 2, gap: 0.5,
+			build: func(g *Graph, in []*Node) *Node { return g.Apply(sc, in[0]) }})
+	}
+	for _, op := range []kernels.ReduceOp{kernels.Sum, kernels.Mean, kernels.SumSq} {
+		cs = append(cs, opCase{name: op.String() + " axis 1", shapes: []Shape{{2, 3, 2}}, lo: -2, hi: 2,
+			build: func(g *Graph, in []*Node) *Node { return g.Reduce(op, in[0], []int{1}, false) }})
+	}
+	cs = append(cs,
+		opCase{name: "broadcast", shapes: []Shape{{3, 1}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { return g.BroadcastTo(in[0], 2, 3, 4) }},
+		opCase{name: "sum-to", shapes: []Shape{{2, 3, 4}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { return g.SumTo(in[0], 3, 1) }},
+		opCase{name: "reshape", shapes: []Shape{{2, 6}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { return g.Reshape(in[0], 3, 4) }},
+	)
+	return cs
+}
+
+// TestClosure: for every op, the graph of its VJP can be differentiated
+// forward, and that forward-over-reverse product of L = <c, op(x)> matches
+// finite differences of the VJP.
+func TestClosure(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, c := range closureCases() {
+		t.Run(c.name, func(t *testing.T) {
+			g := New()
+			var ins, dirs []*Node
+			feeds := map[string][]float32{}
+			params := map[string][]float32{}
+			for i, s := range c.shapes {
+				name := fmt.Sprint("x", i)
+				ins = append(ins, g.Param(name, s...))
+				dirs = append(dirs, g.Input("v"+name, s...))
+				params[name] = drawAway(rng, s.Len(), c.lo, c.hi, c.gap)
+				feeds["v"+name] = randVec(rng, s.Len(), -1, 1)
+			}
+			out := c.build(g, ins)
+			cst := g.Input("c", out.shape...)
+			feeds["c"] = randVec(rng, out.shape.Len(), -1, 1)
+			loss := g.Sum(g.Mul(cst, out))
+			grads := g.Grad(loss, ins...)
+			tan := map[*Node]*Node{}
+			for i := range ins {
+				tan[ins[i]] = dirs[i]
+			}
+			hv := g.JVP(grads, tan)
+			if g.Err() != nil {
+				t.Fatal(g.Err())
+			}
+			prog, err := g.Compile(CompileOptions{}, hv...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := prog.OnCPU()
+			setParams(t, e, params)
+			got := mustRun(t, e, feeds)
+
+			gp, err := g.Compile(CompileOptions{}, grads...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ge := gp.OnCPU()
+			const h = 1e-3
+			at := func(s float32) [][]float32 {
+				p := map[string][]float32{}
+				for k, v := range params {
+					p[k] = append([]float32(nil), v...)
+					for j := range p[k] {
+						p[k][j] += s * feeds["v"+k][j]
+					}
+				}
+				setParams(t, ge, p)
+				return mustRun(t, ge, feeds)
+			}
+			plus, minus := at(h), at(-h)
+			for k := range got {
+				fd := make([]float32, len(got[k]))
+				for j := range fd {
+					fd[j] = (plus[k][j] - minus[k][j]) / (2 * h)
+				}
+				closeTo(t, "hvp", got[k], fd, 3e-3, 2e-2)
+			}
+		})
+	}
+}
+
+func drawAway(rng *rand.Rand, n int, lo, hi, gap float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		for {
+			x := lo + (hi-lo)*rng.Float64()
+			if gap == 0 || x >= gap || x <= -gap {
+				v[i] = float32(x)
+				break
+			}
+		}
+	}
+	return v
+}
