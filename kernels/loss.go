@@ -50,8 +50,8 @@ type LossShape struct{ B, T, K int }
 
 func (op LossOp) noether() bool { return op == NoetherStart || op == NoetherStep }
 
-// lens returns the lengths of op's inputs and outputs at shape s.
-func (op LossOp) lens(s LossShape) (ins, outs []int) {
+// Lens returns the lengths of op's inputs and outputs at shape s.
+func (op LossOp) Lens(s LossShape) (ins, outs []int) {
 	n := s.B * s.K
 	switch op {
 	case MSE:
@@ -83,7 +83,7 @@ func checkLoss(op LossOp, s LossShape, sets ...lossSet) error {
 	if s.B < 1 || s.K < 1 || (op.noether() && s.T < 1) {
 		return fmt.Errorf("kernels: %s: shape %+v (want B, K >= 1, and T >= 1 for Noether losses)", op, s)
 	}
-	ins, outs := op.lens(s)
+	ins, outs := op.Lens(s)
 	for _, set := range sets {
 		want := outs
 		if set.inputs {
@@ -474,7 +474,7 @@ func (v *Vulkan) RecordLossGrad(r *gpu.Recorder, op LossOp, s LossShape, in, g, 
 	if err := checkBufs(op, s, in, t, out, tangent, true); err != nil {
 		return err
 	}
-	_, outs := op.lens(s)
+	_, outs := op.Lens(s)
 	if err := bufLens(op, "cotangents", g, outs, op.noether()); err != nil {
 		return err
 	}
@@ -529,7 +529,7 @@ func checkBufs(op LossOp, s LossShape, in, t, out []*gpu.Buffer, tangent, grad b
 	if err := checkLoss(op, s); err != nil {
 		return err
 	}
-	ins, outs := op.lens(s)
+	ins, outs := op.Lens(s)
 	if err := bufLens(op, "inputs", in, ins, false); err != nil {
 		return err
 	}
@@ -578,7 +578,7 @@ func (v *Vulkan) LossJVP(op LossOp, s LossShape, in, t [][]float32) ([][]float32
 }
 
 func (v *Vulkan) runLoss(op LossOp, s LossShape, in, t [][]float32) ([][]float32, error) {
-	_, outs := op.lens(s)
+	_, outs := op.Lens(s)
 	lens := append([]int(nil), outs...)
 	if n := LossScratch(op, s); n > 0 {
 		lens = append(lens, n)
@@ -617,7 +617,7 @@ func (v *Vulkan) LossHVP(op LossOp, s LossShape, in, g, t, tg [][]float32) ([][]
 }
 
 func (v *Vulkan) runLossGrad(op LossOp, s LossShape, in, g, t, tg [][]float32) ([][]float32, error) {
-	ins, _ := op.lens(s)
+	ins, _ := op.Lens(s)
 	var all [][]float32
 	for _, x := range [][][]float32{in, g, t, tg} {
 		all = append(all, x...)
