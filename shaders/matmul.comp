@@ -1,4 +1,5 @@
 #version 450
+#extension GL_KHR_shader_subgroup_shuffle : require
 // matmul: C[b] = op(A[b]) op(B[b]) (+ bias) for b < batch; op(A) is M x K,
 // op(B) is K x N, all row-major. A is stored [M,K], or [K,M] with TRANS_A;
 // B is [K,N], or [N,K] with TRANS_B. A shared operand has batch stride 0.
@@ -8,7 +9,7 @@
 // in registers, reading op(A) and op(B) four k at a time, as vec4 where an
 // operand's contiguous axis is a multiple of 4 (VEC_A, VEC_B, VEC_C).
 // Out-of-range rows and columns are clamped for loads and skipped for
-// stores, so any size works.
+// stores, so any size works (and every lane stays active for SHARE_A).
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 layout(constant_id = 3) const uint TM = 8; // rows of C per invocation
@@ -19,6 +20,13 @@ layout(constant_id = 7) const bool BIAS = false;
 layout(constant_id = 8) const bool VEC_A = false;
 layout(constant_id = 9) const bool VEC_B = false;
 layout(constant_id = 10) const bool VEC_C = false;
+// SHARE_A (the launcher sets it when a subgroup spans one row of the
+// workgroup and TM <= its size): the lanes of a subgroup cover the same
+// rows, so lane r loads row r's four A values and the others take them by
+// shuffle. On lavapipe every non-constant load is a loop over the lanes,
+// so this cuts A's loads by the subgroup size. The module declares the
+// shuffle capability even when SHARE_A is off.
+layout(constant_id = 11) const bool SHARE_A = false;
 
 const uint TC = TN / 4;
 
@@ -37,7 +45,7 @@ float loadB(uint offB, uint k, uint j) { return TRANS_B ? b[offB + j * p.K + k] 
 
 void main() {
 	const uint row0 = gl_GlobalInvocationID.y * TM, col0 = gl_GlobalInvocationID.x * TN;
-	if (row0 >= p.M || col0 >= p.N) return;
+	if (!SHARE_A && (row0 >= p.M || col0 >= p.N)) return;
 	uint rows[TM], cols[TN], chunks[TC];
 	for (uint r = 0; r < TM; r++) rows[r] = min(row0 + r, p.M - 1);
 	for (uint j = 0; j < TN; j++) cols[j] = min(col0 + j, p.N - 1);
@@ -53,7 +61,12 @@ void main() {
 		for (uint k = 0; k < K4; k += 4) {
 			// av[r][kk] = op(A)(row r, k+kk); bv[kk][q] = op(B)(k+kk, columns 4q..4q+3).
 			vec4 av[TM], bv[4][TC];
-			if (!TRANS_A && VEC_A) {
+			if (SHARE_A) {
+				const uint i = min(row0 + gl_SubgroupInvocationID, p.M - 1);
+				const vec4 mine = !TRANS_A && VEC_A ? a4[(offA + i * p.K + k) / 4]
+					: vec4(loadA(offA, i, k), loadA(offA, i, k + 1), loadA(offA, i, k + 2), loadA(offA, i, k + 3));
+				for (uint r = 0; r < TM; r++) av[r] = subgroupShuffle(mine, r);
+			} else if (!TRANS_A && VEC_A) {
 				for (uint r = 0; r < TM; r++) av[r] = a4[(offA + rows[r] * p.K + k) / 4];
 			} else if (TRANS_A && VEC_A) {
 				for (uint kk = 0; kk < 4; kk++)
