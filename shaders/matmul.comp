@@ -20,12 +20,12 @@ layout(constant_id = 7) const bool BIAS = false;
 layout(constant_id = 8) const bool VEC_A = false;
 layout(constant_id = 9) const bool VEC_B = false;
 layout(constant_id = 10) const bool VEC_C = false;
-// SHARE_A (the launcher sets it when a subgroup spans one row of the
-// workgroup and TM <= its size): the lanes of a subgroup cover the same
-// rows, so lane r loads row r's four A values and the others take them by
-// shuffle. On lavapipe every non-constant load is a loop over the lanes,
-// so this cuts A's loads by the subgroup size. The module declares the
-// shuffle capability even when SHARE_A is off.
+// SHARE_A (set by the launcher when a subgroup lies within one row of the
+// workgroup): the lanes of a subgroup cover the same rows, so lane l loads
+// the four A values of rows l, l + subgroup size, ... and the others take
+// them by shuffle. On lavapipe every non-constant load is a loop over the
+// lanes, so this divides A's loads by the subgroup size. The module
+// declares the shuffle capability even when SHARE_A is off.
 layout(constant_id = 11) const bool SHARE_A = false;
 
 const uint TC = TN / 4;
@@ -62,10 +62,14 @@ void main() {
 			// av[r][kk] = op(A)(row r, k+kk); bv[kk][q] = op(B)(k+kk, columns 4q..4q+3).
 			vec4 av[TM], bv[4][TC];
 			if (SHARE_A) {
-				const uint i = min(row0 + gl_SubgroupInvocationID, p.M - 1);
-				const vec4 mine = !TRANS_A && VEC_A ? a4[(offA + i * p.K + k) / 4]
-					: vec4(loadA(offA, i, k), loadA(offA, i, k + 1), loadA(offA, i, k + 2), loadA(offA, i, k + 3));
-				for (uint r = 0; r < TM; r++) av[r] = subgroupShuffle(mine, r);
+				// Lane l loads rows l, l + SG, ... (SG = gl_SubgroupSize).
+				vec4 mine[TM];
+				for (uint h = 0; h < TM; h += gl_SubgroupSize) {
+					const uint i = min(row0 + h + gl_SubgroupInvocationID, p.M - 1);
+					mine[h / gl_SubgroupSize] = !TRANS_A && VEC_A ? a4[(offA + i * p.K + k) / 4]
+						: vec4(loadA(offA, i, k), loadA(offA, i, k + 1), loadA(offA, i, k + 2), loadA(offA, i, k + 3));
+				}
+				for (uint r = 0; r < TM; r++) av[r] = subgroupShuffle(mine[r / gl_SubgroupSize], r % gl_SubgroupSize);
 			} else if (!TRANS_A && VEC_A) {
 				for (uint r = 0; r < TM; r++) av[r] = a4[(offA + rows[r] * p.K + k) / 4];
 			} else if (TRANS_A && VEC_A) {
