@@ -1,0 +1,248 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/noether-vk/noether-vk/gpu"
+)
+
+// MatMulParams describes the batched product C[b] = op(A[b]) op(B[b]) (+
+// bias) for b < Batch, where op(A) is M x K, op(B) is K x N and C is
+// [Batch, M, N], all row-major.
+//
+// TransA stores A as [K, M] (op(A) = Aᵀ), else [M, K]; TransB stores B as
+// [N, K], else [K, N]. BatchA says A has a leading Batch dimension; without
+// it one A is shared by every b (likewise BatchB), so per-example weights
+// [B,M,K] x [B,K,N] and shared weights [B,M,K] x [K,N] are both products.
+type MatMulParams struct {
+	Batch, M, N, K int
+	TransA, TransB bool
+	BatchA, BatchB bool
+}
+
+// ALen is the number of elements of A.
+func (p MatMulParams) ALen() int { return p.batchOf(p.BatchA) * p.M * p.K }
+
+// BLen is the number of elements of B.
+func (p MatMulParams) BLen() int { return p.batchOf(p.BatchB) * p.K * p.N }
+
+// CLen is the number of elements of C.
+func (p MatMulParams) CLen() int { return p.Batch * p.M * p.N }
+
+func (p MatMulParams) batchOf(batched bool) int {
+	if batched {
+		return p.Batch
+	}
+	return 1
+}
+
+// String writes the product with stored shapes, e.g. "[4,5,3]ᵀ x [3,7]".
+func (p MatMulParams) String() string {
+	shape := func(batched, trans bool, rows, cols int) string {
+		s := ""
+		if batched {
+			s = fmt.Sprintf("%d,", p.Batch)
+		}
+		if trans {
+			return fmt.Sprintf("[%s%d,%d]ᵀ", s, cols, rows)
+		}
+		return fmt.Sprintf("[%s%d,%d]", s, rows, cols)
+	}
+	return fmt.Sprintf("%s x %s (batch %d)", shape(p.BatchA, p.TransA, p.M, p.K), shape(p.BatchB, p.TransB, p.K, p.N), p.Batch)
+}
+
+// Validate checks that every dimension is positive and that the operands
+// are addressable with the shader's 32-bit indices.
+func (p MatMulParams) Validate() error {
+	if p.Batch < 1 || p.M < 1 || p.N < 1 || p.K < 1 {
+		return fmt.Errorf("kernels: matmul %s: dimensions must be positive (M %d, N %d, K %d)", p, p.M, p.N, p.K)
+	}
+	for _, d := range [][3]int{{p.batchOf(p.BatchA), p.M, p.K}, {p.batchOf(p.BatchB), p.K, p.N}, {p.Batch, p.M, p.N}} {
+		if float64(d[0])*float64(d[1])*float64(d[2]) > math.MaxUint32 {
+			return fmt.Errorf("kernels: matmul %s: an operand exceeds 2^32 elements (the shader's index range)", p)
+		}
+	}
+	return nil
+}
+
+func (p MatMulParams) check(a, b, bias []float32) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	op := "matmul " + p.String()
+	if err := checkLen(op, "a", len(a), p.ALen()); err != nil {
+		return err
+	}
+	if err := checkLen(op, "b", len(b), p.BLen()); err != nil {
+		return err
+	}
+	if bias != nil {
+		return checkLen(op, "bias", len(bias), p.N)
+	}
+	return nil
+}
+
+// MatMulBackend computes the batched product of MatMulParams; a nil bias
+// adds nothing. Its derivatives are products too: with G = dL/dC,
+// dA = G op(B)ᵀ (summed over the batch when A is shared), dB = op(A)ᵀ G,
+// dbias = the column sums of G.
+type MatMulBackend interface {
+	MatMul(p MatMulParams, a, b, bias []float32) ([]float32, error)
+}
+
+// MatMul implements MatMulBackend with float64 accumulation.
+func (CPU) MatMul(p MatMulParams, a, b, bias []float32) ([]float32, error) {
+	if err := p.check(a, b, bias); err != nil {
+		return nil, err
+	}
+	c := make([]float32, p.CLen())
+	for n := range p.Batch {
+		offA, offB := 0, 0
+		if p.BatchA {
+			offA = n * p.M * p.K
+		}
+		if p.BatchB {
+			offB = n * p.K * p.N
+		}
+		for i := range p.M {
+			for j := range p.N {
+				s := 0.0
+				if bias != nil {
+					s = float64(bias[j])
+				}
+				for k := range p.K {
+					ia, ib := offA+i*p.K+k, offB+k*p.N+j
+					if p.TransA {
+						ia = offA + k*p.M + i
+					}
+					if p.TransB {
+						ib = offB + j*p.K + k
+					}
+					s += float64(a[ia]) * float64(b[ib])
+				}
+				c[(n*p.M+i)*p.N+j] = float32(s)
+			}
+		}
+	}
+	return c, nil
+}
+
+// MatMulTile is the block of C one invocation of the matmul shader
+// computes (rows x columns; columns a multiple of 4) and the workgroup
+// size (X along columns, Y along rows). When X is a multiple of the
+// subgroup size, the lanes of a subgroup share their rows of A through
+// subgroup shuffles instead of each loading them.
+type MatMulTile struct {
+	Rows, Cols uint32
+	X, Y       uint32
+}
+
+// DefaultMatMulTile is the tile RecordMatMul uses, measured fastest on
+// lavapipe (8 lanes) among 8 to 32 rows, 4 to 16 columns, X 8 or 16 and Y
+// 1 or 2: there every lane's buffer load is a scalar loop, so loads, not
+// arithmetic or spilled accumulators, set the pace.
+var DefaultMatMulTile = MatMulTile{Rows: 16, Cols: 8, X: 8, Y: 2}
+
+// RecordMatMul records c = op(a) op(b) (+ bias) for p with
+// DefaultMatMulTile; bias may be nil. The buffers must hold at least p's
+// operand lengths.
+func (v *Vulkan) RecordMatMul(r *gpu.Recorder, p MatMulParams, a, b, bias, c *gpu.Buffer) error {
+	return v.RecordMatMulTile(r, DefaultMatMulTile, p, a, b, bias, c)
+}
+
+// RecordMatMulTile is RecordMatMul with the tile t (for tuning on devices
+// other than lavapipe).
+func (v *Vulkan) RecordMatMulTile(r *gpu.Recorder, t MatMulTile, p MatMulParams, a, b, bias, c *gpu.Buffer) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	op := "matmul " + p.String()
+	for _, x := range []struct {
+		name string
+		buf  *gpu.Buffer
+		n    int
+	}{{"a", a, p.ALen()}, {"b", b, p.BLen()}, {"c", c, p.CLen()}, {"bias", bias, p.N}} {
+		if x.buf == nil {
+			if x.name == "bias" {
+				continue
+			}
+			return fmt.Errorf("kernels: %s: buffer %s is nil", op, x.name)
+		}
+		if x.buf.Size() < int64(4*x.n) {
+			return fmt.Errorf("kernels: %s: buffer %s holds %d bytes, want %d", op, x.name, x.buf.Size(), 4*x.n)
+		}
+	}
+	// A batch of A against one shared B is a single product with
+	// Batch*M rows: one dispatch plane instead of Batch small ones.
+	if p.BatchA && !p.BatchB && !p.TransA {
+		p.M, p.Batch, p.BatchA = p.Batch*p.M, 1, false
+	}
+	if t.Rows == 0 || t.Cols == 0 || t.Cols%4 != 0 || t.X == 0 || t.Y == 0 {
+		return fmt.Errorf("kernels: %s: tile %+v (rows, columns and workgroup positive; columns a multiple of 4)", op, t)
+	}
+	hasBias := uint32(1)
+	if bias == nil {
+		bias, hasBias = a, 0
+	}
+	// vec4 loads need the contiguous axis of an operand to be a multiple
+	// of 4 (then every row, and every batch, starts 16-byte aligned).
+	vecA := (!p.TransA && p.K%4 == 0) || (p.TransA && p.M%4 == 0 && t.Rows%4 == 0)
+	vecB := (!p.TransB && p.N%4 == 0) || (p.TransB && p.K%4 == 0)
+	vecC := p.N%4 == 0
+	info := &v.D.Info
+	sg := info.SubgroupSize
+	share := info.SubgroupInCompute && slices.Contains(info.SubgroupOperations, "shuffle") &&
+		sg > 0 && t.X%sg == 0
+	k, err := v.kernel("matmul", []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, 24,
+		t.X, t.Y, 1, t.Rows, t.Cols, b2u(p.TransA), b2u(p.TransB), hasBias, b2u(vecA), b2u(vecB), b2u(vecC), b2u(share))
+	if err != nil {
+		return err
+	}
+	strideA, strideB := 0, 0
+	if p.BatchA {
+		strideA = p.M * p.K
+	}
+	if p.BatchB {
+		strideB = p.K * p.N
+	}
+	ceil := func(n int, d uint32) uint32 { return uint32((n + int(d) - 1) / int(d)) }
+	lim := v.D.Info.MaxWorkgroupCount
+	groups := [3]uint32{ceil(p.N, t.Cols*t.X), ceil(p.M, t.Rows*t.Y), min(uint32(p.Batch), lim[2])}
+	if groups[0] > lim[0] || groups[1] > lim[1] {
+		return fmt.Errorf("kernels: %s: grid %v exceeds the device's maxComputeWorkGroupCount %v", op, groups, lim)
+	}
+	push := gpu.Push{}.U32(uint32(p.M)).U32(uint32(p.N)).U32(uint32(p.K)).U32(uint32(p.Batch)).U32(uint32(strideA)).U32(uint32(strideB))
+	r.Dispatch(k, groups, push, a, b, bias, c)
+	return nil
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// MatMul implements MatMulBackend.
+func (v *Vulkan) MatMul(p MatMulParams, a, b, bias []float32) ([]float32, error) {
+	if err := p.check(a, b, bias); err != nil {
+		return nil, err
+	}
+	ins := [][]float32{a, b}
+	if bias != nil {
+		ins = append(ins, bias)
+	}
+	out, err := v.exec(ins, []int{p.CLen()}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
+		var bb *gpu.Buffer
+		if bias != nil {
+			bb = in[2]
+		}
+		return v.RecordMatMul(r, p, in[0], in[1], bb, out[0])
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
