@@ -195,7 +195,12 @@ func (v *Vulkan) RecordMatMulTile(r *gpu.Recorder, t MatMulTile, p MatMulParams,
 	sg := info.SubgroupSize
 	share := info.SubgroupInCompute && slices.Contains(info.SubgroupOperations, "shuffle") &&
 		sg > 0 && t.X%sg == 0
-	k, err := v.kernel("matmul", []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, 24,
+	// matmul_plain lacks the shuffle capability, so it loads on devices without it.
+	shader := "matmul_plain"
+	if share {
+		shader = "matmul"
+	}
+	k, err := v.kernel(shader, []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, 24,
 		t.X, t.Y, 1, t.Rows, t.Cols, b2u(p.TransA), b2u(p.TransB), hasBias, b2u(vecA), b2u(vecB), b2u(vecC), b2u(share))
 	if err != nil {
 		return err

@@ -4,7 +4,11 @@
 //
 // One .comp file per kernel family; variants come from specialization
 // constants (constant_id 0..2 are the workgroup size by convention, see
-// gpu.KernelSpec). Files ending in .glsl are shared includes. `make
+// gpu.KernelSpec). What a specialization constant cannot switch, a
+// capability some devices lack, is a build variant: a line
+// "// variant: NAME -DDEFINE" in the source makes tools/shaderc also build
+// NAME.spv with that define (matmul_plain is matmul without subgroup
+// shuffles). Files ending in .glsl are shared includes. `make
 // shaders` (or `go generate ./shaders`) rebuilds every .spv with glslc for
 // the Vulkan 1.1 environment; `make check-shaders` fails when a committed
 // .spv differs from what its source compiles to.

@@ -1,5 +1,10 @@
 #version 450
+// variant: matmul_plain -DNO_SUBGROUP_SHUFFLE
+// (the same kernel without the subgroup-shuffle capability, for devices
+// that lack it; tools/shaderc builds it from this line)
+#ifndef NO_SUBGROUP_SHUFFLE
 #extension GL_KHR_shader_subgroup_shuffle : require
+#endif
 // matmul: C[b] = op(A[b]) op(B[b]) (+ bias) for b < batch; op(A) is M x K,
 // op(B) is K x N, all row-major. A is stored [M,K], or [K,M] with TRANS_A;
 // B is [K,N], or [N,K] with TRANS_B. A shared operand has batch stride 0.
@@ -24,8 +29,8 @@ layout(constant_id = 10) const bool VEC_C = false;
 // workgroup): the lanes of a subgroup cover the same rows, so lane l loads
 // the four A values of rows l, l + subgroup size, ... and the others take
 // them by shuffle. On lavapipe every non-constant load is a loop over the
-// lanes, so this divides A's loads by the subgroup size. The module
-// declares the shuffle capability even when SHARE_A is off.
+// lanes, so this divides A's loads by the subgroup size. matmul_plain
+// (NO_SUBGROUP_SHUFFLE) leaves the capability and this path out.
 layout(constant_id = 11) const bool SHARE_A = false;
 
 const uint TC = TN / 4;
@@ -61,6 +66,7 @@ void main() {
 		for (uint k = 0; k < K4; k += 4) {
 			// av[r][kk] = op(A)(row r, k+kk); bv[kk][q] = op(B)(k+kk, columns 4q..4q+3).
 			vec4 av[TM], bv[4][TC];
+#ifndef NO_SUBGROUP_SHUFFLE
 			if (SHARE_A) {
 				// Lane l loads rows l, l + SG, ... (SG = gl_SubgroupSize).
 				vec4 mine[TM];
@@ -70,7 +76,9 @@ void main() {
 						: vec4(loadA(offA, i, k), loadA(offA, i, k + 1), loadA(offA, i, k + 2), loadA(offA, i, k + 3));
 				}
 				for (uint r = 0; r < TM; r++) av[r] = subgroupShuffle(mine[r / gl_SubgroupSize], r % gl_SubgroupSize);
-			} else if (!TRANS_A && VEC_A) {
+			} else
+#endif
+			if (!TRANS_A && VEC_A) {
 				for (uint r = 0; r < TM; r++) av[r] = a4[(offA + rows[r] * p.K + k) / 4];
 			} else if (TRANS_A && VEC_A) {
 				for (uint kk = 0; kk < 4; kk++)
