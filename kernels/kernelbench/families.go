@@ -18,6 +18,10 @@ type spec struct {
 	scratch      func(v *kernels.Vulkan) (int, error)
 	record       func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, scratch *gpu.Buffer) error
 	ref          func(in [][]float32) [][]float32
+	// baseline prepares the timed CPU baseline (nil: ref itself, named
+	// "go reference"); baselineName names it.
+	baseline     func(in [][]float32) func()
+	baselineName string
 }
 
 func (s spec) register() {
@@ -61,6 +65,10 @@ func (s spec) setup(v *kernels.Vulkan) (*Prepared, error) {
 		}
 	}
 	inBufs, outBufs := bufs[:len(in)], bufs[len(in):len(in)+len(s.outs)]
+	cpu, cpuName := func() { s.ref(in) }, "go reference"
+	if s.baseline != nil {
+		cpu, cpuName = s.baseline(in), s.baselineName
+	}
 	return &Prepared{
 		Record: func(r *gpu.Recorder) error { return s.record(v, r, inBufs, outBufs, scratch) },
 		Check: func() (float64, error) {
@@ -75,8 +83,8 @@ func (s spec) setup(v *kernels.Vulkan) (*Prepared, error) {
 			}
 			return worst, nil
 		},
-		CPU:     func() { s.ref(in) },
-		CPUName: "go reference",
+		CPU:     cpu,
+		CPUName: cpuName,
 		Free:    func() { freeAll(bufs) },
 	}, nil
 }
