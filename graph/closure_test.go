@@ -54,7 +54,26 @@ func closureCases() []opCase {
 			build: func(g *Graph, in []*Node) *Node { return g.SumTo(in[0], 3, 1) }},
 		opCase{name: "reshape", shapes: []Shape{{2, 6}}, lo: -1, hi: 1,
 			build: func(g *Graph, in []*Node) *Node { return g.Reshape(in[0], 3, 4) }},
+		opCase{name: "linear", shapes: []Shape{{3, 4}, {4, 5}, {5}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { return g.Linear(in[0], in[1], in[2]) }},
+		opCase{name: "matmul batched A, shared B", shapes: []Shape{{2, 3, 4}, {4, 5}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { return g.MatMul(in[0], in[1]) }},
+		opCase{name: "matmul shared A, batched B", shapes: []Shape{{3, 4}, {2, 4, 5}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { return g.MatMul(in[0], in[1]) }},
 	)
+	for _, tr := range [][2]bool{{true, false}, {false, true}, {true, true}} {
+		cs = append(cs, opCase{name: fmt.Sprintf("matmul transposes %v", tr), shapes: []Shape{{2, 4, 3}, {2, 5, 4}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node {
+				a, b := in[0], in[1]
+				if !tr[0] {
+					a = g.Reshape(a, 2, 3, 4)
+				}
+				if !tr[1] {
+					b = g.Reshape(b, 2, 4, 5)
+				}
+				return g.MatMulT(a, b, tr[0], tr[1])
+			}})
+	}
 	return cs
 }
 
