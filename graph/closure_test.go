@@ -16,6 +16,9 @@ type opCase struct {
 	lo, hi float64
 	gap    float64
 	build  func(g *Graph, in []*Node) *Node
+	// noRR: the op's VJP has no VJP of its own (reverse over reverse),
+	// by design of the fused kernels.
+	noRR bool
 }
 
 func closureCases() []opCase {
@@ -61,6 +64,16 @@ func closureCases() []opCase {
 		opCase{name: "matmul shared A, batched B", shapes: []Shape{{3, 4}, {2, 4, 5}}, lo: -1, hi: 1,
 			build: func(g *Graph, in []*Node) *Node { return g.MatMul(in[0], in[1]) }},
 	)
+	cs = append(cs,
+		opCase{name: "cn_affine", shapes: []Shape{{2, 3, 2, 2}, {2, 3}, {2, 3}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { return g.CNAffine(in[0], in[1], in[2]) }},
+		opCase{name: "lstm_cell h", shapes: []Shape{{2, 8}, {2, 2}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { h, _ := g.LSTMCell(in[0], in[1]); return h }, noRR: true},
+		opCase{name: "lstm_cell c", shapes: []Shape{{2, 8}, {2, 2}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { _, c := g.LSTMCell(in[0], in[1]); return c }, noRR: true},
+		opCase{name: "lstm_cell h+c", shapes: []Shape{{2, 8}, {2, 2}}, lo: -1, hi: 1,
+			build: func(g *Graph, in []*Node) *Node { h, c := g.LSTMCell(in[0], in[1]); return g.Mul(h, c) }, noRR: true},
+	)
 	for _, tr := range [][2]bool{{true, false}, {false, true}, {true, true}} {
 		cs = append(cs, opCase{name: fmt.Sprintf("matmul transposes %v", tr), shapes: []Shape{{2, 4, 3}, {2, 5, 4}}, lo: -1, hi: 1,
 			build: func(g *Graph, in []*Node) *Node {
@@ -78,8 +91,9 @@ func closureCases() []opCase {
 }
 
 // TestClosure: for every op, the graph of its VJP can be differentiated
-// forward, and that forward-over-reverse product of L = <c, op(x)> matches
-// finite differences of the VJP.
+// forward, and that forward-over-reverse product of L = <c, sin(op(x))> matches
+// finite differences of the VJP; where the op's VJP has a VJP too, the
+// reverse-over-reverse product (the gradient of <∇L, v>) must match as well.
 func TestClosure(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, c := range closureCases() {
@@ -98,13 +112,22 @@ func TestClosure(t *testing.T) {
 			out := c.build(g, ins)
 			cst := g.Input("c", out.shape...)
 			feeds["c"] = randVec(rng, out.shape.Len(), -1, 1)
-			loss := g.Sum(g.Mul(cst, out))
+			// <c, sin(op(x))>: the cotangent reaching the op depends on x,
+			// so reverse over reverse exercises every term of the op's VJP.
+			loss := g.Sum(g.Mul(cst, g.Sin(out)))
 			grads := g.Grad(loss, ins...)
 			tan := map[*Node]*Node{}
 			for i := range ins {
 				tan[ins[i]] = dirs[i]
 			}
 			hv := g.JVP(grads, tan)
+			if !c.noRR {
+				var dot *Node
+				for i := range grads {
+					dot = addMaybe(g, dot, g.Sum(g.Mul(grads[i], dirs[i])))
+				}
+				hv = append(hv, g.Grad(dot, ins...)...)
+			}
 			if g.Err() != nil {
 				t.Fatal(g.Err())
 			}
@@ -135,11 +158,16 @@ func TestClosure(t *testing.T) {
 			}
 			plus, minus := at(h), at(-h)
 			for k := range got {
+				m := k % len(grads) // reverse-over-reverse results follow the JVPs
 				fd := make([]float32, len(got[k]))
 				for j := range fd {
-					fd[j] = (plus[k][j] - minus[k][j]) / (2 * h)
+					fd[j] = (plus[m][j] - minus[m][j]) / (2 * h)
 				}
-				closeTo(t, "hvp", got[k], fd, 3e-3, 2e-2)
+				what := "forward-over-reverse"
+				if k >= len(grads) {
+					what = "reverse-over-reverse"
+				}
+				closeTo(t, what, got[k], fd, 3e-3, 2e-2)
 			}
 		})
 	}
