@@ -155,10 +155,11 @@ func (d *Device) usable() error {
 	return nil
 }
 
-// submitWait submits cmd and waits for it with fence. d.mu is held.
-func (d *Device) submitWait(call string, cmd vk.CommandBuffer, fence vk.Fence) error {
+// submitWait submits cmd and waits for it with fence, returning how long
+// it waited. d.mu is held.
+func (d *Device) submitWait(call string, cmd vk.CommandBuffer, fence vk.Fence) (time.Duration, error) {
 	if err := d.usable(); err != nil {
-		return err
+		return 0, err
 	}
 	r, injected := d.fault("vkQueueSubmit")
 	if !injected {
@@ -166,22 +167,24 @@ func (d *Device) submitWait(call string, cmd vk.CommandBuffer, fence vk.Fence) e
 			C.VkFence(unsafe.Pointer(fence))))
 	}
 	if err := d.lostIf(check("vkQueueSubmit", r)); err != nil {
-		return fmt.Errorf("gpu: %s: %w", call, err)
+		return 0, fmt.Errorf("gpu: %s: %w", call, err)
 	}
+	start := time.Now()
 	r, injected = d.fault("vkWaitForFences")
 	if !injected {
 		// Waits, then resets the fence for the next submission.
 		r = vk.Result(C.nvk_wait(&d.cmds, d.cdev, C.VkFence(unsafe.Pointer(fence)), C.uint64_t(d.SubmitTimeout.Nanoseconds())))
 	}
+	wait := time.Since(start)
 	if r == vk.Timeout {
 		// The queue still owns the work; treat the device as unusable.
 		d.lost = true
-		return fmt.Errorf("gpu: %s: no completion within %v (raise Device.SubmitTimeout for very long work): %w", call, d.SubmitTimeout, ErrDeviceLost)
+		return wait, fmt.Errorf("gpu: %s: no completion within %v (raise Device.SubmitTimeout for very long work): %w", call, d.SubmitTimeout, ErrDeviceLost)
 	}
 	if err := d.lostIf(check("vkWaitForFences", r)); err != nil {
-		return fmt.Errorf("gpu: %s: %w", call, err)
+		return wait, fmt.Errorf("gpu: %s: %w", call, err)
 	}
-	return nil
+	return wait, nil
 }
 
 // lostIf marks the device lost when err says so.
@@ -210,7 +213,8 @@ func (d *Device) runOnce(call string, rec func(cmd vk.CommandBuffer)) error {
 	if err := check("vkEndCommandBuffer", vk.EndCommandBuffer(cmd)); err != nil {
 		return fmt.Errorf("gpu: %s: %w", call, err)
 	}
-	return d.submitWait(call, cmd, d.fence)
+	_, err := d.submitWait(call, cmd, d.fence)
+	return err
 }
 
 // Close waits for the device to go idle and destroys every object it

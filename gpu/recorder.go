@@ -214,6 +214,7 @@ type Program struct {
 	barriers   int
 	dispatches int
 	runs       int
+	lastWait   time.Duration
 	closed     bool
 }
 
@@ -390,11 +391,21 @@ func (p *Program) Run() error {
 	if p.closed {
 		return fmt.Errorf("gpu: Run: %w", ErrClosed)
 	}
-	if err := p.d.submitWait("running a program", p.cmd, p.fence); err != nil {
+	wait, err := p.d.submitWait("running a program", p.cmd, p.fence)
+	if err != nil {
 		return err
 	}
 	p.runs++
+	p.lastWait = wait
 	return nil
+}
+
+// LastWait is how long the last Run waited for the device: the rest of its
+// time was host work (submission and bookkeeping).
+func (p *Program) LastWait() time.Duration {
+	p.d.mu.Lock()
+	defer p.d.mu.Unlock()
+	return p.lastWait
 }
 
 // Barriers is the number of pipeline barriers recorded between operations

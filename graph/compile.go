@@ -15,6 +15,8 @@ type Program struct {
 	slots   map[*Node]*slot
 	peak    int64
 	align   int64
+	inputs  []*Node // the inputs and parameters the program reads, in order,
+	params  []*Node // found once so that Run does not scan the schedule
 }
 
 // CompileOptions tune compilation.
@@ -53,6 +55,14 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 		keep = order
 	}
 	p.slots, p.peak = plan(order, keep, p.align)
+	for _, n := range order {
+		switch n.kind {
+		case kindInput:
+			p.inputs = append(p.inputs, n)
+		case kindParam:
+			p.params = append(p.params, n)
+		}
+	}
 	return p, nil
 }
 
@@ -98,20 +108,9 @@ func (p *Program) Dump() string {
 	return b.String()
 }
 
-// params and inputs of the program, in schedule order.
-func (p *Program) leaves(kind nodeKind) []*Node {
-	var out []*Node
-	for _, n := range p.order {
-		if n.kind == kind {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // checkFeeds validates the fed inputs against the program's inputs.
 func (p *Program) checkFeeds(feeds map[string][]float32) error {
-	for _, n := range p.leaves(kindInput) {
+	for _, n := range p.inputs {
 		v, ok := feeds[n.name]
 		if !ok {
 			return fmt.Errorf("graph: Run: input %q %v not fed", n.name, n.shape)

@@ -15,7 +15,7 @@ type CPUExec struct {
 // OnCPU returns a CPU executor; parameters start at zero.
 func (p *Program) OnCPU() *CPUExec {
 	e := &CPUExec{p: p, params: map[string][]float32{}}
-	for _, n := range p.leaves(kindParam) {
+	for _, n := range p.params {
 		e.params[n.name] = make([]float32, n.shape.Len())
 	}
 	return e

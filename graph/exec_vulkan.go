@@ -166,7 +166,7 @@ func (e *VulkanExec) Run(feeds map[string][]float32) ([][]float32, error) {
 	if err := e.p.checkFeeds(feeds); err != nil {
 		return nil, err
 	}
-	for _, n := range e.p.leaves(kindInput) {
+	for _, n := range e.p.inputs {
 		if err := e.bufs[n].WriteFloat32(0, feeds[n.name]); err != nil {
 			return nil, err
 		}
@@ -231,3 +231,7 @@ func (e *VulkanExec) Close() {
 	}
 	e.owned = nil
 }
+
+// LastWait is how long the last Run waited for the device; the rest of
+// its time was host work (uploads, submission, read-back).
+func (e *VulkanExec) LastWait() time.Duration { return e.prog.LastWait() }
