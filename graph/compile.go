@@ -15,6 +15,7 @@ type Program struct {
 	slots   map[*Node]*slot
 	peak    int64
 	align   int64
+	keepAll bool
 	inputs  []*Node // the inputs and parameters the program reads, in order,
 	params  []*Node // found once so that Run does not scan the schedule
 }
@@ -46,7 +47,7 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{g: g, order: order, outputs: outputs, align: o.Align}
+	p := &Program{g: g, order: order, outputs: outputs, align: o.Align, keepAll: o.KeepAll}
 	if p.align == 0 {
 		p.align = 256
 	}

@@ -243,3 +243,33 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// TestCrossCheck: every node of a graph with gradients agrees between the
+// executors; and a program compiled without KeepAll is refused.
+func TestCrossCheck(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	g := New()
+	loss, w, b := elementwiseModel(g)
+	grads := g.Grad(loss, w, b)
+	prog, err := g.Compile(CompileOptions{KeepAll: true}, append(grads, loss)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := openVulkan(t)
+	params := map[string][]float32{"w": randVec(rng, 5, -1, 1), "b": randVec(rng, 5, -1, 1)}
+	feeds := map[string][]float32{"x": randVec(rng, 20, -1, 1), "y": randVec(rng, 20, -1, 1)}
+	bad, err := prog.CrossCheck(v, params, feeds, 1e-5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range bad {
+		t.Errorf("mismatch: %v", m)
+	}
+	reused, err := g.Compile(CompileOptions{}, loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reused.CrossCheck(v, params, feeds, 1e-5); err == nil {
+		t.Error("CrossCheck of a program with reused memory succeeded")
+	}
+}
