@@ -273,3 +273,44 @@ func TestCrossCheck(t *testing.T) {
 		t.Error("CrossCheck of a program with reused memory succeeded")
 	}
 }
+
+// TestFusedOnVulkan: a graph with every fused op, its gradients and their
+// tangents agrees with the CPU executor node by node.
+func TestFusedOnVulkan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	g := New()
+	e := g.Param("e", 2, 4, 8)
+	mu, lv := g.Param("mu", 2, 3), g.Param("lv", 2, 3)
+	z, c := g.Param("z", 2, 8), g.Param("c", 2, 2)
+	gamma, beta := g.Param("gamma", 2, 4), g.Param("beta", 2, 4)
+	per, mean := g.NoetherLoss(g.CNAffine(e, gamma, beta), kernels.NoetherStep)
+	_, m2 := g.NoetherLoss(e, kernels.NoetherStart)
+	h, c1 := g.LSTMCell(z, c)
+	loss := g.Add(g.Add(g.Add(mean, g.Mean(per)), m2), g.GaussianKL(mu, lv, g.Scale(mu, 0.5), g.Scale(lv, 2)))
+	loss = g.Add(loss, g.Add(g.MSE(h, c1), g.Sum(g.MSEPerExample(g.Reshape(e, 2, 32), g.Reshape(e, 2, 32)))))
+	ps := []*Node{e, mu, lv, z, c, gamma, beta}
+	grads := g.Grad(loss, ps...)
+	tan := map[*Node]*Node{}
+	params := map[string][]float32{}
+	feeds := map[string][]float32{}
+	for _, p := range ps {
+		params[p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
+		tan[p] = g.Input("v"+p.Name(), p.Shape()...)
+		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
+	}
+	hv := g.JVP(grads, tan)
+	if g.Err() != nil {
+		t.Fatal(g.Err())
+	}
+	prog, err := g.Compile(CompileOptions{KeepAll: true}, append(grads, hv...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := prog.CrossCheck(openVulkan(t), params, feeds, 1e-4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range bad {
+		t.Errorf("mismatch: %v", m)
+	}
+}
