@@ -18,6 +18,7 @@ type Program struct {
 	keepAll bool
 	inputs  []*Node // the inputs and parameters the program reads, in order,
 	params  []*Node // found once so that Run does not scan the schedule
+	updates []Update
 }
 
 // CompileOptions tune compilation.
@@ -25,6 +26,8 @@ type CompileOptions struct {
 	// KeepAll gives every op its own memory (no reuse), so every
 	// intermediate value can be read after a run: for debugging.
 	KeepAll bool
+	// Updates are optimiser steps applied in place after every Run.
+	Updates []Update
 	// Align is the byte alignment of arena offsets (0: 256, which every
 	// Vulkan device accepts for storage-buffer offsets).
 	Align int64
@@ -43,15 +46,22 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 			return nil, fmt.Errorf("graph: output %d is nil or from another graph", i)
 		}
 	}
-	order, err := schedule(outputs)
+	if err := g.checkUpdates(o.Updates); err != nil {
+		return nil, err
+	}
+	// Gradients that updates read stay live to the end like outputs.
+	keep := append([]*Node(nil), outputs...)
+	for _, u := range o.Updates {
+		keep = append(keep, u.Grads...)
+	}
+	order, err := schedule(keep)
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{g: g, order: order, outputs: outputs, align: o.Align, keepAll: o.KeepAll}
+	p := &Program{g: g, order: order, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates}
 	if p.align == 0 {
 		p.align = 256
 	}
-	keep := outputs
 	if o.KeepAll {
 		keep = order
 	}

@@ -8,15 +8,22 @@ import (
 // CPUExec runs a program with the kernels' CPU references: for tests and
 // cross-checks, not speed.
 type CPUExec struct {
-	p      *Program
-	params map[string][]float32
+	p       *Program
+	params  map[string][]float32
+	moments map[string][2][]float32 // Adam's m and v per updated parameter
+	step    int
 }
 
 // OnCPU returns a CPU executor; parameters start at zero.
 func (p *Program) OnCPU() *CPUExec {
-	e := &CPUExec{p: p, params: map[string][]float32{}}
+	e := &CPUExec{p: p, params: map[string][]float32{}, moments: map[string][2][]float32{}}
 	for _, n := range p.params {
 		e.params[n.name] = make([]float32, n.shape.Len())
+	}
+	for _, u := range p.updates {
+		for _, n := range u.Params {
+			e.moments[n.name] = [2][]float32{make([]float32, n.shape.Len()), make([]float32, n.shape.Len())}
+		}
 	}
 	return e
 }
@@ -45,10 +52,13 @@ func (e *CPUExec) Param(name string) ([]float32, error) {
 	return slices.Clone(v), nil
 }
 
-// Run computes the outputs.
+// Run computes the outputs, then applies the program's updates.
 func (e *CPUExec) Run(feeds map[string][]float32) ([][]float32, error) {
 	vals, err := e.values(feeds)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.applyUpdates(vals); err != nil {
 		return nil, err
 	}
 	out := make([][]float32, len(e.p.outputs))

@@ -20,6 +20,8 @@ type VulkanExec struct {
 	prog    *gpu.Program
 	profile bool
 	spans   []opSpan // recorded operations of each op node, for Profile
+	updates []*vkUpdate
+	step    int // optimiser steps taken
 }
 
 type opSpan struct {
@@ -122,6 +124,9 @@ func (e *VulkanExec) build() error {
 		}
 		e.spans = append(e.spans, opSpan{n, start, r.Len()})
 	}
+	if err := e.recordUpdates(r); err != nil {
+		return err
+	}
 	prog, err := r.Finish()
 	if err != nil {
 		return fmt.Errorf("graph: %w", err)
@@ -170,6 +175,9 @@ func (e *VulkanExec) Run(feeds map[string][]float32) ([][]float32, error) {
 		if err := e.bufs[n].WriteFloat32(0, feeds[n.name]); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.beginUpdates(); err != nil {
+		return nil, err
 	}
 	if err := e.prog.Run(); err != nil {
 		return nil, err

@@ -26,8 +26,16 @@ func (c AdamConfig) Schedule(t int) []float32 {
 }
 
 func (c AdamConfig) check(t int) error {
-	if t < 1 || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || c.Eps <= 0 {
-		return fmt.Errorf("kernels: adam: step %d, config %+v (want t >= 1, betas in [0, 1), eps > 0)", t, c)
+	if t < 1 {
+		return fmt.Errorf("kernels: adam: step %d (want t >= 1)", t)
+	}
+	return c.Validate()
+}
+
+// Validate reports a configuration Adam cannot run with.
+func (c AdamConfig) Validate() error {
+	if !(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1 && c.Eps > 0 && c.LR >= 0 && c.WeightDecay >= 0) {
+		return fmt.Errorf("kernels: adam: config %+v (want betas in [0, 1), eps > 0, lr and weight decay >= 0)", c)
 	}
 	return nil
 }

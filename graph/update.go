@@ -1,0 +1,240 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/kernels"
+)
+
+// An Update is an optimiser step that a program applies to parameters in
+// place at the end of every Run, after all its ops: the gradients are
+// computed, optionally clipped by their global norm, and Adam moves the
+// parameters. Training then costs one submit per step, with no gradient
+// read back. The Adam moments live with the executor (OptimState).
+type Update struct {
+	Params []*Node // parameters of the graph
+	Grads  []*Node // their gradients, same shapes, computed by the program
+	Adam   kernels.AdamConfig
+	// ClipNorm > 0 first scales the gradients by min(1, ClipNorm/norm),
+	// norm being their global L2 norm (PyTorch's clip_grad_norm_).
+	// Gradients that are also outputs of the program are read after
+	// clipping.
+	ClipNorm float32
+}
+
+// checkUpdates validates o.Updates against g.
+func (g *Graph) checkUpdates(us []Update) error {
+	seen := map[*Node]bool{}
+	for i, u := range us {
+		if len(u.Params) == 0 || len(u.Params) != len(u.Grads) {
+			return fmt.Errorf("graph: update %d: %d parameters and %d gradients", i, len(u.Params), len(u.Grads))
+		}
+		for j, p := range u.Params {
+			gr := u.Grads[j]
+			if p == nil || p.g != g || p.kind != kindParam {
+				return fmt.Errorf("graph: update %d: entry %d is not a parameter of this graph", i, j)
+			}
+			if gr == nil || gr.g != g {
+				return fmt.Errorf("graph: update %d: the gradient of %q is nil or from another graph", i, p.name)
+			}
+			if !gr.shape.Equal(p.shape) {
+				return fmt.Errorf("graph: update %d: gradient of %q has shape %v, parameter %v", i, p.name, gr.shape, p.shape)
+			}
+			if seen[p] {
+				return fmt.Errorf("graph: parameter %q is updated twice", p.name)
+			}
+			seen[p] = true
+		}
+		if !(u.ClipNorm >= 0) {
+			return fmt.Errorf("graph: update %d: ClipNorm %v (want >= 0)", i, u.ClipNorm)
+		}
+		if err := u.Adam.Validate(); err != nil {
+			return fmt.Errorf("graph: update %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// OptimState returns the number of optimiser steps taken and the Adam
+// moments of every updated parameter, named "<param>.adam_m" and
+// "<param>.adam_v", for checkpoints.
+func (e *CPUExec) OptimState() (int, map[string][]float32) {
+	out := map[string][]float32{}
+	for _, u := range e.p.updates {
+		for _, p := range u.Params {
+			out[p.name+".adam_m"] = append([]float32(nil), e.moments[p.name][0]...)
+			out[p.name+".adam_v"] = append([]float32(nil), e.moments[p.name][1]...)
+		}
+	}
+	return e.step, out
+}
+
+// SetOptimState restores what OptimState returned.
+func (e *CPUExec) SetOptimState(step int, m map[string][]float32) error {
+	if err := e.p.checkOptimState(step, m); err != nil {
+		return err
+	}
+	for _, u := range e.p.updates {
+		for _, p := range u.Params {
+			e.moments[p.name] = [2][]float32{append([]float32(nil), m[p.name+".adam_m"]...), append([]float32(nil), m[p.name+".adam_v"]...)}
+		}
+	}
+	e.step = step
+	return nil
+}
+
+// applyUpdates runs the updates on the CPU after a run.
+func (e *CPUExec) applyUpdates(vals map[*Node][]float32) error {
+	if len(e.p.updates) == 0 {
+		return nil
+	}
+	e.step++
+	var cpu kernels.CPU
+	for _, u := range e.p.updates {
+		grads := make([][]float32, len(u.Grads))
+		for i, gr := range u.Grads {
+			grads[i] = vals[gr]
+		}
+		if u.ClipNorm > 0 {
+			clipped, _, err := cpu.ClipGradNorm(grads, u.ClipNorm)
+			if err != nil {
+				return err
+			}
+			for i, gr := range u.Grads {
+				copy(vals[gr], clipped[i])
+			}
+			grads = clipped
+		}
+		for i, p := range u.Params {
+			mv := e.moments[p.name]
+			np, nm, nv, err := cpu.Adam(e.params[p.name], grads[i], mv[0], mv[1], u.Adam, e.step)
+			if err != nil {
+				return fmt.Errorf("graph: update of %q: %w", p.name, err)
+			}
+			e.params[p.name], e.moments[p.name] = np, [2][]float32{nm, nv}
+		}
+	}
+	return nil
+}
+
+// checkOptimState validates a restored optimiser state.
+func (p *Program) checkOptimState(step int, m map[string][]float32) error {
+	if step < 0 {
+		return fmt.Errorf("graph: SetOptimState: step %d", step)
+	}
+	for _, u := range p.updates {
+		for _, n := range u.Params {
+			for _, k := range []string{n.name + ".adam_m", n.name + ".adam_v"} {
+				if len(m[k]) != n.shape.Len() {
+					return fmt.Errorf("graph: SetOptimState: %q has %d values, want %d", k, len(m[k]), n.shape.Len())
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// vkUpdate is an Update's device state in a VulkanExec.
+type vkUpdate struct {
+	u       Update
+	sched   *gpu.Buffer   // Adam's step-dependent scalars, rewritten per Run
+	m, v    []*gpu.Buffer // moments per parameter
+	norm    *gpu.Buffer
+	scratch *gpu.Buffer
+}
+
+// recordUpdates records the updates after the program's ops.
+func (e *VulkanExec) recordUpdates(r *gpu.Recorder) error {
+	for _, u := range e.p.updates {
+		vu := &vkUpdate{u: u}
+		var err error
+		if vu.sched, err = e.alloc(len(u.Adam.Schedule(1))); err != nil {
+			return err
+		}
+		grads := make([]*gpu.Buffer, len(u.Grads))
+		lens := make([]int, len(u.Grads))
+		for i, gr := range u.Grads {
+			grads[i], lens[i] = e.bufs[gr], gr.shape.Len()
+		}
+		if u.ClipNorm > 0 {
+			if vu.norm, err = e.alloc(1); err != nil {
+				return err
+			}
+			if vu.scratch, err = e.alloc(kernels.ClipScratch(lens)); err != nil {
+				return err
+			}
+			if err := e.v.RecordClipGradNorm(r, grads, lens, u.ClipNorm, vu.norm, vu.scratch); err != nil {
+				return fmt.Errorf("graph: update: %w", err)
+			}
+		}
+		for i, p := range u.Params {
+			m, err := e.alloc(lens[i])
+			if err != nil {
+				return err
+			}
+			v, err := e.alloc(lens[i])
+			if err != nil {
+				return err
+			}
+			vu.m, vu.v = append(vu.m, m), append(vu.v, v)
+			if err := e.v.RecordAdam(r, u.Adam, vu.sched, e.bufs[p], grads[i], m, v, lens[i]); err != nil {
+				return fmt.Errorf("graph: update of %q: %w", p.name, err)
+			}
+		}
+		e.updates = append(e.updates, vu)
+	}
+	return nil
+}
+
+// beginUpdates writes the schedule of the step about to run.
+func (e *VulkanExec) beginUpdates() error {
+	if len(e.updates) == 0 {
+		return nil
+	}
+	e.step++
+	for _, vu := range e.updates {
+		if err := vu.sched.WriteFloat32(0, vu.u.Adam.Schedule(e.step)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OptimState returns the number of optimiser steps taken and the Adam
+// moments of every updated parameter, named "<param>.adam_m" and
+// "<param>.adam_v", for checkpoints.
+func (e *VulkanExec) OptimState() (int, map[string][]float32, error) {
+	out := map[string][]float32{}
+	for _, vu := range e.updates {
+		for i, p := range vu.u.Params {
+			for k, b := range map[string]*gpu.Buffer{".adam_m": vu.m[i], ".adam_v": vu.v[i]} {
+				x := make([]float32, p.shape.Len())
+				if err := b.ReadFloat32(0, x); err != nil {
+					return 0, nil, err
+				}
+				out[p.name+k] = x
+			}
+		}
+	}
+	return e.step, out, nil
+}
+
+// SetOptimState restores what OptimState returned.
+func (e *VulkanExec) SetOptimState(step int, m map[string][]float32) error {
+	if err := e.p.checkOptimState(step, m); err != nil {
+		return err
+	}
+	for _, vu := range e.updates {
+		for i, p := range vu.u.Params {
+			if err := vu.m[i].WriteFloat32(0, m[p.name+".adam_m"]); err != nil {
+				return err
+			}
+			if err := vu.v[i].WriteFloat32(0, m[p.name+".adam_v"]); err != nil {
+				return err
+			}
+		}
+	}
+	e.step = step
+	return nil
+}

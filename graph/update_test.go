@@ -1,0 +1,165 @@
+package graph
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/noether-vk/noether-vk/kernels"
+)
+
+// trainGraph is a small MLP regression with an Adam update on every
+// parameter, clipped by global norm.
+func trainGraph(t *testing.T, clip float32) (*Program, []*Node) {
+	t.Helper()
+	g := New()
+	x, y := g.Input("x", 7, 2), g.Input("y", 7, 2)
+	out, ps := mlp(g, x, 5)
+	loss := g.Mean(g.Square(g.Sub(out, y)))
+	grads := g.Grad(loss, ps...)
+	cfg := kernels.AdamConfig{LR: 0.05, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}
+	prog, err := g.Compile(CompileOptions{Updates: []Update{{Params: ps, Grads: grads, Adam: cfg, ClipNorm: clip}}}, loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog, ps
+}
+
+// TestUpdates: parameters trained in place by the program on Vulkan follow
+// the CPU executor, which follows a host loop of the kernels' reference
+// Adam; the loss goes down; OptimState restores a run mid-way exactly.
+func TestUpdates(t *testing.T) {
+	for _, clip := range []float32{0, 0.05} {
+		rng := rand.New(rand.NewPCG(7, 1))
+		prog, ps := trainGraph(t, clip)
+		feeds := map[string][]float32{"x": randVec(rng, 14, -1, 1), "y": randVec(rng, 14, -1, 1)}
+		params := map[string][]float32{}
+		for _, p := range ps {
+			params[p.Name()] = randVec(rng, p.Shape().Len(), -0.8, 0.8)
+		}
+		cpu := prog.OnCPU()
+		vk, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer vk.Close()
+		setParams(t, cpu, params)
+		setParams(t, vk, params)
+
+		// The host loop: gradients from a program without updates.
+		ref := prog.g
+		var lossNode = prog.outputs[0]
+		grads := ref.Grad(lossNode, ps...)
+		gp, err := ref.Compile(CompileOptions{}, append([]*Node{lossNode}, grads...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := gp.OnCPU()
+		setParams(t, host, params)
+		m, v := map[string][]float32{}, map[string][]float32{}
+		for _, p := range ps {
+			m[p.Name()], v[p.Name()] = make([]float32, p.Shape().Len()), make([]float32, p.Shape().Len())
+		}
+		cfg := prog.updates[0].Adam
+		var first, last float32
+		for step := 1; step <= 30; step++ {
+			out := mustRun(t, host, feeds)
+			gs := out[1:]
+			if clip > 0 {
+				gs, _, err = kernels.CPU{}.ClipGradNorm(gs, clip)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, p := range ps {
+				cur, _ := host.Param(p.Name())
+				np, nm, nv, err := kernels.CPU{}.Adam(cur, gs[i], m[p.Name()], v[p.Name()], cfg, step)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m[p.Name()], v[p.Name()] = nm, nv
+				if err := host.SetParam(p.Name(), np); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lc, lv := mustRun(t, cpu, feeds)[0], mustRun(t, vk, feeds)[0]
+			closeTo(t, "loss vulkan vs cpu", lv, lc, 1e-5, 1e-3)
+			closeTo(t, "loss cpu vs host loop", lc, out[0], 1e-6, 1e-5)
+			if step == 1 {
+				first = lc[0]
+			}
+			last = lc[0]
+		}
+		if !(last < 0.5*first) {
+			t.Errorf("clip %v: loss %v -> %v after 30 Adam steps; want it halved", clip, first, last)
+		}
+		for _, p := range ps {
+			want, _ := host.Param(p.Name())
+			got, _ := cpu.Param(p.Name())
+			closeTo(t, "cpu update vs host loop "+p.Name(), got, want, 1e-6, 1e-5)
+			gv, err := vk.Param(p.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeTo(t, "vulkan update vs cpu "+p.Name(), gv, got, 1e-4, 1e-3)
+		}
+
+		// Resume: a fresh executor given the parameters and optimiser state
+		// continues bit-identically.
+		step, state, err := vk.OptimState()
+		if err != nil || step != 30 {
+			t.Fatalf("OptimState: step %d, %v", step, err)
+		}
+		saved := map[string][]float32{}
+		for _, p := range ps {
+			saved[p.Name()], _ = vk.Param(p.Name())
+		}
+		cont := [][]float32{}
+		for range 3 {
+			cont = append(cont, mustRun(t, vk, feeds)[0])
+		}
+		vk2, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer vk2.Close()
+		setParams(t, vk2, saved)
+		if err := vk2.SetOptimState(step, state); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			got := mustRun(t, vk2, feeds)[0]
+			if got[0] != cont[i][0] {
+				t.Errorf("resumed step %d: loss %v, uninterrupted %v", i, got[0], cont[i][0])
+			}
+		}
+		cs, cstate := cpu.OptimState()
+		if cs != 30 || len(cstate) != 2*len(ps) {
+			t.Errorf("CPU OptimState: step %d, %d tensors", cs, len(cstate))
+		}
+	}
+}
+
+func TestUpdateErrors(t *testing.T) {
+	g := New()
+	x := g.Input("x", 3, 2)
+	w := g.Param("w", 2, 2)
+	loss := g.Mean(g.Square(g.MatMul(x, w)))
+	gw := g.Grad(loss, w)[0]
+	ok := kernels.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	for _, c := range []struct {
+		u    Update
+		want string
+	}{
+		{Update{Params: []*Node{w}, Adam: ok}, "1 parameters and 0 gradients"},
+		{Update{Params: []*Node{x}, Grads: []*Node{gw}, Adam: ok}, "not a parameter"},
+		{Update{Params: []*Node{w}, Grads: []*Node{loss}, Adam: ok}, "has shape"},
+		{Update{Params: []*Node{w}, Grads: []*Node{gw}, Adam: kernels.AdamConfig{LR: 1e-3, Beta1: 1}}, "betas"},
+		{Update{Params: []*Node{w, w}, Grads: []*Node{gw, gw}, Adam: ok}, "updated twice"},
+	} {
+		_, err := g.Compile(CompileOptions{Updates: []Update{c.u}}, loss)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one containing %q", c.u, err, c.want)
+		}
+	}
+}
