@@ -346,3 +346,26 @@ func (g *Graph) Reshape(x *Node, shape ...int) *Node {
 	}
 	return g.Apply(reshapeOp{to: cloneShape(Shape(shape))}, x)
 }
+
+// stopGradientOp is the identity whose derivatives are zero.
+type stopGradientOp struct{}
+
+func (stopGradientOp) Name() string                      { return "stop_gradient" }
+func (stopGradientOp) Infer(in []Shape) ([]Shape, error) { return []Shape{cloneShape(in[0])}, nil }
+func (stopGradientOp) VJP(*Graph, *Node, []*Node) []*Node {
+	return []*Node{nil}
+}
+func (stopGradientOp) JVP(*Graph, *Node, []*Node) []*Node { return []*Node{nil} }
+func (stopGradientOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
+	return [][]float32{slices.Clone(in[0])}, nil
+}
+func (stopGradientOp) Record(l Launch) error {
+	l.R.Copy(l.Out[0], l.In[0])
+	return l.R.Err()
+}
+
+// StopGradient is x as a value that derivatives treat as a constant: Grad
+// does not flow through it and JVP gives it no tangent (a tangent seeded
+// on the StopGradient node itself still flows onwards). The meta-gradient
+// uses it to take partial derivatives at each inner step.
+func (g *Graph) StopGradient(x *Node) *Node { return g.Apply(stopGradientOp{}, x) }

@@ -59,7 +59,7 @@ func (g *Graph) checkUpdates(us []Update) error {
 // OptimState returns the number of optimiser steps taken and the Adam
 // moments of every updated parameter, named "<param>.adam_m" and
 // "<param>.adam_v", for checkpoints.
-func (e *CPUExec) OptimState() (int, map[string][]float32) {
+func (e *CPUExec) OptimState() (int, map[string][]float32, error) {
 	out := map[string][]float32{}
 	for _, u := range e.p.updates {
 		for _, p := range u.Params {
@@ -67,7 +67,7 @@ func (e *CPUExec) OptimState() (int, map[string][]float32) {
 			out[p.name+".adam_v"] = append([]float32(nil), e.moments[p.name][1]...)
 		}
 	}
-	return e.step, out
+	return e.step, out, nil
 }
 
 // SetOptimState restores what OptimState returned.

@@ -133,7 +133,7 @@ func TestUpdates(t *testing.T) {
 				t.Errorf("resumed step %d: loss %v, uninterrupted %v", i, got[0], cont[i][0])
 			}
 		}
-		cs, cstate := cpu.OptimState()
+		cs, cstate, _ := cpu.OptimState()
 		if cs != 30 || len(cstate) != 2*len(ps) {
 			t.Errorf("CPU OptimState: step %d, %d tensors", cs, len(cstate))
 		}
