@@ -31,6 +31,8 @@ type Dataset struct {
 func (d *Dataset) TrainX() [][2]float64 {
 	return flatten(d.Train, func(t *Trajectory) [][2]float64 { return t.X })
 }
+
+// TrainDXDT is the derivative targets of TrainX, point for point.
 func (d *Dataset) TrainDXDT() [][2]float64 {
 	return flatten(d.Train, func(t *Trajectory) [][2]float64 { return t.DXDT })
 }
@@ -39,6 +41,8 @@ func (d *Dataset) TrainDXDT() [][2]float64 {
 func (d *Dataset) TestX() [][2]float64 {
 	return flatten(d.Test, func(t *Trajectory) [][2]float64 { return t.X })
 }
+
+// TestDXDT is the derivative targets of TestX, point for point.
 func (d *Dataset) TestDXDT() [][2]float64 {
 	return flatten(d.Test, func(t *Trajectory) [][2]float64 { return t.DXDT })
 }
