@@ -36,6 +36,11 @@ func writeFileAtomic(path string, fill func(w io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	// CreateTemp makes the file private (0600); the result is an ordinary
+	// output file, readable by others like one from os.Create.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	if err = fill(bw); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
