@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 )
 
 // Metrics appends training records to a metrics.jsonl file: one JSON
@@ -34,9 +36,17 @@ type Metrics struct {
 // that is not a JSON object is an error naming its line number, since the
 // file was then changed by something other than Metrics.
 func OpenMetrics(path, key string, keepUpTo int) (*Metrics, error) {
+	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening metrics %s: %w", path, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// Make the new directory entry durable too.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("opening metrics %s: %w", path, err)
+		}
 	}
 	cut := int64(0)
 	if keepUpTo >= 0 {
@@ -116,6 +126,9 @@ func ReadMetrics(path string) ([]map[string]any, error) {
 // map[string]any, float values that JSON cannot hold are written as the
 // strings "NaN", "+Inf" and "-Inf", so a diverging loss is still logged.
 func (m *Metrics) Write(rec any) error {
+	if m.f == nil {
+		return fmt.Errorf("metrics %s: Write after Close", m.path)
+	}
 	if mv, ok := rec.(map[string]any); ok {
 		rec = jsonSafe(mv)
 	}

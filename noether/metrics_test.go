@@ -159,6 +159,22 @@ func TestMetricsWriteValues(t *testing.T) {
 	}
 }
 
+func TestMetricsClosed(t *testing.T) {
+	m, err := OpenMetrics(filepath.Join(t.TempDir(), "m.jsonl"), "epoch", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Write(map[string]any{"epoch": 1}); err == nil || !strings.Contains(err.Error(), "after Close") {
+		t.Errorf("Write after Close: %v", err)
+	}
+	if err := m.Close(); err == nil {
+		t.Error("second Close succeeded")
+	}
+}
+
 func TestReadMetricsMissing(t *testing.T) {
 	if _, err := ReadMetrics(filepath.Join(t.TempDir(), "none.jsonl")); err == nil || !strings.Contains(err.Error(), "none.jsonl") {
 		t.Fatalf("err = %v", err)

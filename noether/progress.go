@@ -19,21 +19,22 @@ import (
 // every PlainEvery, plus the final one. Its methods are safe for
 // concurrent use.
 type Progress struct {
-	mu       sync.Mutex
-	w        io.Writer
-	total    int
-	label    string
-	tty      bool
-	every    time.Duration
-	now      func() time.Time
-	start    time.Time
-	last     time.Time // last draw
-	drawn    bool      // whether anything was drawn
-	width    int       // length of the last terminal line, to blank it
-	done     int
-	fields   []any
-	shown    bool // whether the current state has been drawn
-	finished bool
+	mu        sync.Mutex
+	w         io.Writer
+	total     int
+	label     string
+	tty       bool
+	every     time.Duration
+	now       func() time.Time
+	start     time.Time
+	last      time.Time // last draw
+	drawn     bool      // whether anything was drawn
+	width     int       // length of the last terminal line, to blank it
+	done      int
+	drawnDone int // done at the last draw
+	fields    []any
+	shown     bool // whether the current state has been drawn
+	finished  bool
 }
 
 // PlainEvery is the least time between two plain (non-terminal) progress
@@ -72,7 +73,7 @@ func isTerminal(w io.Writer) bool {
 // Update records that done units are finished and shows it, with fields
 // given as alternating keys and values (Update(i, "loss", l, "lr", lr)),
 // unless the last line was drawn too recently. Reaching total is always
-// shown. Float values are printed with 4 significant digits.
+// shown, once. Float values are printed with 4 significant digits.
 func (p *Progress) Update(done int, fields ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -83,7 +84,8 @@ func (p *Progress) Update(done int, fields ...any) {
 	p.fields = append(p.fields[:0], fields...)
 	p.shown = false
 	now := p.now()
-	if !p.drawn || now.Sub(p.last) >= p.every || (p.total > 0 && done >= p.total) {
+	complete := p.total > 0 && done >= p.total && p.drawnDone < p.total
+	if !p.drawn || now.Sub(p.last) >= p.every || complete {
 		p.draw(now, false)
 	}
 }
@@ -117,7 +119,7 @@ func (p *Progress) draw(now time.Time, final bool) {
 	} else {
 		io.WriteString(p.w, line+"\n")
 	}
-	p.last, p.drawn, p.shown = now, true, true
+	p.last, p.drawn, p.shown, p.drawnDone = now, true, true, p.done
 }
 
 // format renders the state after elapsed time as one line.

@@ -72,11 +72,12 @@ func TestProgressPlainThrottle(t *testing.T) {
 		clk.advance(200 * time.Millisecond)
 		p.Update(i, "loss", 1/float64(i))
 	}
-	p.Done() // already shown: prints nothing more
+	p.Update(100, "loss", 0.01) // complete already shown: throttled again
+	p.Done()                    // shows the last state
 	p.Update(5)
 	p.Done()
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	want := []string{"train 1/100", "train 26/100", "train 51/100", "train 76/100", "train 100/100"}
+	want := []string{"train 1/100", "train 26/100", "train 51/100", "train 76/100", "train 100/100", "train 100/100"}
 	if len(lines) != len(want) {
 		t.Fatalf("got %d lines:\n%s", len(lines), buf.String())
 	}
@@ -85,8 +86,8 @@ func TestProgressPlainThrottle(t *testing.T) {
 			t.Errorf("line %d = %q, want prefix %q", i, lines[i], w)
 		}
 	}
-	if !strings.Contains(lines[4], "in 20s") || !strings.Contains(lines[4], "loss=0.01") {
-		t.Errorf("final line %q", lines[4])
+	if !strings.Contains(lines[4], "in 20s") || !strings.Contains(lines[5], "loss=0.01") {
+		t.Errorf("final lines %q, %q", lines[4], lines[5])
 	}
 	if strings.Contains(buf.String(), "\r") {
 		t.Error("carriage return in plain output")
