@@ -110,6 +110,11 @@ func PlotPhase(path, title string, truth [][][2]float64, preds map[string][][][2
 	for r := range plots {
 		plots[r] = make([]*plot.Plot, cols)
 	}
+	truthStyle := draw.LineStyle{Color: color.Black, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+	startStyle := draw.GlyphStyle{Color: color.Black, Shape: draw.CircleGlyph{}, Radius: vg.Points(3)}
+	methodStyle := func(i int) draw.LineStyle {
+		return draw.LineStyle{Color: plotutil.Color(i), Width: vg.Points(1.5)}
+	}
 	for k := range truth {
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("trajectory %d", k)
@@ -121,42 +126,43 @@ func PlotPhase(path, title string, truth [][][2]float64, preds map[string][][][2
 			if err != nil {
 				return fmt.Errorf("plot %s: method %q trajectory %d: %w", path, m, k, err)
 			}
-			l.Color = plotutil.Color(i)
-			l.Width = vg.Points(1.5)
+			l.LineStyle = methodStyle(i)
 			p.Add(l)
-			if k == 0 {
-				p.Legend.Add(m, l)
-			}
 		}
 		l, err := plotter.NewLine(phaseXYs(truth[k]))
 		if err != nil {
 			return fmt.Errorf("plot %s: truth trajectory %d: %w", path, k, err)
 		}
-		l.Color = color.Black
-		l.Width = vg.Points(1.5)
-		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		l.LineStyle = truthStyle
 		p.Add(l)
-		start, _ := plotter.NewScatter(phaseXYs(truth[k][:1]))
-		start.GlyphStyle.Color = color.Black
-		start.GlyphStyle.Shape = draw.CircleGlyph{}
-		start.GlyphStyle.Radius = vg.Points(3)
-		p.Add(start)
-		if k == 0 {
-			p.Legend.Add("truth", l)
-			p.Legend.Add("start", start)
-			p.Legend.Top = true
+		start, err := plotter.NewScatter(phaseXYs(truth[k][:1]))
+		if err != nil {
+			return fmt.Errorf("plot %s: truth trajectory %d: %w", path, k, err)
 		}
+		start.GlyphStyle = startStyle
+		p.Add(start)
 		plots[k/cols][k%cols] = p
 	}
 
+	// The legend is one row under the title, outside the panels, so that
+	// it hides no trajectory.
+	var legend []legendEntry
+	for i, m := range methods {
+		legend = append(legend, legendEntry{name: m, line: methodStyle(i)})
+	}
+	legend = append(legend,
+		legendEntry{name: "truth", line: truthStyle},
+		legendEntry{name: "start", glyph: &startStyle})
+
 	const tile = 4 * vg.Inch
-	const head = 0.4 * vg.Inch
+	const head = 0.65 * vg.Inch
 	w, h := vg.Length(cols)*tile, vg.Length(rows)*tile+head
 	return savePlot(path, w, h, func(dc draw.Canvas) {
 		sty := plot.New().Title.TextStyle
 		sty.Font.Size = vg.Points(14)
 		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
 		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Points(6)}, title)
+		drawLegendRow(dc, dc.Max.Y-vg.Points(32), legend)
 		body := draw.Crop(dc, 0, 0, 0, -head)
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(12), PadY: vg.Points(12),
 			PadTop: vg.Points(4), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
@@ -169,6 +175,40 @@ func PlotPhase(path, title string, truth [][][2]float64, preds map[string][][][2
 			}
 		}
 	})
+}
+
+// legendEntry is one item of a legend row: a line sample, or a glyph when
+// glyph is set.
+type legendEntry struct {
+	name  string
+	line  draw.LineStyle
+	glyph *draw.GlyphStyle
+}
+
+// drawLegendRow draws entries side by side, centred horizontally on dc,
+// with their vertical centre at y.
+func drawLegendRow(dc draw.Canvas, y vg.Length, entries []legendEntry) {
+	sty := plot.New().Legend.TextStyle
+	sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
+	const sample, gap, sep = 28, 4, 18 // points
+	var total vg.Length
+	for i, e := range entries {
+		total += vg.Points(sample+gap) + sty.Width(e.name)
+		if i > 0 {
+			total += vg.Points(sep)
+		}
+	}
+	x := dc.Center().X - total/2
+	for _, e := range entries {
+		if e.glyph != nil {
+			dc.DrawGlyph(*e.glyph, vg.Point{X: x + vg.Points(sample/2), Y: y})
+		} else {
+			dc.StrokeLine2(e.line, x, y, x+vg.Points(sample), y)
+		}
+		x += vg.Points(sample + gap)
+		dc.FillText(sty, vg.Point{X: x, Y: y}, e.name)
+		x += sty.Width(e.name) + vg.Points(sep)
+	}
 }
 
 // phaseXYs converts (q, p) pairs to plotter points.
