@@ -64,6 +64,12 @@ func TestPlotLines(t *testing.T) {
 		{"single point", func(b string) error {
 			return PlotLines(b, "one", "x", "y", []Series{{Name: "a", X: []float64{1}, Y: []float64{2}}}, true)
 		}},
+		{"flat", func(b string) error {
+			return PlotLines(b, "flat", "x", "y", []Series{{Name: "a", X: []float64{1, 2, 3}, Y: []float64{2, 2, 2}}}, false)
+		}},
+		{"flat log", func(b string) error {
+			return PlotLines(b, "flat", "x", "y", []Series{{Name: "a", X: []float64{1, 1}, Y: []float64{2, 2}}}, true)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +115,14 @@ func TestPlotPhase(t *testing.T) {
 			checkPlotFiles(t, base, 380, 380)
 		})
 	}
+	t.Run("single points", func(t *testing.T) {
+		pt := [][][2]float64{{{1, 1}}}
+		base := filepath.Join(dir, "dots")
+		if err := PlotPhase(base, "dots", pt, map[string][][][2]float64{"m": pt}); err != nil {
+			t.Fatal(err)
+		}
+		checkPlotFiles(t, base, 380, 380)
+	})
 }
 
 func TestPlotErrors(t *testing.T) {
