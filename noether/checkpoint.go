@@ -77,9 +77,10 @@ func numElements(shape []int) (int, error) {
 	return n, nil
 }
 
-// WriteCheckpoint writes c to path atomically (see the package's atomic
-// write: a temporary file in the same directory, fsynced and renamed), so
-// that a crash leaves either the previous checkpoint or the new one. The
+// WriteCheckpoint writes c to path atomically (into a temporary file in
+// the same directory, fsynced, renamed over path, then the directory
+// fsynced), so that a crash leaves either the previous checkpoint or the
+// new one, never a torn file. The
 // output is byte-for-byte deterministic for equal checkpoints. The
 // SHA-256 of the data section is stored in the metadata under ChecksumKey,
 // replacing any value c.Meta has there.
@@ -257,7 +258,7 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 
 	if want, ok := c.Meta[ChecksumKey]; ok {
 		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); got != want {
+		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, want) {
 			return nil, corrupt("checksum mismatch: the data section has SHA-256 %s but the header records %s", got, want)
 		}
 		delete(c.Meta, ChecksumKey)
