@@ -8,19 +8,19 @@ import (
 	"path/filepath"
 )
 
-// tempPattern names the temporary files writeFileAtomic creates next to
+// tempPattern names the temporary files WriteFileAtomic creates next to
 // their target; a crash leaves at most one such file behind, which readers
 // never look at and the next successful write of the same target does not
 // depend on.
 const tempPattern = ".tmp-*"
 
-// writeFileAtomic replaces path with the bytes fill writes, so that a
+// WriteFileAtomic replaces path with the bytes fill writes, so that a
 // reader sees either the old file or the complete new one, never a mix:
 // fill writes into a temporary file in the same directory, which is
 // flushed, fsynced and closed, then renamed over path, and finally the
 // directory itself is fsynced so that the rename survives a power loss.
 // On any error the temporary file is removed and path is left untouched.
-func writeFileAtomic(path string, fill func(w io.Writer) error) (err error) {
+func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

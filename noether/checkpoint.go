@@ -136,7 +136,7 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	if pad := (8 - len(hdr)%8) % 8; pad > 0 {
 		hdr = append(hdr, bytes.Repeat([]byte{' '}, pad)...)
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		var n [8]byte
 		binary.LittleEndian.PutUint64(n[:], uint64(len(hdr)))
 		for _, b := range [][]byte{n[:], hdr, data} {

@@ -280,7 +280,7 @@ func TestCheckpointAtomicity(t *testing.T) {
 	})
 
 	t.Run("failed write keeps previous", func(t *testing.T) {
-		err := writeFileAtomic(path, func(w io.Writer) error {
+		err := WriteFileAtomic(path, func(w io.Writer) error {
 			w.Write(bytes.Repeat([]byte{0xff}, 3<<20)) // more than the buffer
 			return errors.New("disk on fire")
 		})

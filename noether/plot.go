@@ -286,7 +286,7 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 func savePlot(path string, w, h vg.Length, render func(draw.Canvas)) error {
 	img := vgimg.New(w, h)
 	render(draw.New(img))
-	if err := writeFileAtomic(path+".png", func(out io.Writer) error {
+	if err := WriteFileAtomic(path+".png", func(out io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(out)
 		return err
 	}); err != nil {
@@ -294,7 +294,7 @@ func savePlot(path string, w, h vg.Length, render func(draw.Canvas)) error {
 	}
 	svg := vgsvg.New(w, h)
 	render(draw.New(svg))
-	return writeFileAtomic(path+".svg", func(out io.Writer) error {
+	return WriteFileAtomic(path+".svg", func(out io.Writer) error {
 		_, err := svg.WriteTo(out)
 		return err
 	})

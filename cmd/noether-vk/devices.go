@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/gpu/window"
+	"github.com/noether-vk/noether-vk/noether"
 )
 
 func devicesCommand() *cli.Command {
@@ -151,5 +153,11 @@ func writeJSON(path string, v any) error {
 		_, err := os.Stdout.Write(data)
 		return err
 	}
-	return writeFileAtomic(path, data)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return noether.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }

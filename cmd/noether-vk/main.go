@@ -56,7 +56,7 @@ func newApp() *cli.App {
 				EnvVars: []string{"NOETHER_VK_LP_THREADS"},
 			},
 		},
-		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand()},
+		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand()},
 	}
 }
 

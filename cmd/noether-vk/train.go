@@ -1,0 +1,225 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/noether-vk/noether-vk/formulas"
+	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/noether"
+)
+
+func trainCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train the MLP baseline and a Noether Network (or one method) on a physics task and report long-term prediction RMSE",
+		Description: `With no flags: the ideal pendulum; the vanilla MLP baseline (2-200-200-2, tanh, 2000 full-batch
+Adam steps), then a Noether Network whose neural embedding g_phi is meta-learned with Algorithm 1
+from the baseline; both test RMSEs side by side. The rollout protocol is in the README.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum or real-pendulum"},
+			&cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"},
+			&cli.StringFlag{Name: "method", Usage: "vanilla, tailor, meta-tailor or noether (default: vanilla, then noether)"},
+			&cli.StringFlag{Name: "loss", Usage: "conservation formula over p and q for tailor and meta-tailor, e.g. 'p^2 - 3*cos(q)'"},
+			&cli.StringSliceFlag{Name: "loss-param", Usage: "a formula parameter's starting value, name=value (repeatable)"},
+			&cli.BoolFlag{Name: "train-loss-params", Usage: "let meta-tailoring train the formula's parameters"},
+			&cli.StringFlag{Name: "embedding", Value: "mlp", Usage: "the noether method's embedding g_phi: mlp"},
+			&cli.StringFlag{Name: "embedding-sizes", Value: "2,64,64,8", Usage: "layer widths of the mlp embedding"},
+			&cli.StringFlag{Name: "adapt", Value: "cn", Usage: "what tailoring adapts per example: cn (a scale and shift per hidden unit, CNGrad) or all (every weight)"},
+			&cli.Float64Flag{Name: "inner-lr", Value: 0.1, Usage: "inner (tailoring) learning rate"},
+			&cli.IntFlag{Name: "inner-steps", Value: 1, Usage: "inner steps"},
+			&cli.StringFlag{Name: "inner-opt", Value: "sgd", Usage: "inner optimiser: sgd or adam"},
+			&cli.StringFlag{Name: "meta-grad", Value: "forward-over-reverse", Usage: "forward-over-reverse, reverse or first-order"},
+			&cli.StringFlag{Name: "form", Value: "2a", Usage: "Noether loss form: 2a or 2b (equal for the one-step physics loss)"},
+			&cli.IntFlag{Name: "baseline-steps", Value: 2000, Usage: "full-batch Adam steps of the MLP baseline"},
+			&cli.IntFlag{Name: "epochs", Value: 100, Usage: "meta-training epochs from the baseline"},
+			&cli.IntFlag{Name: "batch", Value: 128, Usage: "meta-training batch size"},
+			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "outer Adam learning rate (baseline and model)"},
+			&cli.Float64Flag{Name: "embedding-lr", Value: 1e-3, Usage: "outer Adam learning rate of the embedding"},
+			&cli.Float64Flag{Name: "weight-decay", Value: -1, Usage: "Adam weight decay (default 1e-4; 1e-5 on the real pendulum)"},
+			&cli.IntFlag{Name: "substeps", Value: 1, Usage: "RK4 substeps per data step in rollouts"},
+			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed of the data, initialisation and shuffling"},
+			&cli.StringFlag{Name: "out", Usage: "run folder (default runs/<task>-seed<seed>)"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue from the run folder's checkpoints"},
+			&cli.StringFlag{Name: "report", Usage: "write a JSON report here"},
+		},
+		Action: runTrain,
+	}
+}
+
+// trainReport is the --report JSON: one entry per method run.
+type trainReport struct {
+	Device  string         `json:"device"`
+	Task    string         `json:"task"`
+	Runs    []methodReport `json:"runs"`
+	Command []string       `json:"command"`
+}
+
+type methodReport struct {
+	Task       string             `json:"task"`
+	Method     string             `json:"method"`
+	TestRMSE   float64            `json:"test_rmse"`
+	TrainRMSE  float64            `json:"train_rmse"`
+	Epochs     int                `json:"epochs"`
+	Seconds    float64            `json:"seconds"`
+	Device     string             `json:"device"`
+	Loss       string             `json:"loss,omitempty"`
+	LossParams map[string]float64 `json:"loss_params,omitempty"`
+	StepRMSE   []float64          `json:"test_rmse_per_step"`
+}
+
+func runTrain(c *cli.Context) error {
+	cfg, err := trainConfig(c)
+	if err != nil {
+		return err
+	}
+	task := c.String("task")
+	data, err := formulas.LoadTask(task, c.String("data"), c.Uint64("seed"))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	o, err := gpuOptions(c)
+	if err != nil {
+		return err
+	}
+	d, err := gpu.Open(o)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer d.Close()
+	v := kernels.NewVulkan(d)
+	methods := []formulas.Method{formulas.Vanilla, formulas.Noether}
+	if s := c.String("method"); s != "" {
+		m, err := formulas.ParseMethod(s)
+		if err != nil {
+			return err
+		}
+		methods = []formulas.Method{m}
+	}
+	out := c.App.Writer
+	fmt.Fprintf(out, "train: %s on %s (%s)\n", task, d.Info.Name, d.Info.DriverName)
+	rep := trainReport{Device: d.Info.Name, Task: task, Command: os.Args}
+	cfg.Progress = os.Stderr
+	results, err := cfg.Run(v, data, methods...)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	for _, res := range results {
+		m := res.Method
+		epochs := cfg.BaselineSteps
+		if m == formulas.MetaTailor || m == formulas.Noether {
+			epochs = cfg.MetaEpochs
+		}
+		mr := methodReport{Task: task, Method: string(m), TestRMSE: res.TestRMSE, TrainRMSE: res.TrainRMSE, Epochs: epochs,
+			Seconds: res.Seconds, Device: d.Info.Name, LossParams: res.LossParams, StepRMSE: res.StepRMSE}
+		if cfg.Loss != nil && (m == formulas.Tailor || m == formulas.MetaTailor) {
+			mr.Loss = cfg.Loss.String()
+		}
+		rep.Runs = append(rep.Runs, mr)
+	}
+	printTrain(out, rep, results)
+	if err := formulas.WritePlots(cfg.Dir, data, results); err != nil {
+		return fmt.Errorf("train: plots: %w", err)
+	}
+	fmt.Fprintf(out, "run folder: %s (metrics.jsonl, checkpoints, plots)\n", cfg.Dir)
+	if p := c.String("report"); p != "" {
+		if err := writeJSON(p, rep); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
+	return nil
+}
+
+func printTrain(w io.Writer, rep trainReport, results []*formulas.ExperimentResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "method\tloss\ttest RMSE\ttrain RMSE\tbaseline test RMSE\tseconds")
+	for i, r := range rep.Runs {
+		loss := r.Loss
+		if loss == "" {
+			loss = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%.4f\t%.0f\n", r.Method, loss, r.TestRMSE, r.TrainRMSE, results[i].BaselineTest, r.Seconds)
+	}
+	tw.Flush()
+}
+
+// trainConfig turns the flags into an experiment configuration.
+func trainConfig(c *cli.Context) (formulas.ExperimentConfig, error) {
+	task := c.String("task")
+	cfg := formulas.ExperimentConfig{
+		Adapt:           c.String("adapt"),
+		TrainLossParams: c.Bool("train-loss-params"),
+		BaselineSteps:   c.Int("baseline-steps"),
+		BaselineLR:      float32(c.Float64("lr")),
+		MetaEpochs:      c.Int("epochs"),
+		MetaBatch:       c.Int("batch"),
+		MetaLR:          float32(c.Float64("lr")),
+		EmbedLR:         float32(c.Float64("embedding-lr")),
+		EmbedClip:       1000,
+		Substeps:        c.Int("substeps"),
+		Seed:            c.Uint64("seed"),
+		Resume:          c.Bool("resume"),
+		Dir:             c.String("out"),
+		LossParams:      map[string]float64{},
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = filepath.Join("runs", fmt.Sprintf("%s-seed%d", task, cfg.Seed))
+	}
+	cfg.WeightDecay = float32(c.Float64("weight-decay"))
+	if cfg.WeightDecay < 0 {
+		cfg.WeightDecay = 1e-4
+		if task == "real-pendulum" {
+			cfg.WeightDecay = 1e-5
+		}
+	}
+	var err error
+	if cfg.Form, err = noether.ParseForm(c.String("form")); err != nil {
+		return cfg, err
+	}
+	cfg.Inner = noether.Tailoring{Steps: c.Int("inner-steps"), LR: float32(c.Float64("inner-lr"))}
+	switch c.String("inner-opt") {
+	case "sgd":
+	case "adam":
+		cfg.Inner.Opt = noether.InnerAdam
+	default:
+		return cfg, fmt.Errorf("--inner-opt %q: want sgd or adam", c.String("inner-opt"))
+	}
+	if cfg.Inner.MetaGrad, err = noether.ParseMetaGrad(c.String("meta-grad")); err != nil {
+		return cfg, err
+	}
+	if e := c.String("embedding"); e != "mlp" {
+		return cfg, fmt.Errorf("--embedding %q: only mlp is available (formulas are given with --loss)", e)
+	}
+	for _, s := range strings.Split(c.String("embedding-sizes"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return cfg, fmt.Errorf("--embedding-sizes %q: want positive widths like 2,64,64,8", c.String("embedding-sizes"))
+		}
+		cfg.EmbedSizes = append(cfg.EmbedSizes, n)
+	}
+	if cfg.EmbedSizes[0] != 2 {
+		return cfg, fmt.Errorf("--embedding-sizes: the first width is the state's, 2")
+	}
+	if s := c.String("loss"); s != "" {
+		if cfg.Loss, err = formulas.Parse(s); err != nil {
+			return cfg, fmt.Errorf("--loss: %w", err)
+		}
+	}
+	for _, kv := range c.StringSlice("loss-param") {
+		name, val, ok := strings.Cut(kv, "=")
+		f, err := strconv.ParseFloat(val, 64)
+		if !ok || err != nil {
+			return cfg, fmt.Errorf("--loss-param %q: want name=value", kv)
+		}
+		cfg.LossParams[name] = f
+	}
+	return cfg, nil
+}

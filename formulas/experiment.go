@@ -1,0 +1,504 @@
+package formulas
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/noether"
+)
+
+// Method is a row of the paper's Tables 1 and 2.
+type Method string
+
+const (
+	Vanilla    Method = "vanilla"     // the MLP baseline
+	Tailor     Method = "tailor"      // the baseline tailored with a formula at prediction time
+	MetaTailor Method = "meta-tailor" // fine-tuned with a formula through the inner step
+	Noether    Method = "noether"     // fine-tuned with a meta-learned neural embedding
+)
+
+// ParseMethod reads a Method.
+func ParseMethod(s string) (Method, error) {
+	switch m := Method(s); m {
+	case Vanilla, Tailor, MetaTailor, Noether:
+		return m, nil
+	}
+	return "", fmt.Errorf("formulas: method %q: want vanilla, tailor, meta-tailor or noether", s)
+}
+
+// ExperimentConfig sets up one row of the tables.
+type ExperimentConfig struct {
+	Method Method
+	// Loss is the conservation formula of tailor and meta-tailor.
+	Loss *Expr
+	// LossParams are the starting values of Loss's parameters;
+	// TrainLossParams lets meta-tailoring move them.
+	LossParams      map[string]float64
+	TrainLossParams bool
+	EmbedSizes      []int // the neural embedding of noether: 2, 64, 64, 8 by default
+	Adapt           string
+	Inner           noether.Tailoring
+	Form            noether.Form
+
+	BaselineSteps int     // full-batch Adam steps of the MLP baseline (2000)
+	BaselineLR    float32 // 1e-3
+	WeightDecay   float32 // 1e-4 (1e-5 on the real pendulum)
+	MetaEpochs    int     // epochs of meta-training from the baseline
+	MetaBatch     int
+	MetaLR        float32 // outer Adam on the model
+	EmbedLR       float32 // outer Adam on the embedding
+	EmbedClip     float32 // gradient-norm clip on the embedding (1000)
+	Substeps      int     // RK4 substeps per data step in rollouts
+
+	Seed     uint64
+	Dir      string
+	Resume   bool
+	Progress io.Writer
+}
+
+// ExperimentResult is one measured row.
+type ExperimentResult struct {
+	Method        Method
+	TrainRMSE     float64
+	TestRMSE      float64
+	BaselineTest  float64   // the vanilla baseline's test RMSE in the same run
+	StepRMSE      []float64 // test RMSE per rollout step
+	TestRollouts  [][][2]float64
+	LossParams    map[string]float64 // the (possibly meta-trained) formula parameters
+	BaselineCurve []float64
+	MetaCurve     []float64
+	Seconds       float64
+}
+
+const (
+	stateDim   = 2
+	modelWidth = 200
+)
+
+// experiment holds the compiled programs of a run.
+type experiment struct {
+	cfg   ExperimentConfig
+	v     *kernels.Vulkan
+	data  *Dataset
+	x, dx []float32 // the training examples, row-major N x 2
+	model *noether.MLP
+	emb   noether.Embedding
+	// params holds the current values of every parameter by name.
+	params map[string][]float32
+}
+
+// Run trains the baseline once, then runs each method from it, and
+// evaluates long-term prediction: one result per method, in order.
+func (c ExperimentConfig) Run(v *kernels.Vulkan, d *Dataset, methods ...Method) ([]*ExperimentResult, error) {
+	began := time.Now()
+	e := &experiment{cfg: c, v: v, data: d, params: map[string][]float32{},
+		x: Float32(d.TrainX()), dx: Float32(d.TrainDXDT()),
+		model: &noether.MLP{Prefix: "f.", Sizes: []int{stateDim, modelWidth, modelWidth, stateDim}}}
+	curve, err := e.trainBaseline()
+	if err != nil {
+		return nil, err
+	}
+	baseline := maps.Clone(e.params)
+	base, _, _, err := e.evaluate(d.Test, noether.Tailoring{})
+	if err != nil {
+		return nil, err
+	}
+	baseSeconds := time.Since(began).Seconds()
+	var out []*ExperimentResult
+	for _, m := range methods {
+		began := time.Now()
+		e.params = maps.Clone(baseline)
+		e.cfg.Method = m
+		res, err := e.run()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m, err)
+		}
+		res.BaselineCurve, res.BaselineTest = curve, base
+		res.Seconds = time.Since(began).Seconds() + baseSeconds
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// run runs e.cfg.Method from the trained baseline.
+func (e *experiment) run() (*ExperimentResult, error) {
+	c, d := e.cfg, e.data
+	res := &ExperimentResult{Method: c.Method}
+	e.emb = nil
+	inner := noether.Tailoring{}
+	var err error
+	switch c.Method {
+	case Vanilla:
+	case Tailor, MetaTailor:
+		if c.Loss == nil {
+			return nil, fmt.Errorf("formulas: %s needs a conservation formula (--loss)", c.Method)
+		}
+		e.emb = &formulaEmbedding{expr: c.Loss}
+		for _, name := range c.Loss.Params() {
+			val, ok := c.LossParams[name]
+			if !ok {
+				return nil, fmt.Errorf("formulas: the formula's parameter %q has no value", name)
+			}
+			e.params["g."+name] = []float32{float32(val)}
+		}
+		inner = c.Inner
+	case Noether:
+		sizes := c.EmbedSizes
+		if len(sizes) == 0 {
+			sizes = []int{stateDim, 64, 64, 8}
+		}
+		m := &noether.MLP{Prefix: "g.", Sizes: sizes, LastBias: true}
+		for k, val := range m.Init(rand.New(rand.NewPCG(c.Seed, 2))) {
+			e.params[k] = val
+		}
+		e.emb = m
+		inner = c.Inner
+	}
+	if c.Method == MetaTailor || c.Method == Noether {
+		curve, err := e.metaTrain()
+		if err != nil {
+			return nil, err
+		}
+		res.MetaCurve = curve
+	}
+	if res.TestRMSE, res.StepRMSE, res.TestRollouts, err = e.evaluate(d.Test, inner); err != nil {
+		return nil, err
+	}
+	if res.TrainRMSE, _, _, err = e.evaluate(d.Train, inner); err != nil {
+		return nil, err
+	}
+	if c.Loss != nil {
+		res.LossParams = map[string]float64{}
+		for _, name := range c.Loss.Params() {
+			res.LossParams[name] = float64(e.params["g."+name][0])
+		}
+	}
+	return res, nil
+}
+
+// run executes a program with the current parameters and stores back
+// the ones it trained.
+func (e *experiment) load(exe noether.Executor) error {
+	for k, v := range e.params {
+		if err := exe.SetParam(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *experiment) store(exe noether.Executor, specs []noether.ParamSpec) error {
+	for _, s := range specs {
+		v, err := exe.Param(s.Name)
+		if err != nil {
+			return err
+		}
+		e.params[s.Name] = v
+	}
+	return nil
+}
+
+// trainBaseline trains the MLP on dx/dt with full-batch Adam, as the
+// paper's source does, or resumes it from its run folder.
+func (e *experiment) trainBaseline() ([]float64, error) {
+	c := e.cfg
+	n := len(e.x) / stateDim
+	g := graph.New()
+	x, y := g.Input("x", n, stateDim), g.Input("y", n, stateDim)
+	theta := noether.Declare(g, e.model.Params())
+	loss := g.MSE(e.model.Apply(g, theta, x), y)
+	grads := g.Grad(loss, theta...)
+	adam := kernels.AdamConfig{LR: c.BaselineLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}
+	prog, err := g.Compile(graph.CompileOptions{Updates: []graph.Update{{Params: theta, Grads: grads, Adam: adam}}}, loss)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	for k, v := range e.model.Init(rand.New(rand.NewPCG(c.Seed, 1))) {
+		e.params[k] = v
+	}
+	if err := e.load(exe); err != nil {
+		return nil, err
+	}
+	tr := &noether.Trainer{
+		Config: noether.TrainConfig{Epochs: c.BaselineSteps, BatchSize: n, Seed: c.Seed, Dir: filepath.Join(c.Dir, "baseline"),
+			Resume: c.Resume, Progress: c.Progress, Label: "baseline"},
+		Exec: exe, Params: e.model.Params(),
+		Data: map[string][]float32{"x": e.x, "y": e.dx}, Width: map[string]int{"x": stateDim, "y": stateDim},
+	}
+	res, err := tr.Run()
+	if err != nil {
+		return nil, err
+	}
+	return res.LossCurve, e.store(exe, e.model.Params())
+}
+
+// adaptation is the configured tailoring target.
+func (e *experiment) adaptation() (noether.ModelAdaptation, error) {
+	switch e.cfg.Adapt {
+	case "", "cn":
+		return noether.AdaptCN{Model: e.model}, nil
+	case "all":
+		return noether.AdaptAll{Model: e.model}, nil
+	}
+	return nil, fmt.Errorf("formulas: --adapt %q: want cn (per-example scale and shift) or all (per-example copies of every weight)", e.cfg.Adapt)
+}
+
+// embedParams are the embedding's trainable parameters.
+func (e *experiment) embedParams() []noether.ParamSpec {
+	if e.cfg.Method == MetaTailor && !e.cfg.TrainLossParams {
+		return nil
+	}
+	return e.emb.Params()
+}
+
+// metaTrain fine-tunes the baseline (and the embedding) through the inner
+// step, Algorithm 1 of the paper.
+func (e *experiment) metaTrain() ([]float64, error) {
+	c := e.cfg
+	ad, err := e.adaptation()
+	if err != nil {
+		return nil, err
+	}
+	n := len(e.x) / stateDim
+	b := min(c.MetaBatch, n)
+	g := graph.New()
+	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
+	theta, phi := noether.Declare(g, e.model.Params()), noether.Declare(g, e.emb.Params())
+	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: c.Form, X: x, Y: y}
+	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, c.Inner)
+	if err != nil {
+		return nil, err
+	}
+	updates := []graph.Update{{Params: theta, Grads: dth,
+		Adam: kernels.AdamConfig{LR: c.MetaLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}}}
+	specs := e.model.Params()
+	if len(e.embedParams()) > 0 {
+		updates = append(updates, graph.Update{Params: phi, Grads: dph, ClipNorm: c.EmbedClip,
+			Adam: kernels.AdamConfig{LR: c.EmbedLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}})
+		specs = append(specs, e.emb.Params()...)
+	}
+	prog, err := g.Compile(graph.CompileOptions{Updates: updates}, loss)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	if err := e.load(exe); err != nil {
+		return nil, err
+	}
+	tr := &noether.Trainer{
+		Config: noether.TrainConfig{Epochs: c.MetaEpochs, BatchSize: b, Seed: c.Seed, Dir: filepath.Join(c.Dir, string(c.Method)),
+			Resume: c.Resume, Progress: c.Progress, Label: string(c.Method)},
+		Exec: exe, Params: specs,
+		Data: map[string][]float32{"x": e.x, "y": e.dx}, Width: map[string]int{"x": stateDim, "y": stateDim},
+	}
+	res, err := tr.Run()
+	if err != nil {
+		return nil, err
+	}
+	return res.LossCurve, e.store(exe, specs)
+}
+
+// evaluate rolls out every trajectory with the (tailored) model as the
+// vector field, as Rollout's protocol says, and returns the RMSE over all
+// states and coordinates, the RMSE at each step and the rollouts.
+func (e *experiment) evaluate(trajs []Trajectory, inner noether.Tailoring) (float64, []float64, [][][2]float64, error) {
+	ad, err := e.adaptation()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	b := len(trajs)
+	g := graph.New()
+	x := g.Input("x", b, stateDim)
+	theta := noether.Declare(g, e.model.Params())
+	var out *graph.Node
+	if inner.Steps == 0 || e.emb == nil {
+		out = e.model.Apply(g, theta, x)
+	} else {
+		phi := noether.Declare(g, e.emb.Params())
+		p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: e.cfg.Form, X: x}
+		adapted, err := noether.Predict(g, p, ad, theta, phi, b, inner)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		out = ad.Apply(g, theta, adapted, x)
+	}
+	prog, err := g.Compile(graph.CompileOptions{}, out)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer exe.Close()
+	if err := e.load(exe); err != nil {
+		return 0, nil, nil, err
+	}
+	var runErr error
+	in := make([]float32, 2*b)
+	field := func(states [][2]float64) [][2]float64 {
+		d := make([][2]float64, len(states))
+		if runErr != nil {
+			return d
+		}
+		for i, s := range states {
+			in[2*i], in[2*i+1] = float32(s[0]), float32(s[1])
+		}
+		res, err := exe.Run(map[string][]float32{"x": in})
+		if err != nil {
+			runErr = err
+			return d
+		}
+		for i := range d {
+			d[i] = [2]float64{float64(res[0][2*i]), float64(res[0][2*i+1])}
+		}
+		return d
+	}
+	pred := Rollout(field, trajs, e.data.DT, max(1, e.cfg.Substeps))
+	if runErr != nil {
+		return 0, nil, nil, runErr
+	}
+	rmse, err := RMSE(pred, trajs)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return rmse, stepRMSE(pred, trajs), pred, nil
+}
+
+// stepRMSE is the RMSE at each rollout step over the trajectories that
+// reach it.
+func stepRMSE(pred [][][2]float64, trajs []Trajectory) []float64 {
+	var out []float64
+	for s := 0; ; s++ {
+		var sse, n float64
+		for i, t := range trajs {
+			if s < t.Len() {
+				for k := range 2 {
+					d := pred[i][s][k] - t.True[s][k]
+					sse += d * d
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			return out
+		}
+		out = append(out, math.Sqrt(sse/n))
+	}
+}
+
+// formulaEmbedding is a conservation formula as an Embedding: the state's
+// columns are q and p; the formula's parameters are named "g.<name>".
+type formulaEmbedding struct{ expr *Expr }
+
+func (f *formulaEmbedding) Params() []noether.ParamSpec {
+	var ps []noether.ParamSpec
+	for _, name := range f.expr.Params() {
+		ps = append(ps, noether.ParamSpec{Name: "g." + name, Shape: []int{1}})
+	}
+	return ps
+}
+
+func (f *formulaEmbedding) Apply(g *graph.Graph, phi []*graph.Node, x *graph.Node) *graph.Node {
+	q := g.MatMul(x, g.Const([]float32{1, 0}, stateDim, 1))
+	p := g.MatMul(x, g.Const([]float32{0, 1}, stateDim, 1))
+	params := map[string]*graph.Node{}
+	for i, name := range f.expr.Params() {
+		params[name] = phi[i]
+	}
+	out, err := f.expr.Build(g, q, p, params)
+	if err != nil {
+		panic(fmt.Sprintf("formulas: building %v: %v", f.expr, err)) // Params and Build disagree: a bug
+	}
+	return out
+}
+
+// LoadTask returns a task's data: the ideal systems generated from seed,
+// the real pendulum read from path.
+func LoadTask(task, path string, seed uint64) (*Dataset, error) {
+	switch task {
+	case "spring", "pendulum":
+		if path != "" {
+			return nil, fmt.Errorf("formulas: --data is for the real pendulum; %s is generated from --seed", task)
+		}
+		if seed > math.MaxUint32 {
+			return nil, fmt.Errorf("formulas: seed %d: the data generator takes a 32-bit seed", seed)
+		}
+		sys := Pendulum()
+		if task == "spring" {
+			sys = Spring()
+		}
+		return sys.Generate(GenOptions{Seed: uint32(seed)})
+	case "real-pendulum":
+		if path == "" {
+			return nil, fmt.Errorf("formulas: the real pendulum needs its data file: pass --data PATH to %s (the project's shared/data folder has it)", RealPendulumFile)
+		}
+		return LoadRealPendulum(path)
+	}
+	return nil, fmt.Errorf("formulas: task %q: want spring, pendulum or real-pendulum", task)
+}
+
+// WritePlots draws a run's figures into dir, each as PNG and SVG: the
+// training loss per epoch, the test RMSE per rollout step, and phase
+// portraits of the first test trajectories against the truth.
+func WritePlots(dir string, d *Dataset, results []*ExperimentResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	var losses, steps []noether.Series
+	preds := map[string][][][2]float64{}
+	const portraits = 6
+	n := min(portraits, len(d.Test))
+	truth := make([][][2]float64, n)
+	for i := range truth {
+		truth[i] = d.Test[i].True
+	}
+	for i, r := range results {
+		if i == 0 && len(r.BaselineCurve) > 0 {
+			losses = append(losses, noether.Series{Name: "baseline (MSE of dx/dt)", X: epochs(len(r.BaselineCurve)), Y: r.BaselineCurve})
+		}
+		if len(r.MetaCurve) > 0 {
+			losses = append(losses, noether.Series{Name: string(r.Method) + " (task loss after tailoring)", X: epochs(len(r.MetaCurve)), Y: r.MetaCurve})
+		}
+		at := make([]float64, len(r.StepRMSE))
+		for s := range at {
+			at[s] = float64(s)
+		}
+		steps = append(steps, noether.Series{Name: string(r.Method), X: at, Y: r.StepRMSE})
+		preds[string(r.Method)] = r.TestRollouts[:n]
+	}
+	if len(losses) > 0 {
+		if err := noether.PlotLossCurves(filepath.Join(dir, "loss"), losses, true); err != nil {
+			return err
+		}
+	}
+	if err := noether.PlotRolloutRMSE(filepath.Join(dir, "rollout_rmse"), steps, false); err != nil {
+		return err
+	}
+	return noether.PlotPhase(filepath.Join(dir, "phase"), d.Name+": test rollouts against the truth", truth, preds)
+}
+
+// epochs is 1..n as float64s.
+func epochs(n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	return x
+}
