@@ -426,6 +426,10 @@ const (
 // workgroup per set or channel).
 const normReduceLocal = 64
 
+// normApplyElems times Vulkan.Elems is how many consecutive elements of a
+// row one norm_apply invocation handles (capped at the row length).
+const normApplyElems = 4
+
 // NormScratch is the number of floats of scratch the derivative
 // recorders of group_norm (groups > 0) and batch_norm (groups = 0) need.
 func NormScratch(sh NormShape, groups int) int {
@@ -444,8 +448,8 @@ type normDomain struct{ sets, a, l, setStride, blockStride int }
 
 func (sp normSpec) normDomain() normDomain {
 	if sp.groups > 0 {
-		l := sp.setLen()
-		return normDomain{sets: sp.sets(), a: 1, l: l, setStride: l}
+		per := sp.sh.C / sp.groups
+		return normDomain{sets: sp.sets(), a: per, l: sp.sh.S, setStride: per * sp.sh.S, blockStride: sp.sh.S}
 	}
 	return sp.chanDomain()
 }
@@ -470,8 +474,11 @@ func (sp normSpec) push(d normDomain) gpu.Push {
 
 const normPushBytes = 4 * 13
 
+// normLocal is the reduction workgroup: the next power of two above a
+// block's length, at most normReduceLocal (blocks are strided over by
+// the workgroup one at a time).
 func normLocal(d normDomain) uint32 {
-	return uint32(min(normReduceLocal, 1<<bits.Len(uint(d.a*d.l-1))))
+	return uint32(min(normReduceLocal, 1<<bits.Len(uint(d.l-1))))
 }
 
 func normB2U(b bool) uint32 {
@@ -565,11 +572,14 @@ func (v *Vulkan) recordNormApply(r *gpu.Recorder, sp normSpec, mode normApplyMod
 		access[i] = gpu.Read
 	}
 	access[0] = gpu.Write
-	k, err := v.kernel("norm_apply", access, normPushBytes, v.Local, 1, 1, uint32(mode), normB2U(sp.eval))
+	// Each invocation takes elems consecutive elements of one row.
+	elems := min(normApplyElems*int(v.Elems), sp.sh.S)
+	k, err := v.kernel("norm_apply", access, normPushBytes, v.Local, 1, 1, uint32(mode), normB2U(sp.eval), uint32(elems))
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.D.Grid(k, sp.sh.Len()), sp.push(sp.normDomain()), append([]*gpu.Buffer{out}, in.list(true)...)...)
+	chunks := (sp.sh.S + elems - 1) / elems
+	r.Dispatch(k, v.D.Grid(k, sp.sh.N*sp.sh.C*chunks), sp.push(sp.normDomain()), append([]*gpu.Buffer{out}, in.list(true)...)...)
 	return nil
 }
 

@@ -8,8 +8,11 @@
 // blocks of S elements C*S apart. The reduction kernels run one workgroup
 // per reduced set of the domain (sets, a, l, setStride, blockStride):
 // set k is a blocks of l contiguous elements, block b starting at
-// k*setStride + b*blockStride. Per-channel reductions (dweight, dbias)
-// use the batch_norm domain whatever the op.
+// k*setStride + b*blockStride. Every block is one (sample, channel) row,
+// so its normalization set and channel are uniform: group_norm's sets are
+// C/G blocks of S (blockStride S), batch_norm's N blocks of S (blockStride
+// C*S). Per-channel reductions (dweight, dbias) use the batch_norm domain
+// whatever the op ("channel domain").
 //
 // Include this AFTER the layout(local_size_x_id = ...) declaration.
 layout(push_constant) uniform Push {
@@ -33,7 +36,15 @@ uint norm_set(uint i) {
 // norm_channel returns the channel of flat element i.
 uint norm_channel(uint i) { return (i / p.s) % p.c; }
 
-// norm_elem returns the flat index of the j-th element of reduced set k.
-uint norm_elem(uint k, uint j) {
-	return k * p.setStride + (j / p.l) * p.blockStride + j % p.l;
+// norm_block_set and norm_block_channel return the normalization set and
+// the channel of block blk of reduced set k, in the norm-set domain or
+// (chan) the channel domain.
+uint norm_block_set(uint k, uint blk, bool chan) {
+	if (!chan || p.g == 0) return k;
+	return blk * p.g + k / (p.c / p.g);
+}
+
+uint norm_block_channel(uint k, uint blk, bool chan) {
+	if (chan || p.g == 0) return k;
+	return (k % p.g) * (p.c / p.g) + blk;
 }

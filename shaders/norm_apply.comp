@@ -23,6 +23,7 @@ layout(local_size_x_id = 0) in;
 
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const uint EVAL = 0;
+layout(constant_id = 5) const uint ELEMS = 1;
 
 // The mode codes match kernels.normApplyMode.
 const uint FORWARD = 0, TANGENT = 1, BACKWARD = 2, TANGENT_BACKWARD = 3;
@@ -42,28 +43,51 @@ layout(std430, binding = 10) readonly buffer TG { float tg[]; };
 float msum(uint st, uint q) { return EVAL != 0 ? 0.0 : sums[st * 8 + q] * p.invM; }
 
 void main() {
-	uint i = flat_index();
-	if (i >= p.n * p.c * p.s) return;
-	uint st = norm_set(i);
-	uint ch = norm_channel(i);
+	// Each invocation takes ELEMS consecutive elements of one (sample,
+	// channel) row, so the row's set, channel and statistics are loaded
+	// once per invocation.
+	uint t = flat_index();
+	uint chunks = (p.s + ELEMS - 1) / ELEMS;
+	if (t >= p.n * p.c * chunks) return;
+	uint row = t / chunks;
+	uint j0 = (t - row * chunks) * ELEMS;
+	uint ch = row % p.c;
+	uint st = p.g == 0 ? ch : (row / p.c) * p.g + ch / (p.c / p.g);
 	float r = 1.0 / sqrt(var[st] + p.eps);
-	float xh = (x[i] - mean[st]) * r;
-	if (MODE == FORWARD) {
-		o[i] = w[ch] * xh + b[ch];
-	} else if (MODE == TANGENT) {
-		float txh = r * (tx[i] - msum(st, 0) - xh * msum(st, 1));
-		o[i] = tw[ch] * xh + w[ch] * txh + b[ch];
-	} else if (MODE == BACKWARD) {
-		float gh = g[i] * w[ch];
-		o[i] = r * (gh - msum(st, 0) - xh * msum(st, 1));
-	} else {
-		float mgh = msum(st, 0), mghxh = msum(st, 1), mtx = msum(st, 2), mxhtx = msum(st, 3);
-		float mtgh = msum(st, 4), mtghxh = msum(st, 5), mghtx = msum(st, 6);
-		float gh = g[i] * w[ch];
-		float tgh = tg[i] * w[ch] + g[i] * tw[ch];
-		float txh = r * (tx[i] - mtx - xh * mxhtx);
-		float mghtxh = r * (mghtx - mtx * mgh - mghxh * mxhtx);
-		float bw = gh - mgh - xh * mghxh;
-		o[i] = r * (tgh - mtgh - txh * mghxh - xh * (mtghxh + mghtxh) - r * mxhtx * bw);
+	float mu = mean[st];
+	float wc = w[ch];
+	float bc = MODE == FORWARD || MODE == TANGENT ? b[ch] : 0.0;
+	float twc = MODE == TANGENT || MODE == TANGENT_BACKWARD ? tw[ch] : 0.0;
+	float m0 = msum(st, 0), m1 = msum(st, 1);
+	float mtx = 0.0, mxhtx = 0.0, mtgh = 0.0, mtghxh = 0.0, mghtx = 0.0, mghtxh = 0.0;
+	if (MODE == TANGENT_BACKWARD) {
+		mtx = msum(st, 2);
+		mxhtx = msum(st, 3);
+		mtgh = msum(st, 4);
+		mtghxh = msum(st, 5);
+		mghtx = msum(st, 6);
+		// m(gh*txh), expanded; m0 = m(gh), m1 = m(gh*xh).
+		mghtxh = r * (mghtx - mtx * m0 - m1 * mxhtx);
+	}
+	uint jn = min(j0 + ELEMS, p.s);
+	for (uint j = j0; j < jn; j++) {
+		uint i = row * p.s + j;
+		float xh = (x[i] - mu) * r;
+		if (MODE == FORWARD) {
+			o[i] = wc * xh + bc;
+		} else if (MODE == TANGENT) {
+			// m0 = m(tx), m1 = m(xh*tx).
+			float txh = r * (tx[i] - m0 - xh * m1);
+			o[i] = twc * xh + wc * txh + bc;
+		} else if (MODE == BACKWARD) {
+			o[i] = r * (g[i] * wc - m0 - xh * m1);
+		} else {
+			float gh = g[i] * wc;
+			float tgh = tg[i] * wc + g[i] * twc;
+			float txh = r * (tx[i] - mtx - xh * mxhtx);
+			float bw = gh - m0 - xh * m1;
+			// dr = -r^2 m(xh*tx).
+			o[i] = r * (tgh - mtgh - txh * m1 - xh * (mtghxh + mghtxh) - r * mxhtx * bw);
+		}
 	}
 }

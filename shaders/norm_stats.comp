@@ -42,12 +42,18 @@ void main() {
 	uint lid = gl_LocalInvocationID.x;
 	uint m = p.a * p.l;
 	float acc = 0.0;
-	for (uint j = lid; j < m; j += gl_WorkGroupSize.x) acc += x[norm_elem(k, j)];
+	for (uint blk = 0; blk < p.a; blk++) {
+		uint base = k * p.setStride + blk * p.blockStride;
+		for (uint j = lid; j < p.l; j += gl_WorkGroupSize.x) acc += x[base + j];
+	}
 	float mu = wg_sum(acc) / float(m);
 	acc = 0.0;
-	for (uint j = lid; j < m; j += gl_WorkGroupSize.x) {
-		float d = x[norm_elem(k, j)] - mu;
-		acc += d * d;
+	for (uint blk = 0; blk < p.a; blk++) {
+		uint base = k * p.setStride + blk * p.blockStride;
+		for (uint j = lid; j < p.l; j += gl_WorkGroupSize.x) {
+			float d = x[base + j] - mu;
+			acc += d * d;
+		}
 	}
 	float v = wg_sum(acc) / float(m);
 	if (lid == 0) {

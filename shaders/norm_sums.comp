@@ -49,42 +49,49 @@ void main() {
 	uint lid = gl_LocalInvocationID.x;
 	uint wg = gl_WorkGroupSize.x;
 	float acc[7] = float[7](0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-	uint m = p.a * p.l;
-	for (uint j = lid; j < m; j += wg) {
-		uint i = norm_elem(k, j);
-		uint st = norm_set(i);
-		uint ch = norm_channel(i);
+	bool chan = MODE == CH_BACKWARD || MODE == CH_TANGENT_BACKWARD;
+	for (uint blk = 0; blk < p.a; blk++) {
+		// One (sample, channel) row: its set and channel are uniform.
+		uint base = k * p.setStride + blk * p.blockStride;
+		uint st = norm_block_set(k, blk, chan);
+		uint ch = norm_block_channel(k, blk, chan);
 		float r = 1.0 / sqrt(var[st] + p.eps);
-		float xh = (x[i] - mean[st]) * r;
-		if (MODE == SET_BACKWARD) {
-			float gh = g[i] * w[ch];
-			acc[0] += gh;
-			acc[1] += gh * xh;
-		} else if (MODE == SET_TANGENT) {
-			acc[0] += tx[i];
-			acc[1] += xh * tx[i];
-		} else if (MODE == SET_TANGENT_BACKWARD) {
-			float gh = g[i] * w[ch];
-			float tgh = tg[i] * w[ch] + g[i] * tw[ch];
-			acc[0] += gh;
-			acc[1] += gh * xh;
-			acc[2] += tx[i];
-			acc[3] += xh * tx[i];
-			acc[4] += tgh;
-			acc[5] += tgh * xh;
-			acc[6] += gh * tx[i];
-		} else if (MODE == CH_BACKWARD) {
-			acc[0] += g[i] * xh;
-			acc[1] += g[i];
-		} else {
-			float mtx = 0.0, mxhtx = 0.0;
-			if (EVAL == 0) {
-				mtx = sums[st * 8 + 2] * p.invM;
-				mxhtx = sums[st * 8 + 3] * p.invM;
+		float mu = mean[st];
+		float wc = w[ch];
+		float twc = MODE == SET_TANGENT_BACKWARD ? tw[ch] : 0.0;
+		float mtx = 0.0, mxhtx = 0.0;
+		if (MODE == CH_TANGENT_BACKWARD && EVAL == 0) {
+			mtx = sums[st * 8 + 2] * p.invM;
+			mxhtx = sums[st * 8 + 3] * p.invM;
+		}
+		for (uint j = lid; j < p.l; j += wg) {
+			uint i = base + j;
+			float xh = (x[i] - mu) * r;
+			if (MODE == SET_BACKWARD) {
+				float gh = g[i] * wc;
+				acc[0] += gh;
+				acc[1] += gh * xh;
+			} else if (MODE == SET_TANGENT) {
+				acc[0] += tx[i];
+				acc[1] += xh * tx[i];
+			} else if (MODE == SET_TANGENT_BACKWARD) {
+				float gh = g[i] * wc;
+				float tgh = tg[i] * wc + g[i] * twc;
+				acc[0] += gh;
+				acc[1] += gh * xh;
+				acc[2] += tx[i];
+				acc[3] += xh * tx[i];
+				acc[4] += tgh;
+				acc[5] += tgh * xh;
+				acc[6] += gh * tx[i];
+			} else if (MODE == CH_BACKWARD) {
+				acc[0] += g[i] * xh;
+				acc[1] += g[i];
+			} else {
+				float txh = r * (tx[i] - mtx - xh * mxhtx);
+				acc[0] += tg[i] * xh + g[i] * txh;
+				acc[1] += tg[i];
 			}
-			float txh = r * (tx[i] - mtx - xh * mxhtx);
-			acc[0] += tg[i] * xh + g[i] * txh;
-			acc[1] += tg[i];
 		}
 	}
 	for (uint q = 0; q < NSUM; q++) red[q * wg + lid] = acc[q];
