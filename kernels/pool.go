@@ -167,6 +167,7 @@ const (
 	maxpoolForward maxpoolMode = iota
 	maxpoolTangent
 	maxpoolBackward
+	maxpoolBackwardScatter
 )
 
 func (v *Vulkan) recordMaxPool(r *gpu.Recorder, mode maxpoolMode, sh PoolShape, out, arg, in *gpu.Buffer) error {
@@ -185,17 +186,27 @@ func (v *Vulkan) recordMaxPool(r *gpu.Recorder, mode maxpoolMode, sh PoolShape, 
 	if mode == maxpoolForward {
 		access[1] = gpu.Write
 	}
+	oh, ow := sh.Out()
+	sy, sx := sh.strides()
+	grid := lens[0]
+	if mode == maxpoolBackward && sy >= sh.KH && sx >= sh.KW {
+		// Windows do not overlap: one invocation per window writes it
+		// whole; gaps between windows and the rows and columns the floor
+		// drops are cleared first.
+		mode, grid = maxpoolBackwardScatter, outLen
+		if sy > sh.KH || sx > sh.KW || oh*sy != sh.H || ow*sx != sh.W {
+			r.Fill(out, 0)
+		}
+	}
 	k, err := v.kernel("maxpool2d", access, 4*9, v.Local, 1, 1, uint32(mode))
 	if err != nil {
 		return err
 	}
-	oh, ow := sh.Out()
-	sy, sx := sh.strides()
 	push := gpu.Push{}
 	for _, u := range []int{sh.N * sh.C, sh.H, sh.W, oh, ow, sh.KH, sh.KW, sy, sx} {
 		push = push.U32(uint32(u))
 	}
-	r.Dispatch(k, v.D.Grid(k, lens[0]), push, out, arg, in)
+	r.Dispatch(k, v.D.Grid(k, grid), push, out, arg, in)
 	return nil
 }
 
@@ -374,7 +385,8 @@ func (v *Vulkan) recordUpsample(r *gpu.Recorder, mode upsampleMode, sh UpsampleS
 		return err
 	}
 	push := gpu.Push{}.U32(uint32(sh.N * sh.C)).U32(uint32(sh.H)).U32(uint32(sh.W)).U32(uint32(sh.FH)).U32(uint32(sh.FW))
-	r.Dispatch(k, v.D.Grid(k, outLen), push, out, in)
+	// One invocation per input element in either direction.
+	r.Dispatch(k, v.D.Grid(k, sh.InLen()), push, out, in)
 	return nil
 }
 

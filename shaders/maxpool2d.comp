@@ -8,6 +8,10 @@
 //              wins, as in PyTorch)
 //   TANGENT    ty[o] = tx[arg[o]]
 //   BACKWARD   dx[i] = sum of g[o] over the windows o with arg[o] == i
+//   BACKWARD_SCATTER  the same for windows that do not overlap (strides
+//              at least the window): one invocation per window writes its
+//              whole window (g[o] at the argmax, 0 elsewhere); the
+//              launcher clears dx first when windows leave gaps
 //
 // The tangent of BACKWARD is BACKWARD applied to the cotangent's tangent:
 // the argmax is locally constant. BACKWARD gathers (one invocation per
@@ -17,7 +21,7 @@
 //   binding    0    1    2
 //   FORWARD    y    arg  x    (arg written)
 //   TANGENT    ty   arg  tx   (arg read)
-//   BACKWARD   dx   arg  g    (arg read)
+//   BACKWARD   dx   arg  g    (arg read; also BACKWARD_SCATTER)
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
@@ -25,7 +29,7 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 3) const uint MODE = 0;
 
 // The mode codes match kernels.maxpoolMode.
-const uint FORWARD = 0, TANGENT = 1, BACKWARD = 2;
+const uint FORWARD = 0, TANGENT = 1, BACKWARD = 2, BACKWARD_SCATTER = 3;
 
 layout(push_constant) uniform Push {
 	uint planes;
@@ -63,6 +67,20 @@ void main() {
 	} else if (MODE == TANGENT) {
 		if (i >= p.planes * p.oh * p.ow) return;
 		o[i] = x[arg[i]];
+	} else if (MODE == BACKWARD_SCATTER) {
+		uint oplane = p.oh * p.ow;
+		if (i >= p.planes * oplane) return;
+		uint pl = i / oplane, r = i % oplane;
+		uint oy = r / p.ow, ox = r % p.ow;
+		uint base = pl * p.h * p.w + oy * p.sh * p.w + ox * p.sw;
+		uint a = arg[i];
+		float gv = x[i];
+		for (uint ky = 0; ky < p.kh; ky++) {
+			for (uint kx = 0; kx < p.kw; kx++) {
+				uint j = base + ky * p.w + kx;
+				o[j] = j == a ? gv : 0.0;
+			}
+		}
 	} else {
 		uint plane = p.h * p.w;
 		if (i >= p.planes * plane) return;

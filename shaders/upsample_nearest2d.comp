@@ -6,7 +6,8 @@
 //   BACKWARD   dx[pl, iy, ix] = sum of g over the fh x fw block it fed
 //              (also the tangent of the backward, applied to tg)
 //
-// One invocation per output element; the backward gathers its block.
+// One invocation per input element: the forward writes its block, the
+// backward sums it.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
@@ -27,18 +28,19 @@ layout(std430, binding = 1) readonly buffer In { float x[]; };
 void main() {
 	uint i = flat_index();
 	uint ow = p.w * p.fw;
+	uint plane = p.h * p.w;
+	if (i >= p.planes * plane) return;
+	uint pl = i / plane, r = i % plane;
+	uint iy = r / p.w, ix = r % p.w;
+	uint base = pl * plane * p.fh * p.fw + iy * p.fh * ow + ix * p.fw;
 	if (MODE == FORWARD) {
-		uint oplane = p.h * p.fh * ow;
-		if (i >= p.planes * oplane) return;
-		uint pl = i / oplane, r = i % oplane;
-		uint oy = r / ow, ox = r % ow;
-		o[i] = x[pl * p.h * p.w + (oy / p.fh) * p.w + ox / p.fw];
+		float v = x[i];
+		for (uint a = 0; a < p.fh; a++) {
+			for (uint b = 0; b < p.fw; b++) {
+				o[base + a * ow + b] = v;
+			}
+		}
 	} else {
-		uint plane = p.h * p.w;
-		if (i >= p.planes * plane) return;
-		uint pl = i / plane, r = i % plane;
-		uint iy = r / p.w, ix = r % p.w;
-		uint base = pl * plane * p.fh * p.fw + iy * p.fh * ow + ix * p.fw;
 		float s = 0.0;
 		for (uint a = 0; a < p.fh; a++) {
 			for (uint b = 0; b < p.fw; b++) {

@@ -64,8 +64,9 @@ func poolCases(rng *rand.Rand) []Case {
 		return y, arg
 	}
 	// Derivative checks: 2x2/2, odd sizes (floor drops the last row and
-	// column), 1 channel at batch 1, overlapping 3x3/2 and 2x2/1 windows,
-	// non-square windows.
+	// column), 1 channel at batch 1, overlapping 3x3/2 and 2x2/1 windows
+	// (the gathering backward), strides beyond the window, non-square
+	// windows.
 	for _, sh := range []kernels.PoolShape{
 		kernels.MaxPool2x2(1, 1, 4, 4),
 		kernels.MaxPool2x2(1, 1, 7, 9),
@@ -73,6 +74,7 @@ func poolCases(rng *rand.Rand) []Case {
 		kernels.MaxPool2x2(1, 2, 16, 16),
 		{N: 2, C: 2, H: 7, W: 9, KH: 3, KW: 3, SH: 2, SW: 2},
 		{N: 1, C: 2, H: 5, W: 6, KH: 2, KW: 2, SH: 1, SW: 1},
+		{N: 2, C: 1, H: 8, W: 7, KH: 2, KW: 2, SH: 3, SW: 3}, // gaps between windows
 		{N: 1, C: 3, H: 6 + rng.IntN(5), W: 7 + rng.IntN(5), KH: 2, KW: 3, SH: 2, SW: 1},
 	} {
 		cases = append(cases, Case{
