@@ -165,6 +165,10 @@ func (CPU) Split(x []float32, xs Shape, axis int, sizes []int) ([][]float32, err
 	return out, nil
 }
 
+// concatElems times Vulkan.Elems is the run of floats one invocation of
+// the copy kernel moves (capped at the part's row length).
+const concatElems = 4
+
 // concatMode is the shader's MODE.
 type concatMode uint32
 
@@ -186,13 +190,15 @@ func (v *Vulkan) recordConcatParts(r *gpu.Recorder, op string, mode concatMode, 
 			return err
 		}
 	}
-	k, err := v.kernel("concat", []gpu.Access{gpu.Write, gpu.Read}, 4*4, v.Local, 1, 1, uint32(mode))
-	if err != nil {
-		return err
-	}
 	for i, b := range parts {
+		// Each invocation copies a run of elems floats of one row.
+		elems := min(concatElems*int(v.Elems), p.lens[i])
+		k, err := v.kernel("concat", []gpu.Access{gpu.Write, gpu.Read}, 4*4, v.Local, 1, 1, uint32(mode), uint32(elems))
+		if err != nil {
+			return err
+		}
 		push := gpu.Push{}.U32(uint32(p.outer)).U32(uint32(p.lens[i])).U32(uint32(p.row)).U32(uint32(p.offs[i]))
-		grid := v.D.Grid(k, p.outer*p.lens[i])
+		grid := v.D.Grid(k, p.outer*((p.lens[i]+elems-1)/elems))
 		if mode == concatInsert {
 			r.Dispatch(k, grid, push, whole, b)
 		} else {
