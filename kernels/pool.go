@@ -34,7 +34,7 @@ func (s PoolShape) Out() (oh, ow int) {
 	return (s.H-s.KH)/sh + 1, (s.W-s.KW)/sw + 1
 }
 
-// InLen and OutLen are the element counts of x and y.
+// InLen is the element count of x.
 func (s PoolShape) InLen() int { return s.N * s.C * s.H * s.W }
 
 // OutLen is the element count of y (and of the argmax).
