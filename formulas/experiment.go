@@ -57,10 +57,11 @@ type ExperimentConfig struct {
 	EmbedClip     float32 // gradient-norm clip on the embedding (1000)
 	Substeps      int     // RK4 substeps per data step in rollouts
 
-	Seed     uint64
-	Dir      string
-	Resume   bool
-	Progress io.Writer
+	Seed            uint64
+	CheckpointEvery time.Duration // wall time between checkpoints (0: 10 s)
+	Dir             string
+	Resume          bool
+	Progress        io.Writer
 }
 
 // ExperimentResult is one measured row.
@@ -233,7 +234,8 @@ func (e *experiment) trainBaseline() ([]float64, error) {
 	}
 	tr := &noether.Trainer{
 		Config: noether.TrainConfig{Epochs: c.BaselineSteps, BatchSize: n, Seed: c.Seed, Dir: filepath.Join(c.Dir, "baseline"),
-			Resume: c.Resume, Progress: c.Progress, Label: "baseline"},
+			Resume: c.Resume, Progress: c.Progress, Label: "baseline", CheckpointEvery: c.CheckpointEvery,
+			Settings: fmt.Sprintf("task=%s n=%d lr=%g wd=%g", e.data.Name, n, c.BaselineLR, c.WeightDecay)},
 		Exec: exe, Params: e.model.Params(),
 		Data: map[string][]float32{"x": e.x, "y": e.dx}, Width: map[string]int{"x": stateDim, "y": stateDim},
 	}
@@ -261,6 +263,19 @@ func (e *experiment) embedParams() []noether.ParamSpec {
 		return nil
 	}
 	return e.emb.Params()
+}
+
+// settings describes a meta-training run for its checkpoints.
+func (e *experiment) settings(batch int) string {
+	c := e.cfg
+	s := fmt.Sprintf("task=%s baseline=%d method=%s adapt=%s inner=%+v form=%v batch=%d lr=%g wd=%g", e.data.Name, c.BaselineSteps,
+		c.Method, c.Adapt, c.Inner, c.Form, batch, c.MetaLR, c.WeightDecay)
+	if c.Loss != nil {
+		s += fmt.Sprintf(" loss=%q params=%v train-params=%v", c.Loss, c.LossParams, c.TrainLossParams)
+	} else {
+		s += fmt.Sprintf(" embedding=%v embedding-lr=%g clip=%g", c.EmbedSizes, c.EmbedLR, c.EmbedClip)
+	}
+	return s
 }
 
 // metaTrain fine-tunes the baseline (and the embedding) through the inner
@@ -303,7 +318,8 @@ func (e *experiment) metaTrain() ([]float64, error) {
 	}
 	tr := &noether.Trainer{
 		Config: noether.TrainConfig{Epochs: c.MetaEpochs, BatchSize: b, Seed: c.Seed, Dir: filepath.Join(c.Dir, string(c.Method)),
-			Resume: c.Resume, Progress: c.Progress, Label: string(c.Method)},
+			Resume: c.Resume, Progress: c.Progress, Label: string(c.Method), CheckpointEvery: c.CheckpointEvery,
+			Settings: e.settings(b)},
 		Exec: exe, Params: specs,
 		Data: map[string][]float32{"x": e.x, "y": e.dx}, Width: map[string]int{"x": stateDim, "y": stateDim},
 	}

@@ -38,6 +38,9 @@ type TrainConfig struct {
 	Resume          bool   // continue from Dir's checkpoint when there is one
 	Progress        io.Writer
 	Label           string // names the phase in progress lines and metrics
+	// Settings describes everything besides Epochs that the run's numbers
+	// depend on; a checkpoint written under other settings is refused.
+	Settings string
 }
 
 // Trainer runs epochs of shuffled mini-batches through an Executor.
@@ -65,7 +68,7 @@ type Result struct {
 	Eval      map[string]float64
 	Resumed   int // the epoch the run resumed after (0: a fresh run)
 	Seconds   float64
-	LossCurve []float64 // mean training loss per epoch, this process's epochs only
+	LossCurve []float64 // mean training loss per epoch, from metrics.jsonl (so resumed runs have it whole)
 }
 
 const checkpointName = "checkpoint.safetensors"
@@ -142,7 +145,6 @@ func (t *Trainer) Run() (*Result, error) {
 			bar.Update((epoch-1)*perEpoch+b+1, "loss", loss)
 		}
 		res.LastLoss = sum / float64(perEpoch)
-		res.LossCurve = append(res.LossCurve, res.LastLoss)
 		rec := map[string]any{"phase": c.Label, "epoch": epoch, "loss": res.LastLoss, "seconds": time.Since(began).Seconds()}
 		if t.Eval != nil && (epoch == c.Epochs || (c.EvalEvery > 0 && epoch%c.EvalEvery == 0)) {
 			ev, err := t.Eval(epoch)
@@ -165,6 +167,21 @@ func (t *Trainer) Run() (*Result, error) {
 		}
 	}
 	bar.Done()
+	if err := metrics.Close(); err != nil {
+		return nil, err
+	}
+	recs, err := ReadMetrics(filepath.Join(c.Dir, "metrics.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if l, ok := r["loss"].(float64); ok {
+			res.LossCurve = append(res.LossCurve, l)
+		}
+	}
+	if n := len(res.LossCurve); n > 0 {
+		res.LastLoss = res.LossCurve[n-1]
+	}
 	res.Epochs = c.Epochs
 	res.Seconds = time.Since(began).Seconds()
 	return res, nil
@@ -203,7 +220,7 @@ func (t *Trainer) save(path string, epoch int) error {
 	}
 	ck := &Checkpoint{Tensors: map[string]Tensor{}, Meta: map[string]string{
 		"epoch": strconv.Itoa(epoch), "step": strconv.Itoa(step), "seed": strconv.FormatUint(t.Config.Seed, 10),
-		"phase": t.Config.Label,
+		"phase": t.Config.Label, "settings": t.Config.Settings,
 	}}
 	for _, p := range t.Params {
 		v, err := t.Exec.Param(p.Name)
@@ -227,6 +244,10 @@ func (t *Trainer) restore(path string) (int, error) {
 	if ck.Meta["phase"] != t.Config.Label || ck.Meta["seed"] != strconv.FormatUint(t.Config.Seed, 10) {
 		return 0, fmt.Errorf("noether: %s holds phase %q seed %s, not phase %q seed %d: resume with the same settings or use another --out",
 			path, ck.Meta["phase"], ck.Meta["seed"], t.Config.Label, t.Config.Seed)
+	}
+	if ck.Meta["settings"] != t.Config.Settings {
+		return 0, fmt.Errorf("noether: %s was written with other settings (%s; now %s): resume with the same flags or use another --out",
+			path, ck.Meta["settings"], t.Config.Settings)
 	}
 	epoch, err1 := strconv.Atoi(ck.Meta["epoch"])
 	step, err2 := strconv.Atoi(ck.Meta["step"])

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -49,6 +50,7 @@ from the baseline; both test RMSEs side by side. The rollout protocol is in the 
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed of the data, initialisation and shuffling"},
 			&cli.StringFlag{Name: "out", Usage: "run folder (default runs/<task>-seed<seed>)"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the run folder's checkpoints"},
+			&cli.DurationFlag{Name: "checkpoint-every", Value: 10 * time.Second, Usage: "wall time between checkpoints (written at epoch ends)"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report here"},
 		},
 		Action: runTrain,
@@ -167,6 +169,7 @@ func trainConfig(c *cli.Context) (formulas.ExperimentConfig, error) {
 		Substeps:        c.Int("substeps"),
 		Seed:            c.Uint64("seed"),
 		Resume:          c.Bool("resume"),
+		CheckpointEvery: c.Duration("checkpoint-every"),
 		Dir:             c.String("out"),
 		LossParams:      map[string]float64{},
 	}
