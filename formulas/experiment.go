@@ -99,9 +99,7 @@ type experiment struct {
 // evaluates long-term prediction: one result per method, in order.
 func (c ExperimentConfig) Run(v *kernels.Vulkan, d *Dataset, methods ...Method) ([]*ExperimentResult, error) {
 	began := time.Now()
-	e := &experiment{cfg: c, v: v, data: d, params: map[string][]float32{},
-		x: Float32(d.TrainX()), dx: Float32(d.TrainDXDT()),
-		model: &noether.MLP{Prefix: "f.", Sizes: []int{stateDim, modelWidth, modelWidth, stateDim}}}
+	e := newExperiment(c, v, d)
 	curve, err := e.trainBaseline()
 	if err != nil {
 		return nil, err
@@ -151,15 +149,7 @@ func (e *experiment) run() (*ExperimentResult, error) {
 		}
 		inner = c.Inner
 	case Noether:
-		sizes := c.EmbedSizes
-		if len(sizes) == 0 {
-			sizes = []int{stateDim, 64, 64, 8}
-		}
-		m := &noether.MLP{Prefix: "g.", Sizes: sizes, LastBias: true}
-		for k, val := range m.Init(rand.New(rand.NewPCG(c.Seed, 2))) {
-			e.params[k] = val
-		}
-		e.emb = m
+		e.neuralEmbedding()
 		inner = c.Inner
 	}
 	if c.Method == MetaTailor || c.Method == Noether {
@@ -182,6 +172,26 @@ func (e *experiment) run() (*ExperimentResult, error) {
 		}
 	}
 	return res, nil
+}
+
+func newExperiment(c ExperimentConfig, v *kernels.Vulkan, d *Dataset) *experiment {
+	return &experiment{cfg: c, v: v, data: d, params: map[string][]float32{},
+		x: Float32(d.TrainX()), dx: Float32(d.TrainDXDT()),
+		model: &noether.MLP{Prefix: "f.", Sizes: []int{stateDim, modelWidth, modelWidth, stateDim}}}
+}
+
+// neuralEmbedding sets up the noether method's embedding g_phi with its
+// initial parameters.
+func (e *experiment) neuralEmbedding() {
+	sizes := e.cfg.EmbedSizes
+	if len(sizes) == 0 {
+		sizes = []int{stateDim, 64, 64, 8}
+	}
+	m := &noether.MLP{Prefix: "g.", Sizes: sizes, LastBias: true}
+	for k, val := range m.Init(rand.New(rand.NewPCG(e.cfg.Seed, 2))) {
+		e.params[k] = val
+	}
+	e.emb = m
 }
 
 // run executes a program with the current parameters and stores back
@@ -265,6 +275,42 @@ func (e *experiment) embedParams() []noether.ParamSpec {
 	return e.emb.Params()
 }
 
+// metaProgram compiles one meta-training step on batches of b examples,
+// with Adam updates of the model (and the embedding, when it trains), and
+// loads the current parameters.
+func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (*graph.VulkanExec, []noether.ParamSpec, error) {
+	c := e.cfg
+	g := graph.New()
+	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
+	theta, phi := noether.Declare(g, e.model.Params()), noether.Declare(g, e.emb.Params())
+	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: c.Form, X: x, Y: y}
+	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, c.Inner)
+	if err != nil {
+		return nil, nil, err
+	}
+	updates := []graph.Update{{Params: theta, Grads: dth,
+		Adam: kernels.AdamConfig{LR: c.MetaLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}}}
+	specs := e.model.Params()
+	if len(e.embedParams()) > 0 {
+		updates = append(updates, graph.Update{Params: phi, Grads: dph, ClipNorm: c.EmbedClip,
+			Adam: kernels.AdamConfig{LR: c.EmbedLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}})
+		specs = append(specs, e.emb.Params()...)
+	}
+	prog, err := g.Compile(graph.CompileOptions{Updates: updates}, loss)
+	if err != nil {
+		return nil, nil, err
+	}
+	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.load(exe); err != nil {
+		exe.Close()
+		return nil, nil, err
+	}
+	return exe, specs, nil
+}
+
 // settings describes a meta-training run for its checkpoints.
 func (e *experiment) settings(batch int) string {
 	c := e.cfg
@@ -286,37 +332,14 @@ func (e *experiment) metaTrain() ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(e.x) / stateDim
-	b := min(c.MetaBatch, n)
-	g := graph.New()
-	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
-	theta, phi := noether.Declare(g, e.model.Params()), noether.Declare(g, e.emb.Params())
-	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: c.Form, X: x, Y: y}
-	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, c.Inner)
-	if err != nil {
-		return nil, err
-	}
-	updates := []graph.Update{{Params: theta, Grads: dth,
-		Adam: kernels.AdamConfig{LR: c.MetaLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}}}
-	specs := e.model.Params()
-	if len(e.embedParams()) > 0 {
-		updates = append(updates, graph.Update{Params: phi, Grads: dph, ClipNorm: c.EmbedClip,
-			Adam: kernels.AdamConfig{LR: c.EmbedLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}})
-		specs = append(specs, e.emb.Params()...)
-	}
-	prog, err := g.Compile(graph.CompileOptions{Updates: updates}, loss)
-	if err != nil {
-		return nil, err
-	}
-	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	b := min(c.MetaBatch, len(e.x)/stateDim)
+	exe, specs, err := e.metaProgram(ad, b)
 	if err != nil {
 		return nil, err
 	}
 	defer exe.Close()
-	if err := e.load(exe); err != nil {
-		return nil, err
-	}
 	tr := &noether.Trainer{
+
 		Config: noether.TrainConfig{Epochs: c.MetaEpochs, BatchSize: b, Seed: c.Seed, Dir: filepath.Join(c.Dir, string(c.Method)),
 			Resume: c.Resume, Progress: c.Progress, Label: string(c.Method), CheckpointEvery: c.CheckpointEvery,
 			Settings: e.settings(b)},

@@ -48,7 +48,8 @@ step selftest 120 "$bin" --device nvidia selftest --json "$out/selftest.json"
 step bench-kernels 180 "$bin" --device nvidia bench-kernels --json "$out/bench-kernels.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   step peer 120 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
-  [ -f "$out/peer.json" ] && python3 tools/peer/compare.py "$out/bench-kernels.json" "$out/peer.json" | tee "$out/compare.txt"
+  step peer-meta 120 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
+  [ -f "$out/peer.json" ] && python3 tools/peer/compare.py "$out/bench-kernels.json" "$out/peer.json" $([ -f "$out/peer-meta.json" ] && echo "$out/peer-meta.json") | tee "$out/compare.txt"
 else
   log "no CUDA PyTorch on this machine: peer skipped"
 fi

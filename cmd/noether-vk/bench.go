@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kernelbench"
@@ -26,7 +27,7 @@ func benchCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "json", Usage: "also write the results as JSON to `FILE` (- for standard output)"},
 			&cli.BoolFlag{Name: "quick", Usage: "fewer repetitions (seconds instead of minutes)"},
-			&cli.StringFlag{Name: "ops", Usage: "benchmark only these ops (comma-separated: " + strings.Join(kernelbench.Ops(), ",") + ")"},
+			&cli.StringFlag{Name: "ops", Usage: "benchmark only these ops (comma-separated: " + strings.Join(benchOps(), ",") + ")"},
 		},
 		Action: runBench,
 	}
@@ -45,12 +46,21 @@ func runBench(c *cli.Context) error {
 		return err
 	}
 	opts := kernelbench.Options{Quick: c.Bool("quick")}
+	meta := true
 	if s := c.String("ops"); s != "" {
+		meta = false
 		for _, op := range strings.Split(s, ",") {
-			if !slices.Contains(kernelbench.Ops(), op) {
-				return fmt.Errorf("bench-kernels: unknown op %q (known: %s)", op, strings.Join(kernelbench.Ops(), ", "))
+			switch {
+			case op == metaStepOp:
+				meta = true
+			case slices.Contains(kernelbench.Ops(), op):
+				opts.Ops = append(opts.Ops, op)
+			default:
+				return fmt.Errorf("bench-kernels: unknown op %q (known: %s)", op, strings.Join(benchOps(), ", "))
 			}
-			opts.Ops = append(opts.Ops, op)
+		}
+		if len(opts.Ops) == 0 {
+			opts.Ops = []string{"none"}
 		}
 	}
 	d, err := gpu.Open(o)
@@ -63,7 +73,16 @@ func runBench(c *cli.Context) error {
 		fmt.Fprintf(os.Stderr, "bench-kernels: [%d/%d] %s %s (%.0f s)\n", i+1, n, cs.Op, cs.Shape, time.Since(start).Seconds())
 	}
 	fmt.Fprintf(os.Stderr, "bench-kernels: measuring the ceilings of %s\n", d.Info.Name)
-	peaks, res, runErr := kernelbench.Run(kernels.NewVulkan(d), opts)
+	v := kernels.NewVulkan(d)
+	var peaks kernelbench.Peaks
+	var res []kernelbench.Result
+	var runErr error
+	if len(opts.Ops) != 1 || opts.Ops[0] != "none" {
+		peaks, res, runErr = kernelbench.Run(v, opts)
+	}
+	if meta && runErr == nil {
+		res = append(res, benchMetaSteps(v, opts.Quick, start)...)
+	}
 	printBench(c.App.Writer, d.Info, peaks, res)
 	fmt.Fprintf(c.App.Writer, "\n%d kernels in %.1f s\n", len(res), time.Since(start).Seconds())
 	if path := c.String("json"); path != "" {
@@ -92,6 +111,10 @@ func printBench(w io.Writer, info gpu.Info, p kernelbench.Peaks, res []kernelben
 			fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t\t\t\t\t\t\t\n", r.Op, r.Shape, r.Error)
 			continue
 		}
+		if r.Op == metaStepOp {
+			fmt.Fprintf(tw, "%s\t%s\t-\t%.3f (%.3f-%.3f)\t-\t-\t-\t-\t-\t-\t-\t\n", r.Op, r.Shape, r.WallMsMedian, r.WallMsMin, r.WallMsMax)
+			continue
+		}
 		cpu, cpuMs, speedup := "-", "-", "-"
 		if r.CPUBaseline != "" {
 			cpu, cpuMs, speedup = r.CPUBaseline, fmt.Sprintf("%.3f", r.CPUBaselineMsMedian), fmt.Sprintf("%.2fx", r.SpeedupVsCPU)
@@ -101,4 +124,51 @@ func printBench(w io.Writer, info gpu.Info, p kernelbench.Peaks, res []kernelben
 			cpu, cpuMs, speedup, r.MaxRelErr)
 	}
 	tw.Flush()
+}
+
+// metaStepOp names the whole meta-training step in bench-kernels.
+const metaStepOp = "meta_step"
+
+func benchOps() []string { return append(kernelbench.Ops(), metaStepOp) }
+
+// benchMetaSteps times the noether method's whole meta-training step
+// (Algorithm 1 with one inner SGD step on the pendulum MLP) as one
+// replayed program: wall time per step, upload and read-back included.
+func benchMetaSteps(v *kernels.Vulkan, quick bool, start time.Time) []kernelbench.Result {
+	runs := 20
+	if quick {
+		runs = 5
+	}
+	var out []kernelbench.Result
+	for _, c := range []struct {
+		adapt string
+		batch int
+	}{{"cn", 128}, {"cn", 1125}, {"all", 32}} {
+		shape := fmt.Sprintf("%s/b%d", c.adapt, c.batch)
+		fmt.Fprintf(os.Stderr, "bench-kernels: %s %s (%.0f s)\n", metaStepOp, shape, time.Since(start).Seconds())
+		r := kernelbench.Result{Op: metaStepOp, Shape: shape}
+		step, err := formulas.NewMetaStep(v, c.adapt, c.batch)
+		if err != nil {
+			r.Error = err.Error()
+			out = append(out, r)
+			continue
+		}
+		var ms []float64
+		for i := 0; i <= runs && err == nil; i++ {
+			t0 := time.Now()
+			err = step.Run()
+			if i > 0 { // the first run warms up
+				ms = append(ms, float64(time.Since(t0).Microseconds())/1e3)
+			}
+		}
+		step.Close()
+		if err != nil {
+			r.Error = err.Error()
+		} else {
+			slices.Sort(ms)
+			r.WallMsMedian, r.WallMsMin, r.WallMsMax, r.Runs = ms[len(ms)/2], ms[0], ms[len(ms)-1], len(ms)
+		}
+		out = append(out, r)
+	}
+	return out
 }

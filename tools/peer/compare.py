@@ -13,10 +13,11 @@ def load(path):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: compare.py OURS.json PEER.json")
-    ours, peer = load(sys.argv[1]), load(sys.argv[2])
-    theirs = {(r["op"], r["shape"]): r for r in peer["results"]}
+    if len(sys.argv) < 3:
+        sys.exit("usage: compare.py OURS.json PEER.json [PEER.json ...]")
+    ours, peers = load(sys.argv[1]), [load(p) for p in sys.argv[2:]]
+    peer = peers[0]
+    theirs = {(r["op"], r["shape"]): r for p in peers for r in p["results"]}
     print("noether-vk: %s" % ours["device"])
     print("peer:       %s" % peer["device"])
     print()
