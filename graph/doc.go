@@ -16,7 +16,12 @@
 //	out, err := exe.Run(map[string][]float32{"x": batch})
 //
 // Every op's VJP and JVP rules are written as graph ops, so any derivative
-// can be differentiated again. Shapes are static; builder errors stick to
+// can be differentiated again. The fused ops (cn_affine, lstm_cell, the
+// losses, group_norm, batch_norm) have kernels up to the tangent of the
+// backward, enough for forward-over-reverse. Max pooling (its argmax a
+// second, non-differentiable output) has derivatives linear given the
+// argmax; they, nearest upsampling, concat and split differentiate to any
+// order. Shapes are static; builder errors stick to
 // the graph (Graph.Err) and name the op and the shapes.
 //
 // Compilation drops nodes the outputs do not need, orders the rest
