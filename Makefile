@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
 export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
 
-.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run lint clean
+.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run tables lint clean
 
 all: build
 
@@ -53,6 +53,10 @@ bench-gpu:
 # The main job: the pendulum's MLP baseline, then a Noether Network (about 3-4 minutes on 2 cores).
 run: deps build
 	./$(BIN) train
+
+# Every row of the README's results table (3 tasks; see README for the time it takes).
+tables: deps build
+	./tools/tables.sh runs/tables
 
 clean:
 	rm -rf bin .cache

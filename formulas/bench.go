@@ -29,6 +29,7 @@ func NewMetaStep(v *kernels.Vulkan, adapt string, batch int) (*MetaStep, error) 
 	c := ExperimentConfig{Method: Noether, Adapt: adapt, Inner: noether.Tailoring{Steps: 1, LR: 0.1},
 		MetaLR: 1e-3, EmbedLR: 1e-3, EmbedClip: 1000, WeightDecay: 1e-4}
 	e := newExperiment(c, v, d)
+	e.inner = c.Inner
 	if n := len(e.x) / stateDim; batch > n {
 		return nil, fmt.Errorf("formulas: meta-step batch %d: the pendulum has %d training examples", batch, n)
 	}

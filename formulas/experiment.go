@@ -22,15 +22,33 @@ const (
 	Tailor     Method = "tailor"      // the baseline tailored with a formula at prediction time
 	MetaTailor Method = "meta-tailor" // fine-tuned with a formula through the inner step
 	Noether    Method = "noether"     // fine-tuned with a meta-learned neural embedding
+	// FineTune is the control for the meta-trained rows: the baseline
+	// fine-tuned exactly as they are (same epochs, batches, optimiser),
+	// with no tailoring.
+	FineTune Method = "finetune"
 )
+
+// Methods lists every Method.
+func Methods() []Method { return []Method{Vanilla, FineTune, Tailor, MetaTailor, Noether} }
+
+// DefaultInnerLR is the inner learning rate a method uses when none is
+// given: the Noether loss of a freshly initialised neural embedding is
+// about 1e-3 of a formula's on the pendulum, so its steps need a larger rate.
+func DefaultInnerLR(m Method) float32 {
+	if m == Noether {
+		return 100
+	}
+	return 0.1
+}
 
 // ParseMethod reads a Method.
 func ParseMethod(s string) (Method, error) {
-	switch m := Method(s); m {
-	case Vanilla, Tailor, MetaTailor, Noether:
-		return m, nil
+	for _, m := range Methods() {
+		if Method(s) == m {
+			return m, nil
+		}
 	}
-	return "", fmt.Errorf("formulas: method %q: want vanilla, tailor, meta-tailor or noether", s)
+	return "", fmt.Errorf("formulas: method %q: want vanilla, finetune, tailor, meta-tailor or noether", s)
 }
 
 // ExperimentConfig sets up one row of the tables.
@@ -44,14 +62,14 @@ type ExperimentConfig struct {
 	TrainLossParams bool
 	EmbedSizes      []int // the neural embedding of noether: 2, 64, 64, 8 by default
 	Adapt           string
-	Inner           noether.Tailoring
+	Inner           noether.Tailoring // Inner.LR 0: DefaultInnerLR
 	Form            noether.Form
 
 	BaselineSteps int     // full-batch Adam steps of the MLP baseline (2000)
 	BaselineLR    float32 // 1e-3
 	WeightDecay   float32 // 1e-4 (1e-5 on the real pendulum)
 	MetaEpochs    int     // epochs of meta-training from the baseline
-	MetaBatch     int
+	MetaBatch     int     // 0: full batch
 	MetaLR        float32 // outer Adam on the model
 	EmbedLR       float32 // outer Adam on the embedding
 	EmbedClip     float32 // gradient-norm clip on the embedding (1000)
@@ -93,6 +111,7 @@ type experiment struct {
 	emb   noether.Embedding
 	// params holds the current values of every parameter by name.
 	params map[string][]float32
+	inner  noether.Tailoring // the method's tailoring (no steps: none)
 }
 
 // Run trains the baseline once, then runs each method from it, and
@@ -152,7 +171,11 @@ func (e *experiment) run() (*ExperimentResult, error) {
 		e.neuralEmbedding()
 		inner = c.Inner
 	}
-	if c.Method == MetaTailor || c.Method == Noether {
+	if inner.Steps > 0 && inner.LR == 0 {
+		inner.LR = DefaultInnerLR(c.Method)
+	}
+	e.inner = inner
+	if c.Method == MetaTailor || c.Method == Noether || c.Method == FineTune {
 		curve, err := e.metaTrain()
 		if err != nil {
 			return nil, err
@@ -165,7 +188,7 @@ func (e *experiment) run() (*ExperimentResult, error) {
 	if res.TrainRMSE, _, _, err = e.evaluate(d.Train, inner); err != nil {
 		return nil, err
 	}
-	if c.Loss != nil {
+	if c.Method == Tailor || c.Method == MetaTailor {
 		res.LossParams = map[string]float64{}
 		for _, name := range c.Loss.Params() {
 			res.LossParams[name] = float64(e.params["g."+name][0])
@@ -269,7 +292,7 @@ func (e *experiment) adaptation() (noether.ModelAdaptation, error) {
 
 // embedParams are the embedding's trainable parameters.
 func (e *experiment) embedParams() []noether.ParamSpec {
-	if e.cfg.Method == MetaTailor && !e.cfg.TrainLossParams {
+	if e.emb == nil || e.cfg.Method == MetaTailor && !e.cfg.TrainLossParams {
 		return nil
 	}
 	return e.emb.Params()
@@ -282,9 +305,13 @@ func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (*graph.Vulk
 	c := e.cfg
 	g := graph.New()
 	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
-	theta, phi := noether.Declare(g, e.model.Params()), noether.Declare(g, e.emb.Params())
+	theta := noether.Declare(g, e.model.Params())
+	var phi []*graph.Node
+	if e.emb != nil {
+		phi = noether.Declare(g, e.emb.Params())
+	}
 	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: c.Form, X: x, Y: y}
-	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, c.Inner)
+	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, e.inner)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -315,10 +342,12 @@ func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (*graph.Vulk
 func (e *experiment) settings(batch int) string {
 	c := e.cfg
 	s := fmt.Sprintf("task=%s baseline=%d method=%s adapt=%s inner=%+v form=%v batch=%d lr=%g wd=%g", e.data.Name, c.BaselineSteps,
-		c.Method, c.Adapt, c.Inner, c.Form, batch, c.MetaLR, c.WeightDecay)
-	if c.Loss != nil {
+		c.Method, c.Adapt, e.inner, c.Form, batch, c.MetaLR, c.WeightDecay)
+	switch {
+	case e.emb == nil:
+	case c.Loss != nil:
 		s += fmt.Sprintf(" loss=%q params=%v train-params=%v", c.Loss, c.LossParams, c.TrainLossParams)
-	} else {
+	default:
 		s += fmt.Sprintf(" embedding=%v embedding-lr=%g clip=%g", c.EmbedSizes, c.EmbedLR, c.EmbedClip)
 	}
 	return s
@@ -332,7 +361,10 @@ func (e *experiment) metaTrain() ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := min(c.MetaBatch, len(e.x)/stateDim)
+	b := len(e.x) / stateDim
+	if c.MetaBatch > 0 {
+		b = min(c.MetaBatch, b)
+	}
 	exe, specs, err := e.metaProgram(ad, b)
 	if err != nil {
 		return nil, err

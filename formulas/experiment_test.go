@@ -1,0 +1,58 @@
+package formulas
+
+import (
+	"math"
+	"testing"
+
+	"github.com/noether-vk/noether-vk/gpu/gputest"
+	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/noether"
+)
+
+// TestExperimentConsistency runs every method on a short schedule and
+// checks relations that hold whatever the numbers are: tailoring at inner
+// learning rate 0 is the baseline exactly; meta-training for 0 epochs is
+// tailoring; every RMSE is finite and the per-step curve ends where the
+// longest trajectory does.
+func TestExperimentConsistency(t *testing.T) {
+	d, err := Spring().Generate(GenOptions{Trajectories: 6, Train: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := kernels.NewVulkan(gputest.Open(t))
+	cfg := ExperimentConfig{Loss: MustParse("q^2 + c*p^2"), LossParams: map[string]float64{"c": 1},
+		Inner: noether.Tailoring{Steps: 1, LR: 0.2}, BaselineSteps: 15, BaselineLR: 1e-3, WeightDecay: 1e-4,
+		MetaEpochs: 2, MetaBatch: 32, MetaLR: 1e-3, EmbedLR: 1e-3, EmbedClip: 1000, Dir: t.TempDir(), Seed: 4}
+	res, err := cfg.Run(v, d, Methods()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if math.IsNaN(r.TestRMSE) || math.IsNaN(r.TrainRMSE) || r.TestRMSE <= 0 {
+			t.Errorf("%s: test %v train %v", r.Method, r.TestRMSE, r.TrainRMSE)
+		}
+		if len(r.StepRMSE) != d.Test[0].Len() || r.StepRMSE[0] != 0 {
+			t.Errorf("%s: %d steps starting at %v, want %d starting at 0 (rollouts start on the true state)", r.Method, len(r.StepRMSE), r.StepRMSE[0], d.Test[0].Len())
+		}
+		if r.BaselineTest != res[0].TestRMSE {
+			t.Errorf("%s: baseline %v, vanilla row %v", r.Method, r.BaselineTest, res[0].TestRMSE)
+		}
+	}
+	if res[2].TestRMSE == res[0].TestRMSE {
+		t.Error("tailoring changed nothing")
+	}
+
+	zero := cfg
+	zero.Dir, zero.Inner.LR = t.TempDir(), 1e-30
+	zero.MetaEpochs = 0
+	z, err := zero.Run(v, d, Vanilla, Tailor, MetaTailor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z[1].TestRMSE != z[0].TestRMSE {
+		t.Errorf("tailoring at lr 1e-30: %v, baseline %v", z[1].TestRMSE, z[0].TestRMSE)
+	}
+	if z[2].TestRMSE != z[1].TestRMSE {
+		t.Errorf("meta-tailoring for 0 epochs: %v, tailoring %v", z[2].TestRMSE, z[1].TestRMSE)
+	}
+}
