@@ -224,117 +224,83 @@ func splitNames(s string) []convName {
 
 // ---- CPU reference ----
 
-// cpuConv runs one primitive in float64, summing over the pairs
-// (as[i], bs[i]); bias may be nil.
+// cpuConv runs one primitive, summing over the pairs (as[i], bs[i]) in
+// float64; bias may be nil. Every mode walks the same loop nest, one tap
+// (n, k, c, ky, kx) at a time over the output rows and the columns that
+// tap reaches.
 func cpuConv(mode convMode, g convGeom, as, bs [][]float32, bias []float32) []float32 {
+	var acc []float64
 	switch mode {
 	case convForward:
-		y := make([]float32, g.yLen())
+		acc = make([]float64, g.yLen())
+	case convDGrad:
+		acc = make([]float64, g.xLen())
+	case convWGrad:
+		acc = make([]float64, g.wLen())
+	default:
+		panic("kernels: cpuConv: bad mode")
+	}
+	for pi := range as {
+		a, b := as[pi], bs[pi]
 		for n := range g.N {
 			for k := range g.K {
-				for oy := range g.OH {
-					for ox := range g.OW {
-						s := 0.0
-						if bias != nil {
-							s = float64(bias[k])
-						}
-						for pi := range as {
-							x, w := as[pi], bs[pi]
-							for c := range g.C {
-								for ky := range g.KH {
-									iy := oy*g.S - g.P + ky
-									if iy < 0 || iy >= g.H {
-										continue
+				for c := range g.C {
+					for ky := range g.KH {
+						for kx := range g.KW {
+							wi := ((k*g.C+c)*g.KH+ky)*g.KW + kx
+							// Columns ox whose ix = ox*S - P + kx lies inside.
+							lo := max(0, (g.P-kx+g.S-1)/g.S)
+							hi := min(g.OW, (g.W-1+g.P-kx)/g.S+1)
+							if lo >= hi {
+								continue
+							}
+							var wsum float64
+							for oy := range g.OH {
+								iy := oy*g.S - g.P + ky
+								if iy < 0 || iy >= g.H {
+									continue
+								}
+								yrow := ((n*g.K+k)*g.OH + oy) * g.OW
+								xrow := ((n*g.C+c)*g.H+iy)*g.W - g.P + kx
+								switch mode {
+								case convForward:
+									w := float64(b[wi])
+									for ox := lo; ox < hi; ox++ {
+										acc[yrow+ox] += w * float64(a[xrow+ox*g.S])
 									}
-									for kx := range g.KW {
-										ix := ox*g.S - g.P + kx
-										if ix < 0 || ix >= g.W {
-											continue
-										}
-										s += float64(x[((n*g.C+c)*g.H+iy)*g.W+ix]) * float64(w[((k*g.C+c)*g.KH+ky)*g.KW+kx])
+								case convDGrad:
+									w := float64(b[wi])
+									for ox := lo; ox < hi; ox++ {
+										acc[xrow+ox*g.S] += w * float64(a[yrow+ox])
+									}
+								case convWGrad:
+									for ox := lo; ox < hi; ox++ {
+										wsum += float64(a[yrow+ox]) * float64(b[xrow+ox*g.S])
 									}
 								}
 							}
-						}
-						y[((n*g.K+k)*g.OH+oy)*g.OW+ox] = float32(s)
-					}
-				}
-			}
-		}
-		return y
-	case convDGrad:
-		acc := make([]float64, g.xLen())
-		for pi := range as {
-			gy, w := as[pi], bs[pi]
-			for n := range g.N {
-				for k := range g.K {
-					for oy := range g.OH {
-						for ox := range g.OW {
-							gv := float64(gy[((n*g.K+k)*g.OH+oy)*g.OW+ox])
-							for c := range g.C {
-								for ky := range g.KH {
-									iy := oy*g.S - g.P + ky
-									if iy < 0 || iy >= g.H {
-										continue
-									}
-									for kx := range g.KW {
-										ix := ox*g.S - g.P + kx
-										if ix < 0 || ix >= g.W {
-											continue
-										}
-										acc[((n*g.C+c)*g.H+iy)*g.W+ix] += gv * float64(w[((k*g.C+c)*g.KH+ky)*g.KW+kx])
-									}
-								}
+							if mode == convWGrad {
+								acc[wi] += wsum
 							}
 						}
 					}
 				}
 			}
 		}
-		dx := make([]float32, len(acc))
-		for i, v := range acc {
-			if bias != nil {
+	}
+	out := make([]float32, len(acc))
+	for i, v := range acc {
+		if bias != nil {
+			switch mode {
+			case convForward:
+				v += float64(bias[(i/(g.OH*g.OW))%g.K])
+			case convDGrad:
 				v += float64(bias[(i/(g.H*g.W))%g.C])
 			}
-			dx[i] = float32(v)
 		}
-		return dx
-	case convWGrad:
-		acc := make([]float64, g.wLen())
-		for pi := range as {
-			gy, x := as[pi], bs[pi]
-			for n := range g.N {
-				for k := range g.K {
-					for oy := range g.OH {
-						for ox := range g.OW {
-							gv := float64(gy[((n*g.K+k)*g.OH+oy)*g.OW+ox])
-							for c := range g.C {
-								for ky := range g.KH {
-									iy := oy*g.S - g.P + ky
-									if iy < 0 || iy >= g.H {
-										continue
-									}
-									for kx := range g.KW {
-										ix := ox*g.S - g.P + kx
-										if ix < 0 || ix >= g.W {
-											continue
-										}
-										acc[((k*g.C+c)*g.KH+ky)*g.KW+kx] += gv * float64(x[((n*g.C+c)*g.H+iy)*g.W+ix])
-									}
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-		dw := make([]float32, len(acc))
-		for i, v := range acc {
-			dw[i] = float32(v)
-		}
-		return dw
+		out[i] = float32(v)
 	}
-	panic("kernels: cpuConv: bad mode")
+	return out
 }
 
 // cpuChannelSum sums t [N, C, S] over N and S.
@@ -473,7 +439,7 @@ func (c CPU) ConvTranspose2DTangentBackward(p ConvParams, x, w, g, tx, tw, tg []
 type ConvTile struct{ Channels, Pixels, Local int }
 
 // DefaultConvTile is the tile the Record methods use (measured on lavapipe).
-var DefaultConvTile = ConvTile{Channels: 16, Pixels: 8, Local: 16}
+var DefaultConvTile = ConvTile{Channels: 16, Pixels: 16, Local: 8}
 
 // convAccess: binding 0 written, 1-5 read (see shaders/conv2d.comp).
 var convAccess = []gpu.Access{gpu.Write, gpu.Read, gpu.Read, gpu.Read, gpu.Read, gpu.Read}
@@ -517,12 +483,12 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 	push := gpu.Push{}.U32(uint32(g.N)).U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.K)).U32(uint32(g.OH)).U32(uint32(g.OW))
 	lim := v.D.Info.MaxWorkgroupCount
 	ceil := func(a, b int) uint32 { return uint32((a + b - 1) / b) }
-	dispatch := func(local, tm, tn, px int, groups [3]uint32) error {
+	dispatch := func(local, tm, tn, py, px int, groups [3]uint32) error {
 		if groups[0] > lim[0] || groups[1] > lim[1] || groups[2] > lim[2] {
 			return fmt.Errorf("kernels: conv2d: grid %v exceeds the device's maxComputeWorkGroupCount %v", groups, lim)
 		}
 		k, err := v.kernel("conv2d", convAccess, 28, uint32(local), uint32(mode), uint32(tm), uint32(tn),
-			uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), uint32(px), pairs, hasBias)
+			uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), uint32(px), pairs, hasBias, uint32(py))
 		if err != nil {
 			return err
 		}
@@ -534,16 +500,19 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 		tm, tn := min(t.Channels, pow2Ceil(g.K)), min(t.Pixels, pow2Ceil(g.OW))
 		lanes := g.OH * ((g.OW + tn - 1) / tn)
 		local := min(t.Local, pow2Ceil(lanes))
-		return dispatch(local, tm, tn, 0, [3]uint32{ceil(lanes, local), ceil(g.K, tm), uint32(g.N)})
+		return dispatch(local, tm, tn, 0, 0, [3]uint32{ceil(lanes, local), ceil(g.K, tm), uint32(g.N)})
 	case convDGrad:
+		// One dispatch per phase (py, px) of the output pixels.
 		tm := min(t.Channels, pow2Ceil(g.C))
-		for px := range min(g.S, g.W) {
-			nj := (g.W - px + g.S - 1) / g.S
-			tn := min(t.Pixels, pow2Ceil(nj))
-			lanes := g.H * ((nj + tn - 1) / tn)
-			local := min(t.Local, pow2Ceil(lanes))
-			if err := dispatch(local, tm, tn, px, [3]uint32{ceil(lanes, local), ceil(g.C, tm), uint32(g.N)}); err != nil {
-				return err
+		for py := range min(g.S, g.H) {
+			for px := range min(g.S, g.W) {
+				nq, nj := (g.H-py+g.S-1)/g.S, (g.W-px+g.S-1)/g.S
+				tn := min(t.Pixels, pow2Ceil(nj))
+				lanes := nq * ((nj + tn - 1) / tn)
+				local := min(t.Local, pow2Ceil(lanes))
+				if err := dispatch(local, tm, tn, py, px, [3]uint32{ceil(lanes, local), ceil(g.C, tm), uint32(g.N)}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -551,7 +520,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 		tm, tn := min(t.Channels, pow2Ceil(g.K)), min(t.Pixels, pow2Ceil(g.OW))
 		lanes := g.C * g.KH
 		local := min(t.Local, pow2Ceil(lanes))
-		return dispatch(local, tm, tn, 0, [3]uint32{ceil(lanes, local), ceil(g.K, tm), 1})
+		return dispatch(local, tm, tn, 0, 0, [3]uint32{ceil(lanes, local), ceil(g.K, tm), 1})
 	}
 	return fmt.Errorf("kernels: conv2d: bad mode %d", mode)
 }
@@ -559,7 +528,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 // recordConvSum records db[c] = sum over n and s of t[n, c, s].
 func (v *Vulkan) recordConvSum(r *gpu.Recorder, t, db *gpu.Buffer, n, c, s int) error {
 	local := uint32(min(64, pow2Ceil(s)))
-	k, err := v.kernel("conv2d", convAccess, 28, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0)
+	k, err := v.kernel("conv2d", convAccess, 28, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0, 0)
 	if err != nil {
 		return err
 	}

@@ -32,9 +32,10 @@
 // every tap that reads it. Geometry is specialized (S, P, KH, KW, TM, TN),
 // so every tap loop unrolls and the segments stay in registers.
 //
-// DGRAD with S > 1 runs one dispatch per column phase PX: it computes the
-// columns ix = PX + S*j, whose contributing taps kx are the same
-// (PX + P - kx divisible by S) and whose inputs ox are consecutive in j.
+// DGRAD with S > 1 runs one dispatch per phase (PY, PX): it computes the
+// pixels (PY + S*q, PX + S*j), whose contributing taps are the same
+// (PX + P - kx divisible by S, likewise ky) and whose inputs ox are
+// consecutive in j.
 // The grid is x: pixel or (c, ky) blocks, y: channel blocks, z: batch.
 layout(local_size_x_id = 0) in;
 
@@ -48,6 +49,7 @@ layout(constant_id = 7) const int KW = 3;
 layout(constant_id = 8) const int PX = 0;  // DGRAD column phase, 0 <= PX < S
 layout(constant_id = 9) const int PAIRS = 1;
 layout(constant_id = 10) const bool BIAS = false;
+layout(constant_id = 11) const int PY = 0;  // DGRAD row phase, 0 <= PY < S
 
 // The mode codes match kernels.convMode.
 const uint FORWARD = 0, DGRAD = 1, WGRAD = 2, BIASGRAD = 3;
@@ -122,12 +124,15 @@ void forward() {
 }
 
 void dgrad() {
-	// Columns ix = PX + S*j, j < nj; an invocation owns j0 .. j0+TN-1 of row iy.
-	const int nj = (p.W - PX + S - 1) / S;
+	// Rows iy = PY + S*q and columns ix = PX + S*j; an invocation owns
+	// j0 .. j0+TN-1 of row q. Only the taps ky with PY + P - ky divisible
+	// by S reach these rows (and kx likewise), so the loops skip the rest
+	// at compile time.
+	const int nq = (p.H - PY + S - 1) / S, nj = (p.W - PX + S - 1) / S;
 	const int nb = (nj + TN - 1) / TN;
 	const int gx = int(gl_GlobalInvocationID.x);
-	const bool live = gx < p.H * nb;
-	const int iy = min(gx / nb, p.H - 1), j0 = (gx % nb) * TN;
+	const bool live = gx < nq * nb;
+	const int q = min(gx / nb, nq - 1), j0 = (gx % nb) * TN;
 	const int c0 = int(gl_WorkGroupID.y) * TM, n = int(gl_WorkGroupID.z);
 	float acc[TM][TN];
 	for (int m = 0; m < TM; m++)
@@ -136,9 +141,9 @@ void dgrad() {
 		const bool sec = pair == 1;
 		for (int k = 0; k < p.K; k++) {
 			for (int ky = 0; ky < KH; ky++) {
-				const int num = iy + P - ky + OFF;
-				const int oy = num / S - KM;
-				const bool rowok = num % S == 0 && oy >= 0 && oy < p.OH;
+				if ((PY + P - ky + OFF) % S != 0) continue;
+				const int oy = q + (PY + P - ky + OFF) / S - KM;
+				const bool rowok = oy >= 0 && oy < p.OH;
 				const int base = ((n * p.K + k) * p.OH + clamp(oy, 0, p.OH - 1)) * p.OW;
 				float seg[SEGD];
 				for (int u = 0; u < SEGD; u++) {
@@ -162,7 +167,7 @@ void dgrad() {
 		const int c = c0 + m;
 		if (c >= p.C) break;
 		const float b = BIAS ? bias[c] : 0.0;
-		const int obase = ((n * p.C + c) * p.H + iy) * p.W + PX;
+		const int obase = ((n * p.C + c) * p.H + PY + S * q) * p.W + PX;
 		for (int t = 0; t < TN; t++)
 			if (j0 + t < nj) o[obase + (j0 + t) * S] = acc[m][t] + b;
 	}

@@ -103,12 +103,13 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol) Case
 //     reference, and vjp, jvp, hvp and hvp-symmetry against finite
 //     differences.
 //   - The Noether embedding's convolutions (6->32 5x5 pad 2 at 64x64,
-//     32->64 at 32x32) at batch 2, and the DCGAN-64 encoder's 128->256
-//     4x4 s2 layer and the decoder's 512->128 transposed layer at batch 2:
-//     all checks (the derivative checks run along random directions).
-//   - Every DCGAN-64 encoder and decoder layer at batches 2 and 8: forward
-//     against the CPU reference (the derivative kernels are the same code
-//     at other geometry, checked above).
+//     32->64 at 32x32) at batch 2 and every DCGAN-64 encoder and decoder
+//     layer at batches 2 and 8: forward against the CPU reference only, to
+//     keep the suite's time on lavapipe in bounds. Their geometry (kernel,
+//     stride, padding, so the same specialized pipelines) is checked with
+//     all derivatives at the small shapes above; the derivative kernels at
+//     the full shapes are compared with the CPU reference by
+//     `noether-vk bench-kernels` (conv2d_input_grad, conv2d_weight_grad).
 func convCases(rng *rand.Rand) []Case {
 	type cp = kernels.ConvParams
 	var cases []Case
@@ -142,21 +143,20 @@ func convCases(rng *rand.Rand) []Case {
 		KH: 2 + rng.IntN(3), KW: 2 + rng.IntN(3), Stride: 1 + rng.IntN(3), Pad: 1}, true, true, true)
 
 	// The Noether embedding, batch 2, all checks.
-	add(cp{N: 2, C: 6, H: 64, W: 64, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}, false, true, true)
-	add(cp{N: 2, C: 32, H: 32, W: 32, K: 64, KH: 5, KW: 5, Stride: 1, Pad: 2}, false, true, true)
+	add(cp{N: 2, C: 6, H: 64, W: 64, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}, false, true, false)
+	add(cp{N: 2, C: 32, H: 32, W: 32, K: 64, KH: 5, KW: 5, Stride: 1, Pad: 2}, false, true, false)
 
 	// DCGAN-64 encoder and decoder layers.
 	for _, n := range []int{2, 8} {
-		full := n == 2
 		add(cp{N: n, C: 3, H: 64, W: 64, K: 64, KH: 4, KW: 4, Stride: 2, Pad: 1}, false, true, false)
 		add(cp{N: n, C: 64, H: 32, W: 32, K: 128, KH: 4, KW: 4, Stride: 2, Pad: 1}, false, true, false)
-		add(cp{N: n, C: 128, H: 16, W: 16, K: 256, KH: 4, KW: 4, Stride: 2, Pad: 1}, false, true, full)
+		add(cp{N: n, C: 128, H: 16, W: 16, K: 256, KH: 4, KW: 4, Stride: 2, Pad: 1}, false, true, false)
 		add(cp{N: n, C: 256, H: 8, W: 8, K: 512, KH: 4, KW: 4, Stride: 2, Pad: 1}, false, true, false)
 		add(cp{N: n, C: 512, H: 4, W: 4, K: 128, KH: 4, KW: 4, Stride: 1, Pad: 0}, false, true, false)
 
 		add(cp{N: n, C: 128, H: 1, W: 1, K: 512, KH: 4, KW: 4, Stride: 1, Pad: 0}, true, true, false)
 		add(cp{N: n, C: 1024, H: 4, W: 4, K: 256, KH: 4, KW: 4, Stride: 2, Pad: 1}, true, true, false)
-		add(cp{N: n, C: 512, H: 8, W: 8, K: 128, KH: 4, KW: 4, Stride: 2, Pad: 1}, true, true, full)
+		add(cp{N: n, C: 512, H: 8, W: 8, K: 128, KH: 4, KW: 4, Stride: 2, Pad: 1}, true, true, false)
 		add(cp{N: n, C: 256, H: 16, W: 16, K: 64, KH: 4, KW: 4, Stride: 2, Pad: 1}, true, true, false)
 		add(cp{N: n, C: 128, H: 32, W: 32, K: 3, KH: 4, KW: 4, Stride: 2, Pad: 1}, true, true, false)
 	}
