@@ -484,11 +484,16 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 	lim := v.D.Info.MaxWorkgroupCount
 	ceil := func(a, b int) uint32 { return uint32((a + b - 1) / b) }
 	dispatch := func(local, tm, tn, py, px int, groups [3]uint32) error {
+		// vec4 reads of the uniform operand (see the shader's VEC4).
+		vec4 := g.KW == 4
+		if mode == convWGrad {
+			vec4 = g.OW%4 == 0 && tn%4 == 0
+		}
 		if groups[0] > lim[0] || groups[1] > lim[1] || groups[2] > lim[2] {
 			return fmt.Errorf("kernels: conv2d: grid %v exceeds the device's maxComputeWorkGroupCount %v", groups, lim)
 		}
 		k, err := v.kernel("conv2d", convAccess, 28, uint32(local), uint32(mode), uint32(tm), uint32(tn),
-			uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), uint32(px), pairs, hasBias, uint32(py))
+			uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), uint32(px), pairs, hasBias, uint32(py), b2u(vec4))
 		if err != nil {
 			return err
 		}
@@ -528,7 +533,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 // recordConvSum records db[c] = sum over n and s of t[n, c, s].
 func (v *Vulkan) recordConvSum(r *gpu.Recorder, t, db *gpu.Buffer, n, c, s int) error {
 	local := uint32(min(64, pow2Ceil(s)))
-	k, err := v.kernel("conv2d", convAccess, 28, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0, 0)
+	k, err := v.kernel("conv2d", convAccess, 28, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,10 @@ layout(constant_id = 8) const int PX = 0;  // DGRAD column phase, 0 <= PX < S
 layout(constant_id = 9) const int PAIRS = 1;
 layout(constant_id = 10) const bool BIAS = false;
 layout(constant_id = 11) const int PY = 0;  // DGRAD row phase, 0 <= PY < S
+// VEC4: the uniform operand is read as vec4: FORWARD and DGRAD read a
+// kernel row of Wt (the launcher sets it when KW = 4), WGRAD reads TN
+// consecutive values of a row of G (when OW and TN are multiples of 4).
+layout(constant_id = 12) const bool VEC4 = false;
 
 // The mode codes match kernels.convMode.
 const uint FORWARD = 0, DGRAD = 1, WGRAD = 2, BIASGRAD = 3;
@@ -72,10 +76,20 @@ layout(std430, binding = 2) readonly buffer B1 { float b1[]; };
 layout(std430, binding = 3) readonly buffer A2 { float a2[]; };
 layout(std430, binding = 4) readonly buffer B2 { float b2[]; };
 layout(std430, binding = 5) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 1) readonly buffer A1v { vec4 a1v[]; };
+layout(std430, binding = 2) readonly buffer B1v { vec4 b1v[]; };
+layout(std430, binding = 3) readonly buffer A2v { vec4 a2v[]; };
+layout(std430, binding = 4) readonly buffer B2v { vec4 b2v[]; };
 
 // second picks the pair; it is a constant after inlining.
 float la(bool second, int i) { return second ? a2[i] : a1[i]; }
 float lb(bool second, int i) { return second ? b2[i] : b1[i]; }
+vec4 la4(bool second, int i) { return second ? a2v[i] : a1v[i]; }
+vec4 lb4(bool second, int i) { return second ? b2v[i] : b1v[i]; }
+
+// wrow returns tap kx of the kernel row starting at wbase (VEC4: one vec4
+// load per row, at kx = 0; the caller unrolls kx, so w4 is reused).
+float wtap(bool sec, int wbase, int kx, vec4 w4) { return VEC4 ? w4[kx] : lb(sec, wbase + kx); }
 
 shared float red[gl_WorkGroupSize.x];
 
@@ -104,8 +118,9 @@ void forward() {
 				}
 				for (int m = 0; m < TM; m++) {
 					const int wbase = ((min(k0 + m, p.K - 1) * p.C + c) * KH + ky) * KW;
+					const vec4 w4 = VEC4 ? lb4(sec, wbase / 4) : vec4(0.0);
 					for (int kx = 0; kx < KW; kx++) {
-						const float w = lb(sec, wbase + kx);
+						const float w = wtap(sec, wbase, kx, w4);
 						for (int t = 0; t < TN; t++) acc[m][t] = fma(w, seg[t * S + kx], acc[m][t]);
 					}
 				}
@@ -151,11 +166,13 @@ void dgrad() {
 					const float v = la(sec, base + clamp(ox, 0, p.OW - 1));
 					seg[u] = rowok && ox >= 0 && ox < p.OW ? v : 0.0;
 				}
-				for (int kx = 0; kx < KW; kx++) {
-					if ((PX + P - kx + OFF) % S != 0) continue;
-					const int d = (PX + P - kx + OFF) / S - KM - DMIN;
-					for (int m = 0; m < TM; m++) {
-						const float w = lb(sec, ((k * p.C + min(c0 + m, p.C - 1)) * KH + ky) * KW + kx);
+				for (int m = 0; m < TM; m++) {
+					const int wbase = ((k * p.C + min(c0 + m, p.C - 1)) * KH + ky) * KW;
+					const vec4 w4 = VEC4 ? lb4(sec, wbase / 4) : vec4(0.0);
+					for (int kx = 0; kx < KW; kx++) {
+						if ((PX + P - kx + OFF) % S != 0) continue;
+						const int d = (PX + P - kx + OFF) / S - KM - DMIN;
+						const float w = wtap(sec, wbase, kx, w4);
 						for (int t = 0; t < TN; t++) acc[m][t] = fma(w, seg[d + t], acc[m][t]);
 					}
 				}
@@ -197,13 +214,24 @@ void wgrad() {
 						const float v = lb(sec, base + clamp(ix, 0, p.W - 1));
 						seg[u] = rowok && ix >= 0 && ix < p.W ? v : 0.0;
 					}
-					for (int t = 0; t < TN; t++) {
-						const bool ok = ox0 + t < p.OW;
-						for (int m = 0; m < TM; m++) {
-							const float g = la(sec, ((n * p.K + min(k0 + m, p.K - 1)) * p.OH + oy) * p.OW + min(ox0 + t, p.OW - 1));
-							const float gv = ok ? g : 0.0;
-							for (int kx = 0; kx < KW; kx++) acc[m][kx] = fma(gv, seg[t * S + kx], acc[m][kx]);
+					for (int m = 0; m < TM; m++) {
+						const int gbase = ((n * p.K + min(k0 + m, p.K - 1)) * p.OH + oy) * p.OW;
+						float gs[TN];
+						if (VEC4) {
+							// OW is a multiple of 4: a chunk is all in or all out.
+							for (int t = 0; t < TN; t += 4) {
+								const vec4 g4 = la4(sec, (gbase + min(ox0 + t, p.OW - 4)) / 4);
+								const bool ok = ox0 + t < p.OW;
+								for (int e = 0; e < 4; e++) gs[t + e] = ok ? g4[e] : 0.0;
+							}
+						} else {
+							for (int t = 0; t < TN; t++) {
+								const float g = la(sec, gbase + min(ox0 + t, p.OW - 1));
+								gs[t] = ox0 + t < p.OW ? g : 0.0;
+							}
 						}
+						for (int t = 0; t < TN; t++)
+							for (int kx = 0; kx < KW; kx++) acc[m][kx] = fma(gs[t], seg[t * S + kx], acc[m][kx]);
 					}
 				}
 			}
