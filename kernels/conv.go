@@ -435,11 +435,14 @@ func (c CPU) ConvTranspose2DTangentBackward(p ConvParams, x, w, g, tx, tw, tg []
 // ConvTile is the register block of the conv2d shader: Channels output
 // channels x Pixels columns per invocation, Local invocations per
 // workgroup. Channels and Pixels shrink to the next power of two above
-// small channel counts and widths.
-type ConvTile struct{ Channels, Pixels, Local int }
+// small channel counts and widths. WeightGradInputs is the number of input
+// channels a weight-gradient invocation covers (they share its loads of G).
+type ConvTile struct{ Channels, Pixels, Local, WeightGradInputs int }
 
-// DefaultConvTile is the tile the Record methods use (measured on lavapipe).
-var DefaultConvTile = ConvTile{Channels: 16, Pixels: 16, Local: 8}
+// DefaultConvTile is the tile the Record methods use, measured on lavapipe
+// (2 cores, 256-bit) at the embedding and DCGAN shapes among channels 8 to
+// 32, pixels 4 to 16, workgroups of 8 or 16, weight-gradient inputs 1 to 4.
+var DefaultConvTile = ConvTile{Channels: 16, Pixels: 16, Local: 8, WeightGradInputs: 4}
 
 // convAccess: binding 0 written, 1-5 read (see shaders/conv2d.comp).
 var convAccess = []gpu.Access{gpu.Write, gpu.Read, gpu.Read, gpu.Read, gpu.Read, gpu.Read}
@@ -483,6 +486,14 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 	push := gpu.Push{}.U32(uint32(g.N)).U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.K)).U32(uint32(g.OH)).U32(uint32(g.OW))
 	lim := v.D.Info.MaxWorkgroupCount
 	ceil := func(a, b int) uint32 { return uint32((a + b - 1) / b) }
+	// WGRAD: input channels per invocation; below 32 channels at most 2,
+	// which keeps enough invocations (measured on lavapipe: 6 channels
+	// run best at 2, 32 and 128 at 4).
+	wc := t.WeightGradInputs
+	if g.C < 32 {
+		wc = min(wc, 2)
+	}
+	wc = max(1, min(wc, g.C))
 	dispatch := func(local, tm, tn, py, px int, groups [3]uint32) error {
 		// vec4 reads of the uniform operand (see the shader's VEC4).
 		vec4 := g.KW == 4
@@ -493,7 +504,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 			return fmt.Errorf("kernels: conv2d: grid %v exceeds the device's maxComputeWorkGroupCount %v", groups, lim)
 		}
 		k, err := v.kernel("conv2d", convAccess, 28, uint32(local), uint32(mode), uint32(tm), uint32(tn),
-			uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), uint32(px), pairs, hasBias, uint32(py), b2u(vec4))
+			uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), uint32(px), pairs, hasBias, uint32(py), b2u(vec4), uint32(wc))
 		if err != nil {
 			return err
 		}
@@ -523,7 +534,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 		return nil
 	case convWGrad:
 		tm, tn := min(t.Channels, pow2Ceil(g.K)), min(t.Pixels, pow2Ceil(g.OW))
-		lanes := g.C * g.KH
+		lanes := (g.C + wc - 1) / wc * g.KH
 		local := min(t.Local, pow2Ceil(lanes))
 		return dispatch(local, tm, tn, 0, 0, [3]uint32{ceil(lanes, local), ceil(g.K, tm), 1})
 	}
@@ -533,7 +544,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 // recordConvSum records db[c] = sum over n and s of t[n, c, s].
 func (v *Vulkan) recordConvSum(r *gpu.Recorder, t, db *gpu.Buffer, n, c, s int) error {
 	local := uint32(min(64, pow2Ceil(s)))
-	k, err := v.kernel("conv2d", convAccess, 28, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0)
+	k, err := v.kernel("conv2d", convAccess, 28, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 1)
 	if err != nil {
 		return err
 	}

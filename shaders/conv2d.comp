@@ -54,6 +54,8 @@ layout(constant_id = 11) const int PY = 0;  // DGRAD row phase, 0 <= PY < S
 // kernel row of Wt (the launcher sets it when KW = 4), WGRAD reads TN
 // consecutive values of a row of G (when OW and TN are multiples of 4).
 layout(constant_id = 12) const bool VEC4 = false;
+// WGRAD: input channels per invocation (they share every G load).
+layout(constant_id = 13) const int WC = 1;
 
 // The mode codes match kernels.convMode.
 const uint FORWARD = 0, DGRAD = 1, WGRAD = 2, BIASGRAD = 3;
@@ -191,28 +193,33 @@ void dgrad() {
 }
 
 void wgrad() {
-	// An invocation owns (c, ky) and accumulates TM output channels x KW taps.
+	// An invocation owns (WC channels from c0, ky) and accumulates TM
+	// output channels x KW taps for each.
+	const int nc = (p.C + WC - 1) / WC;
 	const int gx = int(gl_GlobalInvocationID.x);
-	const bool live = gx < p.C * KH;
-	const int c = min(gx / KH, p.C - 1), ky = gx % KH;
+	const bool live = gx < nc * KH;
+	const int c0 = min(gx / KH, nc - 1) * WC, ky = gx % KH;
 	const int k0 = int(gl_WorkGroupID.y) * TM;
-	float acc[TM][KW];
-	for (int m = 0; m < TM; m++)
-		for (int kx = 0; kx < KW; kx++) acc[m][kx] = 0.0;
+	float acc[WC][TM][KW];
+	for (int h = 0; h < WC; h++)
+		for (int m = 0; m < TM; m++)
+			for (int kx = 0; kx < KW; kx++) acc[h][m][kx] = 0.0;
 	for (int pair = 0; pair < PAIRS; pair++) {
 		const bool sec = pair == 1;
 		for (int n = 0; n < p.N; n++) {
 			for (int oy = 0; oy < p.OH; oy++) {
 				const int iy = oy * S - P + ky;
 				const bool rowok = iy >= 0 && iy < p.H;
-				const int base = ((n * p.C + c) * p.H + clamp(iy, 0, p.H - 1)) * p.W;
 				for (int ox0 = 0; ox0 < p.OW; ox0 += TN) {
 					const int ix0 = ox0 * S - P;
-					float seg[SEG];
-					for (int u = 0; u < SEG; u++) {
-						const int ix = ix0 + u;
-						const float v = lb(sec, base + clamp(ix, 0, p.W - 1));
-						seg[u] = rowok && ix >= 0 && ix < p.W ? v : 0.0;
+					float seg[WC][SEG];
+					for (int h = 0; h < WC; h++) {
+						const int base = ((n * p.C + min(c0 + h, p.C - 1)) * p.H + clamp(iy, 0, p.H - 1)) * p.W;
+						for (int u = 0; u < SEG; u++) {
+							const int ix = ix0 + u;
+							const float v = lb(sec, base + clamp(ix, 0, p.W - 1));
+							seg[h][u] = rowok && ix >= 0 && ix < p.W ? v : 0.0;
+						}
 					}
 					for (int m = 0; m < TM; m++) {
 						const int gbase = ((n * p.K + min(k0 + m, p.K - 1)) * p.OH + oy) * p.OW;
@@ -230,19 +237,24 @@ void wgrad() {
 								gs[t] = ox0 + t < p.OW ? g : 0.0;
 							}
 						}
-						for (int t = 0; t < TN; t++)
-							for (int kx = 0; kx < KW; kx++) acc[m][kx] = fma(gs[t], seg[t * S + kx], acc[m][kx]);
+						for (int h = 0; h < WC; h++)
+							for (int t = 0; t < TN; t++)
+								for (int kx = 0; kx < KW; kx++) acc[h][m][kx] = fma(gs[t], seg[h][t * S + kx], acc[h][m][kx]);
 					}
 				}
 			}
 		}
 	}
 	if (!live) return;
-	for (int m = 0; m < TM; m++) {
-		const int k = k0 + m;
-		if (k >= p.K) break;
-		const int obase = ((k * p.C + c) * KH + ky) * KW;
-		for (int kx = 0; kx < KW; kx++) o[obase + kx] = acc[m][kx];
+	for (int h = 0; h < WC; h++) {
+		const int c = c0 + h;
+		if (c >= p.C) break;
+		for (int m = 0; m < TM; m++) {
+			const int k = k0 + m;
+			if (k >= p.K) break;
+			const int obase = ((k * p.C + c) * KH + ky) * KW;
+			for (int kx = 0; kx < KW; kx++) o[obase + kx] = acc[h][m][kx];
+		}
 	}
 }
 
