@@ -1,0 +1,126 @@
+package kernels_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/kernels"
+)
+
+// BenchmarkConv2D times conv2d forward, input gradient and weight gradient
+// at the Noether embedding's second convolution and the DCGAN-64 encoder's
+// 128->256 layer: the Vulkan kernels (recorded once, replayed) and the
+// im2col + gonum Sgemm CPU baseline on the same data.
+func BenchmarkConv2D(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		p    kernels.ConvParams
+	}{
+		{"embed32x32", kernels.ConvParams{N: 2, C: 32, H: 32, W: 32, K: 64, KH: 5, KW: 5, Stride: 1, Pad: 2}},
+		{"dcgan128to256", kernels.ConvParams{N: 8, C: 128, H: 16, W: 16, K: 256, KH: 4, KW: 4, Stride: 2, Pad: 1}},
+	} {
+		p := bc.p
+		rng := rand.New(rand.NewPCG(1, 2))
+		x, w, g := randSlice(rng, p.InLen()), randSlice(rng, p.WeightLen()), randSlice(rng, p.OutLen(false))
+		flops := p.Flops(false)
+		for _, mode := range []string{"forward", "input_grad", "weight_grad"} {
+			b.Run("vulkan/"+bc.name+"/"+mode, func(b *testing.B) {
+				o := gpu.OptionsFromEnv()
+				o.Validate = false
+				d, err := gpu.Open(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer d.Close()
+				v := kernels.NewVulkan(d)
+				bufs := make([]*gpu.Buffer, 3)
+				for i, data := range [][]float32{x, w, g} {
+					if bufs[i], err = d.Alloc(int64(4 * len(data))); err != nil {
+						b.Fatal(err)
+					}
+					defer bufs[i].Free()
+					if err := bufs[i].WriteFloat32(0, data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				r := d.NewRecorder()
+				switch mode {
+				case "forward":
+					err = v.RecordConv2D(r, p, bufs[0], bufs[1], nil, bufs[2])
+				case "input_grad":
+					err = v.RecordConv2DInputGrad(r, p, bufs[1], bufs[2], bufs[0])
+				default:
+					err = v.RecordConv2DWeightGrad(r, p, bufs[0], bufs[2], bufs[1])
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				prog, err := r.Finish()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer prog.Close()
+				if err := prog.Run(); err != nil { // JIT compile
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for range b.N {
+					if err := prog.Run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+			b.Run("im2col_gonum/"+bc.name+"/"+mode, func(b *testing.B) {
+				c, err := kernels.NewConv2DGemm(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				y, dx, dw := make([]float32, len(g)), make([]float32, len(x)), make([]float32, len(w))
+				for range b.N {
+					switch mode {
+					case "forward":
+						err = c.Forward(x, w, nil, y)
+					case "input_grad":
+						err = c.InputGrad(w, g, dx)
+					default:
+						err = c.WeightGrad(x, g, dw)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// TestConv2DBadShapes checks that malformed calls return errors naming
+// the op and the shape.
+func TestConv2DBadShapes(t *testing.T) {
+	var cpu kernels.CPU
+	p := kernels.ConvParams{N: 1, C: 2, H: 5, W: 5, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1}
+	if _, err := cpu.Conv2D(p, make([]float32, 7), make([]float32, p.WeightLen()), nil); err == nil || !contains(err.Error(), "conv2d") {
+		t.Errorf("short x: %v", err)
+	}
+	bad := p
+	bad.KH = 9
+	if _, err := cpu.ConvTranspose2D(bad, make([]float32, bad.InLen()), make([]float32, bad.WeightLen()), nil); err == nil || !contains(err.Error(), "conv_transpose2d") {
+		t.Errorf("kernel 9: %v", err)
+	}
+	v := openVulkan(t)
+	if _, _, _, err := v.Conv2DBackward(p, make([]float32, p.InLen()), make([]float32, p.WeightLen()), make([]float32, 3)); err == nil || !contains(err.Error(), "g has 3 elements") {
+		t.Errorf("short g: %v", err)
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
