@@ -521,3 +521,68 @@ func TestValidationCollector(t *testing.T) {
 		t.Errorf("message = %+v", msgs[0])
 	}
 }
+
+// TestSplitSubmits: a program longer than MaxOpsPerSubmit runs as several
+// submissions and computes what one submission does, replay after replay.
+func TestSplitSubmits(t *testing.T) {
+	d := open(t)
+	_, _, saxpy := kernels(t, d)
+	const n, chain = 129, 20
+	for _, per := range []int{0, 3, 7, chain} {
+		d.MaxOpsPerSubmit = per
+		x, y := alloc(t, d, n), alloc(t, d, n)
+		xs := make([]float32, n)
+		for i := range xs {
+			xs[i] = float32(i%5 + 1)
+		}
+		write(t, x, xs)
+		// y += x, then x += y, alternately: every dispatch reads the
+		// previous one's result, across submission boundaries too.
+		r := d.NewRecorder()
+		for k := range chain {
+			a, b := x, y
+			if k%2 == 1 {
+				a, b = y, x
+			}
+			r.Dispatch(saxpy, d.Grid(saxpy, n), gpu.Push{}.U32(n).F32(1), a, b)
+		}
+		p := finish(t, r)
+		want := 1
+		if per > 0 {
+			want = (chain + per - 1) / per
+		}
+		if p.Submits() != want {
+			t.Errorf("per %d: %d submissions, want %d", per, p.Submits(), want)
+		}
+		for run := 1; run <= 2; run++ {
+			if err := p.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The host model of the same two runs.
+		// float32 like the shader; a*x with a = 1 is exact, so fused or
+		// not the sums round the same.
+		hx, hy := make([]float32, n), make([]float32, n)
+		copy(hx, xs)
+		for run := 1; run <= 2; run++ {
+			for k := range chain {
+				for i := range hx {
+					if k%2 == 0 {
+						hy[i] += hx[i]
+					} else {
+						hx[i] += hy[i]
+					}
+				}
+			}
+		}
+		got := make([]float32, n)
+		if err := x.ReadFloat32(0, got); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if got[i] != hx[i] {
+				t.Fatalf("per %d: x[%d] = %v, want %v", per, i, got[i], hx[i])
+			}
+		}
+	}
+}

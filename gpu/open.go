@@ -22,6 +22,12 @@ type Device struct {
 	Info Info
 	// SubmitTimeout bounds the wait for one submission (default 10 minutes).
 	SubmitTimeout time.Duration
+	// MaxOpsPerSubmit splits a program of more operations into several
+	// command buffers, submitted one after another, so that no single
+	// submission runs long enough to trip a GPU watchdog and no command
+	// buffer grows without bound (default 16384; it applies to programs
+	// finished after it is set).
+	MaxOpsPerSubmit int
 
 	mu      sync.Mutex
 	in      *instance
@@ -61,12 +67,13 @@ func Open(o Options) (*Device, error) {
 	info := infos[idx]
 	info.Selected = true
 	d := &Device{
-		Info:          info,
-		SubmitTimeout: 10 * time.Minute,
-		in:            in,
-		kernels:       map[kernelKey]*Kernel{},
-		modules:       map[[32]byte]vk.ShaderModule{},
-		progs:         map[*Program]struct{}{},
+		Info:            info,
+		SubmitTimeout:   10 * time.Minute,
+		MaxOpsPerSubmit: 16384,
+		in:              in,
+		kernels:         map[kernelKey]*Kernel{},
+		modules:         map[[32]byte]vk.ShaderModule{},
+		progs:           map[*Program]struct{}{},
 	}
 	if err := d.create(o); err != nil {
 		d.Close()

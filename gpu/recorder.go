@@ -204,7 +204,7 @@ func (h *hazards) reset() { h.reads.reset(); h.writes.reset() }
 // Program is a recorded command buffer that can be run many times.
 type Program struct {
 	d          *Device
-	cmd        vk.CommandBuffer
+	cmds       []vk.CommandBuffer // submitted in order; see Device.MaxOpsPerSubmit
 	fence      vk.Fence
 	pool       C.VkDescriptorPool
 	sets       []C.VkDescriptorSet // per op while recording
@@ -242,9 +242,6 @@ func (r *Recorder) Finish() (*Program, error) {
 func (p *Program) record(r *Recorder) error {
 	d := p.d
 	var err error
-	if p.cmd, err = d.allocCommandBuffer(); err != nil {
-		return err
-	}
 	if p.fence, err = d.newFence(); err != nil {
 		return err
 	}
@@ -264,21 +261,61 @@ func (p *Program) record(r *Recorder) error {
 		}
 		p.query = query
 	}
-	if err := check("vkBeginCommandBuffer", vk.BeginCommandBuffer(p.cmd, &vk.CommandBufferBeginInfo{
-		SType: vk.StructureTypeCommandBufferBeginInfo,
-	})); err != nil {
-		return fmt.Errorf("gpu: %w", err)
+	per := d.MaxOpsPerSubmit
+	if per <= 0 {
+		per = len(r.ops) + 1
 	}
-	cmd := C.VkCommandBuffer(unsafe.Pointer(p.cmd))
+	var vcmd vk.CommandBuffer
+	var cmd C.VkCommandBuffer
+	begin := func() error {
+		c, err := d.allocCommandBuffer()
+		if err != nil {
+			return err
+		}
+		p.cmds = append(p.cmds, c)
+		if err := check("vkBeginCommandBuffer", vk.BeginCommandBuffer(c, &vk.CommandBufferBeginInfo{
+			SType: vk.StructureTypeCommandBufferBeginInfo,
+		})); err != nil {
+			return fmt.Errorf("gpu: %w", err)
+		}
+		vcmd, cmd = c, C.VkCommandBuffer(unsafe.Pointer(c))
+		return nil
+	}
+	end := func() error {
+		// Make every result visible to the next submission and to the
+		// host that waits on the fence.
+		C.nvk_cmd_barrier(&d.cmds, cmd, 1)
+		if err := check("vkEndCommandBuffer", vk.EndCommandBuffer(vcmd)); err != nil {
+			return fmt.Errorf("gpu: %w", err)
+		}
+		return nil
+	}
+	if err := begin(); err != nil {
+		return err
+	}
 	if nq > 0 {
-		vk.CmdResetQueryPool(p.cmd, p.query, 0, uint32(nq))
-		vk.CmdWriteTimestamp(p.cmd, vk.PipelineStageTopOfPipeBit, p.query, 0)
+		vk.CmdResetQueryPool(vcmd, p.query, 0, uint32(nq))
+		vk.CmdWriteTimestamp(vcmd, vk.PipelineStageTopOfPipeBit, p.query, 0)
 	}
 	h := hazards{reads: intervals{}, writes: intervals{}}
 	var bound *Kernel
 	p.barrierAt = make([]bool, len(r.ops))
 	for i := range r.ops {
 		o := &r.ops[i]
+		if i > 0 && i%per == 0 {
+			// The previous submission completes before this one starts.
+			if err := end(); err != nil {
+				return err
+			}
+			if err := begin(); err != nil {
+				return err
+			}
+			// A barrier's first scope holds everything earlier in
+			// submission order: the previous submissions' writes.
+			C.nvk_cmd_barrier(&d.cmds, cmd, 0)
+			h.reset()
+			bound = nil
+		}
 		if h.needs(o) {
 			C.nvk_cmd_barrier(&d.cmds, cmd, 0)
 			h.reset()
@@ -299,22 +336,20 @@ func (p *Program) record(r *Recorder) error {
 			p.dispatches++
 		case opFill:
 			b := o.binds[0].buf
-			vk.CmdFillBuffer(p.cmd, b.blk.buf, vk.DeviceSize(b.off), vk.DeviceSize(b.size), o.fill)
+			vk.CmdFillBuffer(vcmd, b.blk.buf, vk.DeviceSize(b.off), vk.DeviceSize(b.size), o.fill)
 		case opCopy:
 			src, dst := o.binds[0].buf, o.binds[1].buf
-			vk.CmdCopyBuffer(p.cmd, src.blk.buf, dst.blk.buf, 1, []vk.BufferCopy{{
+			vk.CmdCopyBuffer(vcmd, src.blk.buf, dst.blk.buf, 1, []vk.BufferCopy{{
 				SrcOffset: vk.DeviceSize(src.off), DstOffset: vk.DeviceSize(dst.off), Size: vk.DeviceSize(src.size),
 			}})
 		}
 		if nq > 0 {
-			vk.CmdWriteTimestamp(p.cmd, vk.PipelineStageBottomOfPipeBit, p.query, uint32(i+1))
+			vk.CmdWriteTimestamp(vcmd, vk.PipelineStageBottomOfPipeBit, p.query, uint32(i+1))
 		}
 		p.labels = append(p.labels, o.label)
 	}
-	// Make every result visible to the host that waits on the fence.
-	C.nvk_cmd_barrier(&d.cmds, cmd, 1)
-	if err := check("vkEndCommandBuffer", vk.EndCommandBuffer(p.cmd)); err != nil {
-		return fmt.Errorf("gpu: %w", err)
+	if err := end(); err != nil {
+		return err
 	}
 	p.sets = nil
 	return nil
@@ -391,9 +426,13 @@ func (p *Program) Run() error {
 	if p.closed {
 		return fmt.Errorf("gpu: Run: %w", ErrClosed)
 	}
-	wait, err := p.d.submitWait("running a program", p.cmd, p.fence)
-	if err != nil {
-		return err
+	var wait time.Duration
+	for i, c := range p.cmds {
+		w, err := p.d.submitWait(fmt.Sprintf("running a program (submission %d of %d)", i+1, len(p.cmds)), c, p.fence)
+		wait += w
+		if err != nil {
+			return err
+		}
 	}
 	p.runs++
 	p.lastWait = wait
@@ -411,6 +450,10 @@ func (p *Program) LastWait() time.Duration {
 // Barriers is the number of pipeline barriers recorded between operations
 // (the final barrier that publishes results to the host is not counted).
 func (p *Program) Barriers() int { return p.barriers }
+
+// Submits is the number of submissions one Run makes (see
+// Device.MaxOpsPerSubmit).
+func (p *Program) Submits() int { return len(p.cmds) }
 
 // Dispatches is the number of compute dispatches recorded.
 func (p *Program) Dispatches() int { return p.dispatches }
@@ -472,8 +515,8 @@ func (p *Program) Close() {
 func (p *Program) destroy() {
 	p.closed = true
 	dev := p.d.dev
-	if p.cmd != nil {
-		vk.FreeCommandBuffers(dev, p.d.pool, 1, []vk.CommandBuffer{p.cmd})
+	if len(p.cmds) > 0 {
+		vk.FreeCommandBuffers(dev, p.d.pool, uint32(len(p.cmds)), p.cmds)
 	}
 	if p.fence != vk.NullFence {
 		vk.DestroyFence(dev, p.fence, nil)
