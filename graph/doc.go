@@ -28,5 +28,11 @@
 // topologically, and places every intermediate in one arena by liveness
 // (first fit), reporting the planned peak next to the sum of all tensor
 // sizes. The Vulkan executor records once; the gpu recorder inserts
-// barriers only where a hazard exists.
+// barriers only where a hazard exists, and runs a program of more than
+// gpu.Device.MaxOpsPerSubmit operations as several bounded submissions.
+//
+// CompileOptions.Updates appends optimiser steps (Adam, optionally after
+// global-norm clipping) that move parameters in place at the end of every
+// Run, so a training step is one submit with nothing read back but the
+// loss; the executors keep the Adam moments (OptimState, SetOptimState).
 package graph
