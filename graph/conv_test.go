@@ -230,3 +230,48 @@ func TestConvEmbeddingHVP(t *testing.T) {
 	feeds := map[string][]float32{"x": randVec(rng, 2*6*8*8, -1, 1), "y": randVec(rng, 2*5, -1, 1)}
 	checkGradHVP(t, g, loss, ps, feeds, params, rng, true, false)
 }
+
+// TestConvOnVulkan: a small decoder (conv_transpose2d 1x1 -> 4x4 and 4x4
+// stride 2 pad 1, both with bias) and an inexact strided conv2d, with the
+// gradients, their forward-over-reverse products and the reverse-over-
+// reverse products: every node of the Vulkan executor agrees with the CPU
+// one.
+func TestConvOnVulkan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	g := New()
+	z := g.Param("z", 2, 4, 1, 1)
+	w1, b1 := g.Param("w1", 4, 3, 4, 4), g.Param("b1", 3)
+	w2, b2 := g.Param("w2", 3, 2, 4, 4), g.Param("b2", 2)
+	w3, b3 := g.Param("w3", 2, 2, 3, 3), g.Param("b3", 2)
+	h := g.LeakyRelu(g.ConvTranspose2d(z, w1, b1, 1, 0), 0.2) // [2,3,4,4]
+	h = g.Tanh(g.ConvTranspose2d(h, w2, b2, 2, 1))            // [2,2,8,8]
+	h = g.Conv2d(h, w3, b3, 2, 1)                             // [2,2,4,4]; its input gradient is inexact
+	loss := g.Sum(g.Sin(h))
+	ps := []*Node{z, w1, b1, w2, b2, w3, b3}
+	grads := g.Grad(loss, ps...)
+	tan := map[*Node]*Node{}
+	params := randParams(rng, ps, 0.7)
+	feeds := map[string][]float32{}
+	var dot *Node
+	for i, p := range ps {
+		tan[p] = g.Input("v"+p.Name(), p.Shape()...)
+		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
+		dot = addMaybe(g, dot, g.Sum(g.Mul(grads[i], tan[p])))
+	}
+	hv := g.JVP(grads, tan)
+	rr := g.Grad(dot, ps...)
+	if g.Err() != nil {
+		t.Fatal(g.Err())
+	}
+	prog, err := g.Compile(CompileOptions{KeepAll: true}, append(append(append([]*Node{loss}, grads...), hv...), rr...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := prog.CrossCheck(openVulkan(t), params, feeds, 1e-4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range bad {
+		t.Errorf("mismatch: %v", m)
+	}
+}
