@@ -21,8 +21,11 @@
 // backward, enough for forward-over-reverse. Max pooling (its argmax a
 // second, non-differentiable output) has derivatives linear given the
 // argmax; they, nearest upsampling, concat and split differentiate to any
-// order. Shapes are static; builder errors stick to
-// the graph (Graph.Err) and name the op and the shapes.
+// order. Convolution is a closed bilinear family (conv2d, its input
+// gradient conv_transpose2d, its weight gradient), each member's VJP and
+// JVP written with the others, so it too differentiates to any order.
+// Shapes are static; builder errors stick to the graph (Graph.Err) and
+// name the op and the shapes.
 //
 // Compilation drops nodes the outputs do not need, orders the rest
 // topologically, and places every intermediate in one arena by liveness
