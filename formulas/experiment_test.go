@@ -42,6 +42,20 @@ func TestExperimentConsistency(t *testing.T) {
 		t.Error("tailoring changed nothing")
 	}
 
+	// Meta-tailoring may train the formula's parameters.
+	learn := cfg
+	learn.Dir, learn.TrainLossParams = t.TempDir(), true
+	lr, err := learn.Run(v, d, MetaTailor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := lr[0].LossParams["c"]; c == 1 || math.IsNaN(c) {
+		t.Errorf("trained formula parameter c = %v, want it moved from 1", c)
+	}
+	if res[3].LossParams["c"] != 1 {
+		t.Errorf("frozen formula parameter c = %v, want 1", res[3].LossParams["c"])
+	}
+
 	zero := cfg
 	zero.Dir, zero.Inner.LR = t.TempDir(), 1e-30
 	zero.MetaEpochs = 0
