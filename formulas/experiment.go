@@ -545,7 +545,12 @@ func WritePlots(dir string, d *Dataset, results []*ExperimentResult) error {
 			losses = append(losses, noether.Series{Name: "baseline (MSE of dx/dt)", X: epochs(len(r.BaselineCurve)), Y: r.BaselineCurve})
 		}
 		if len(r.MetaCurve) > 0 {
-			losses = append(losses, noether.Series{Name: string(r.Method) + " (task loss after tailoring)", X: epochs(len(r.MetaCurve)), Y: r.MetaCurve})
+			// The meta-trained phases continue from the baseline's last step.
+			x := epochs(len(r.MetaCurve))
+			for j := range x {
+				x[j] += float64(len(r.BaselineCurve))
+			}
+			losses = append(losses, noether.Series{Name: string(r.Method) + " (task loss after tailoring)", X: x, Y: r.MetaCurve})
 		}
 		at := make([]float64, len(r.StepRMSE))
 		for s := range at {
