@@ -28,6 +28,9 @@ type Vulkan struct {
 	// Elems is how many consecutive elements one invocation of an
 	// elementwise kernel handles.
 	Elems uint32
+	// Conv chooses the direct or GEMM form of the conv passes (ConvAuto:
+	// per shape, see ConvScratch).
+	Conv ConvPath
 }
 
 // NewVulkan returns the Vulkan backend on d. On a CPU device (lavapipe)
