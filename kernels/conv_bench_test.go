@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkConv2D times conv2d forward, input gradient and weight gradient
-// at the Noether embedding's second convolution and the DCGAN-64 encoder's
+// at the Noether embedding's two convolutions and the DCGAN-64 encoder's
 // 128->256 layer: the Vulkan kernels (recorded once, replayed) and the
 // im2col + gonum Sgemm CPU baseline on the same data. vulkan is the
 // default choice (kernels.ConvAuto); vulkan_direct and vulkan_gemm force
@@ -19,6 +19,7 @@ func BenchmarkConv2D(b *testing.B) {
 		name string
 		p    kernels.ConvParams
 	}{
+		{"embed64x64", kernels.ConvParams{N: 2, C: 6, H: 64, W: 64, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}},
 		{"embed32x32", kernels.ConvParams{N: 2, C: 32, H: 32, W: 32, K: 64, KH: 5, KW: 5, Stride: 1, Pad: 2}},
 		{"dcgan128to256", kernels.ConvParams{N: 8, C: 128, H: 16, W: 16, K: 256, KH: 4, KW: 4, Stride: 2, Pad: 1}},
 	} {
