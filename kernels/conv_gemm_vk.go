@@ -70,12 +70,15 @@ func (v *Vulkan) gemmScratch(mode convMode, g convGeom) (total, packOff int) {
 // convGemmRule is the choice of ConvAuto, from BenchmarkConv2D on
 // lavapipe (2 cores, 256-bit): at the DCGAN layer [8,128,16,16] 4x4
 // stride 2 -> 256 the GEMM form runs forward, input gradient and weight
-// gradient at 1.7x, 4-5x and 1.8x the direct shader, whose stride-2 taps
+// gradient at about 1.7-2.5x, 4-8x and 2x the direct shader (in
+// back-to-back runs; the machine was loaded), whose stride-2 taps
 // and per-phase input-gradient dispatches use its register blocks poorly;
 // at the embedding's stride-1 5x5 convolutions the two are within the
-// noise or the direct shader is ahead, and it needs no scratch. So: GEMM
-// form for strided convolutions with enough work for the matmul tiles
-// (C*KH*KW >= 64 and K >= 16).
+// noise or the direct shader is ahead (the weight gradient of 6 -> 32
+// channels at 64x64 runs at about half the direct shader's rate: its
+// 32 x 150 product is three workgroups, each summing 8192 terms), and the
+// direct shader needs no scratch. So: GEMM form for strided convolutions
+// with enough work for the matmul tiles (C*KH*KW >= 64 and K >= 16).
 func convGemmRule(mode convMode, g convGeom) bool {
 	return g.S > 1 && g.C*g.KH*g.KW >= 64 && g.K >= 16
 }
