@@ -193,21 +193,37 @@ func (o convOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 	return [][]float32{y}, err
 }
 
+// Scratch implements scratcher: the column matrix of the kernels' GEMM
+// form of the pass the op records (0 when it runs the direct shader).
+func (o convOp) Scratch(v *kernels.Vulkan, n *Node) (int, error) {
+	switch o.role {
+	case convFwd:
+		return v.ConvScratch(o.p, false, kernels.ConvPassForward)
+	case convInput:
+		if len(n.in) == 3 {
+			t, _ := o.transposed()
+			return v.ConvScratch(t, true, kernels.ConvPassForward)
+		}
+		return v.ConvScratch(o.p, false, kernels.ConvPassInputGrad)
+	}
+	return v.ConvScratch(o.p, false, kernels.ConvPassWeightGrad)
+}
+
 func (o convOp) Record(l Launch) error {
 	switch o.role {
 	case convFwd:
 		if len(l.In) == 3 {
-			return l.V.RecordConv2D(l.R, o.p, l.In[0], l.In[1], l.In[2], l.Out[0])
+			return l.V.RecordConv2D(l.R, o.p, l.In[0], l.In[1], l.In[2], l.Out[0], l.Scratch)
 		}
-		return l.V.RecordConv2D(l.R, o.p, l.In[0], l.In[1], nil, l.Out[0])
+		return l.V.RecordConv2D(l.R, o.p, l.In[0], l.In[1], nil, l.Out[0], l.Scratch)
 	case convInput:
 		if len(l.In) == 3 {
 			t, _ := o.transposed()
-			return l.V.RecordConvTranspose2D(l.R, t, l.In[0], l.In[1], l.In[2], l.Out[0])
+			return l.V.RecordConvTranspose2D(l.R, t, l.In[0], l.In[1], l.In[2], l.Out[0], l.Scratch)
 		}
-		return l.V.RecordConv2DInputGrad(l.R, o.p, l.In[1], l.In[0], l.Out[0])
+		return l.V.RecordConv2DInputGrad(l.R, o.p, l.In[1], l.In[0], l.Out[0], l.Scratch)
 	default:
-		return l.V.RecordConv2DWeightGrad(l.R, o.p, l.In[0], l.In[1], l.Out[0])
+		return l.V.RecordConv2DWeightGrad(l.R, o.p, l.In[0], l.In[1], l.Out[0], l.Scratch)
 	}
 }
 

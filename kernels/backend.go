@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/shaders"
@@ -28,17 +29,27 @@ type Vulkan struct {
 	// Elems is how many consecutive elements one invocation of an
 	// elementwise kernel handles.
 	Elems uint32
+	// Conv chooses the direct or GEMM form of the conv passes (ConvAuto:
+	// per shape, see ConvScratch).
+	Conv ConvPath
 }
 
 // NewVulkan returns the Vulkan backend on d. On a CPU device (lavapipe)
 // every invocation has a fixed cost, so elementwise kernels take 4
 // elements each (about 2x faster for relu at the MLP's 1125x200); GPUs
 // want one element per invocation so neighbouring threads read
-// neighbouring words.
+// neighbouring words. NOETHER_VK_CONV=direct or gemm sets Conv (to test
+// or time one conv form everywhere, the graph engine included).
 func NewVulkan(d *gpu.Device) *Vulkan {
 	v := &Vulkan{D: d, Local: 64, Elems: 1}
 	if d.Info.Type == gpu.TypeCPU {
 		v.Elems = 4
+	}
+	switch os.Getenv("NOETHER_VK_CONV") {
+	case "direct":
+		v.Conv = ConvDirect
+	case "gemm":
+		v.Conv = ConvGemm
 	}
 	return v
 }

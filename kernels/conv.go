@@ -553,7 +553,7 @@ func (v *Vulkan) recordConvSum(r *gpu.Recorder, t, db *gpu.Buffer, n, c, s int) 
 	return nil
 }
 
-func (v *Vulkan) recordConvForward(r *gpu.Recorder, p ConvParams, tr bool, x, w, bias, y *gpu.Buffer) error {
+func (v *Vulkan) recordConvForward(r *gpu.Recorder, p ConvParams, tr bool, x, w, bias, y, scratch *gpu.Buffer) error {
 	g, err := p.geom(tr)
 	if err != nil {
 		return err
@@ -566,10 +566,10 @@ func (v *Vulkan) recordConvForward(r *gpu.Recorder, p ConvParams, tr bool, x, w,
 	if err := checkConvBufs(opName(tr), p, bufs...); err != nil {
 		return err
 	}
-	return v.recordConvPrim(r, DefaultConvTile, fwdMode(tr), g, y, x, w, nil, nil, bias)
+	return v.recordConvPass(r, fwdMode(tr), g, y, x, w, bias, scratch)
 }
 
-func (v *Vulkan) recordConvInputGrad(r *gpu.Recorder, p ConvParams, tr bool, w, gy, dx *gpu.Buffer) error {
+func (v *Vulkan) recordConvInputGrad(r *gpu.Recorder, p ConvParams, tr bool, w, gy, dx, scratch *gpu.Buffer) error {
 	g, err := p.geom(tr)
 	if err != nil {
 		return err
@@ -578,10 +578,10 @@ func (v *Vulkan) recordConvInputGrad(r *gpu.Recorder, p ConvParams, tr bool, w, 
 	if err := checkConvBufs(opName(tr), p, convBuf{"w", w, wl}, convBuf{"g", gy, out}, convBuf{"dx", dx, in}); err != nil {
 		return err
 	}
-	return v.recordConvPrim(r, DefaultConvTile, dxMode(tr), g, dx, gy, w, nil, nil, nil)
+	return v.recordConvPass(r, dxMode(tr), g, dx, gy, w, nil, scratch)
 }
 
-func (v *Vulkan) recordConvWeightGrad(r *gpu.Recorder, p ConvParams, tr bool, x, gy, dw *gpu.Buffer) error {
+func (v *Vulkan) recordConvWeightGrad(r *gpu.Recorder, p ConvParams, tr bool, x, gy, dw, scratch *gpu.Buffer) error {
 	g, err := p.geom(tr)
 	if err != nil {
 		return err
@@ -594,7 +594,7 @@ func (v *Vulkan) recordConvWeightGrad(r *gpu.Recorder, p ConvParams, tr bool, x,
 	if !tr {
 		a, b = gy, x
 	}
-	return v.recordConvPrim(r, DefaultConvTile, convWGrad, g, dw, a, b, nil, nil, nil)
+	return v.recordConvPass(r, convWGrad, g, dw, a, b, nil, scratch)
 }
 
 func (v *Vulkan) recordConvBiasGrad(r *gpu.Recorder, p ConvParams, tr bool, gy, db *gpu.Buffer) error {
@@ -651,19 +651,24 @@ func (v *Vulkan) recordConvTangentBackward(r *gpu.Recorder, p ConvParams, tr boo
 }
 
 // RecordConv2D records y = conv2d(x, w) + bias (bias may be nil).
-func (v *Vulkan) RecordConv2D(r *gpu.Recorder, p ConvParams, x, w, bias, y *gpu.Buffer) error {
-	return v.recordConvForward(r, p, false, x, w, bias, y)
+//
+// The forward, input-gradient and weight-gradient Record methods of both
+// ops take scratch: at least v.ConvScratch(p, transposed, pass) floats,
+// the column matrix of the GEMM form; nil is allowed when that is 0, and
+// under ConvAuto nil runs the direct shader instead.
+func (v *Vulkan) RecordConv2D(r *gpu.Recorder, p ConvParams, x, w, bias, y, scratch *gpu.Buffer) error {
+	return v.recordConvForward(r, p, false, x, w, bias, y, scratch)
 }
 
 // RecordConv2DInputGrad records dx, the transposed convolution of y's
 // cotangent g.
-func (v *Vulkan) RecordConv2DInputGrad(r *gpu.Recorder, p ConvParams, w, g, dx *gpu.Buffer) error {
-	return v.recordConvInputGrad(r, p, false, w, g, dx)
+func (v *Vulkan) RecordConv2DInputGrad(r *gpu.Recorder, p ConvParams, w, g, dx, scratch *gpu.Buffer) error {
+	return v.recordConvInputGrad(r, p, false, w, g, dx, scratch)
 }
 
 // RecordConv2DWeightGrad records dw (conv2d_weight_grad) for y's cotangent g.
-func (v *Vulkan) RecordConv2DWeightGrad(r *gpu.Recorder, p ConvParams, x, g, dw *gpu.Buffer) error {
-	return v.recordConvWeightGrad(r, p, false, x, g, dw)
+func (v *Vulkan) RecordConv2DWeightGrad(r *gpu.Recorder, p ConvParams, x, g, dw, scratch *gpu.Buffer) error {
+	return v.recordConvWeightGrad(r, p, false, x, g, dw, scratch)
 }
 
 // RecordConv2DBiasGrad records db, the per-channel sum of g.
@@ -684,18 +689,18 @@ func (v *Vulkan) RecordConv2DTangentBackward(r *gpu.Recorder, p ConvParams, x, w
 }
 
 // RecordConvTranspose2D records y = conv_transpose2d(x, w) + bias.
-func (v *Vulkan) RecordConvTranspose2D(r *gpu.Recorder, p ConvParams, x, w, bias, y *gpu.Buffer) error {
-	return v.recordConvForward(r, p, true, x, w, bias, y)
+func (v *Vulkan) RecordConvTranspose2D(r *gpu.Recorder, p ConvParams, x, w, bias, y, scratch *gpu.Buffer) error {
+	return v.recordConvForward(r, p, true, x, w, bias, y, scratch)
 }
 
 // RecordConvTranspose2DInputGrad records dx (a conv2d of g with w).
-func (v *Vulkan) RecordConvTranspose2DInputGrad(r *gpu.Recorder, p ConvParams, w, g, dx *gpu.Buffer) error {
-	return v.recordConvInputGrad(r, p, true, w, g, dx)
+func (v *Vulkan) RecordConvTranspose2DInputGrad(r *gpu.Recorder, p ConvParams, w, g, dx, scratch *gpu.Buffer) error {
+	return v.recordConvInputGrad(r, p, true, w, g, dx, scratch)
 }
 
 // RecordConvTranspose2DWeightGrad records dw [C, K, KH, KW].
-func (v *Vulkan) RecordConvTranspose2DWeightGrad(r *gpu.Recorder, p ConvParams, x, g, dw *gpu.Buffer) error {
-	return v.recordConvWeightGrad(r, p, true, x, g, dw)
+func (v *Vulkan) RecordConvTranspose2DWeightGrad(r *gpu.Recorder, p ConvParams, x, g, dw, scratch *gpu.Buffer) error {
+	return v.recordConvWeightGrad(r, p, true, x, g, dw, scratch)
 }
 
 // RecordConvTranspose2DBiasGrad records db, the per-channel sum of g.
@@ -721,12 +726,19 @@ func (v *Vulkan) convForward(p ConvParams, tr bool, x, w, bias []float32) ([]flo
 	if bias != nil {
 		ins = append(ins, bias)
 	}
+	scratch, err := v.convScratchBuf(p, tr, ConvPassForward)
+	if err != nil {
+		return nil, err
+	}
+	if scratch != nil {
+		defer scratch.Free()
+	}
 	out, err := v.exec(ins, []int{p.OutLen(tr)}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
 		var b *gpu.Buffer
 		if bias != nil {
 			b = in[2]
 		}
-		return v.recordConvForward(r, p, tr, in[0], in[1], b, out[0])
+		return v.recordConvForward(r, p, tr, in[0], in[1], b, out[0], scratch)
 	})
 	if err != nil {
 		return nil, err
@@ -738,11 +750,19 @@ func (v *Vulkan) convBackward(p ConvParams, tr bool, x, w, gy []float32) (dx, dw
 	if _, err := checkConv(p, tr, "x:x w:w g:y", x, w, gy); err != nil {
 		return nil, nil, nil, err
 	}
+	// One scratch serves both passes: the recorder orders them.
+	scratch, err := v.convScratchBuf(p, tr, ConvPassInputGrad, ConvPassWeightGrad)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if scratch != nil {
+		defer scratch.Free()
+	}
 	out, err := v.exec([][]float32{x, w, gy}, []int{p.InLen(), p.WeightLen(), p.K}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
-		if err := v.recordConvInputGrad(r, p, tr, in[1], in[2], out[0]); err != nil {
+		if err := v.recordConvInputGrad(r, p, tr, in[1], in[2], out[0], scratch); err != nil {
 			return err
 		}
-		if err := v.recordConvWeightGrad(r, p, tr, in[0], in[2], out[1]); err != nil {
+		if err := v.recordConvWeightGrad(r, p, tr, in[0], in[2], out[1], scratch); err != nil {
 			return err
 		}
 		return v.recordConvBiasGrad(r, p, tr, in[2], out[2])

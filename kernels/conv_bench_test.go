@@ -9,14 +9,17 @@ import (
 )
 
 // BenchmarkConv2D times conv2d forward, input gradient and weight gradient
-// at the Noether embedding's second convolution and the DCGAN-64 encoder's
+// at the Noether embedding's two convolutions and the DCGAN-64 encoder's
 // 128->256 layer: the Vulkan kernels (recorded once, replayed) and the
-// im2col + gonum Sgemm CPU baseline on the same data.
+// im2col + gonum Sgemm CPU baseline on the same data. vulkan is the
+// default choice (kernels.ConvAuto); vulkan_direct and vulkan_gemm force
+// one form.
 func BenchmarkConv2D(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		p    kernels.ConvParams
 	}{
+		{"embed64x64", kernels.ConvParams{N: 2, C: 6, H: 64, W: 64, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}},
 		{"embed32x32", kernels.ConvParams{N: 2, C: 32, H: 32, W: 32, K: 64, KH: 5, KW: 5, Stride: 1, Pad: 2}},
 		{"dcgan128to256", kernels.ConvParams{N: 8, C: 128, H: 16, W: 16, K: 256, KH: 4, KW: 4, Stride: 2, Pad: 1}},
 	} {
@@ -25,53 +28,74 @@ func BenchmarkConv2D(b *testing.B) {
 		x, w, g := randSlice(rng, p.InLen()), randSlice(rng, p.WeightLen()), randSlice(rng, p.OutLen(false))
 		flops := p.Flops(false)
 		for _, mode := range []string{"forward", "input_grad", "weight_grad"} {
-			b.Run("vulkan/"+bc.name+"/"+mode, func(b *testing.B) {
-				o := gpu.OptionsFromEnv()
-				o.Validate = false
-				d, err := gpu.Open(o)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer d.Close()
-				v := kernels.NewVulkan(d)
-				bufs := make([]*gpu.Buffer, 3)
-				for i, data := range [][]float32{x, w, g} {
-					if bufs[i], err = d.Alloc(int64(4 * len(data))); err != nil {
+			for _, path := range []struct {
+				name string
+				path kernels.ConvPath
+			}{{"vulkan", kernels.ConvAuto}, {"vulkan_direct", kernels.ConvDirect}, {"vulkan_gemm", kernels.ConvGemm}} {
+				b.Run(path.name+"/"+bc.name+"/"+mode, func(b *testing.B) {
+					o := gpu.OptionsFromEnv()
+					o.Validate = false
+					d, err := gpu.Open(o)
+					if err != nil {
 						b.Fatal(err)
 					}
-					defer bufs[i].Free()
-					if err := bufs[i].WriteFloat32(0, data); err != nil {
+					defer d.Close()
+					v := kernels.NewVulkan(d)
+					v.Conv = path.path
+					pass := map[string]kernels.ConvPass{"forward": kernels.ConvPassForward, "input_grad": kernels.ConvPassInputGrad}[mode]
+					if mode == "weight_grad" {
+						pass = kernels.ConvPassWeightGrad
+					}
+					ns, err := v.ConvScratch(p, false, pass)
+					if err != nil {
 						b.Fatal(err)
 					}
-				}
-				r := d.NewRecorder()
-				switch mode {
-				case "forward":
-					err = v.RecordConv2D(r, p, bufs[0], bufs[1], nil, bufs[2])
-				case "input_grad":
-					err = v.RecordConv2DInputGrad(r, p, bufs[1], bufs[2], bufs[0])
-				default:
-					err = v.RecordConv2DWeightGrad(r, p, bufs[0], bufs[2], bufs[1])
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				prog, err := r.Finish()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer prog.Close()
-				if err := prog.Run(); err != nil { // JIT compile
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				for range b.N {
-					if err := prog.Run(); err != nil {
+					var scratch *gpu.Buffer
+					if ns > 0 {
+						if scratch, err = d.Alloc(int64(4 * ns)); err != nil {
+							b.Fatal(err)
+						}
+						defer scratch.Free()
+					}
+					bufs := make([]*gpu.Buffer, 3)
+					for i, data := range [][]float32{x, w, g} {
+						if bufs[i], err = d.Alloc(int64(4 * len(data))); err != nil {
+							b.Fatal(err)
+						}
+						defer bufs[i].Free()
+						if err := bufs[i].WriteFloat32(0, data); err != nil {
+							b.Fatal(err)
+						}
+					}
+					r := d.NewRecorder()
+					switch mode {
+					case "forward":
+						err = v.RecordConv2D(r, p, bufs[0], bufs[1], nil, bufs[2], scratch)
+					case "input_grad":
+						err = v.RecordConv2DInputGrad(r, p, bufs[1], bufs[2], bufs[0], scratch)
+					default:
+						err = v.RecordConv2DWeightGrad(r, p, bufs[0], bufs[2], bufs[1], scratch)
+					}
+					if err != nil {
 						b.Fatal(err)
 					}
-				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+					prog, err := r.Finish()
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer prog.Close()
+					if err := prog.Run(); err != nil { // JIT compile
+						b.Fatal(err)
+					}
+					b.ResetTimer()
+					for range b.N {
+						if err := prog.Run(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 			b.Run("im2col_gonum/"+bc.name+"/"+mode, func(b *testing.B) {
 				c, err := kernels.NewConv2DGemm(p)
 				if err != nil {

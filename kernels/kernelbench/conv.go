@@ -24,8 +24,9 @@ func init() {
 		}
 		spec{op: "conv2d", shape: p.String() + " + bias", flops: flops, bytes: 4 * float64(nx+nw+ny+p.K),
 			ins: []int{nx, nw, p.K}, outs: []int{ny},
-			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, _ *gpu.Buffer) error {
-				return v.RecordConv2D(r, p, in[0], in[1], in[2], out[0])
+			scratch: func(v *kernels.Vulkan) (int, error) { return v.ConvScratch(p, false, kernels.ConvPassForward) },
+			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, scratch *gpu.Buffer) error {
+				return v.RecordConv2D(r, p, in[0], in[1], in[2], out[0], scratch)
 			},
 			ref: func(in [][]float32) [][]float32 { return [][]float32{must(cpu.Conv2D(p, in[0], in[1], in[2]))} },
 			baseline: func(in [][]float32) func() {
@@ -37,8 +38,9 @@ func init() {
 
 		spec{op: "conv2d_input_grad", shape: p.String(), flops: flops, bytes: 4 * float64(nx+nw+ny),
 			ins: []int{nw, ny}, outs: []int{nx},
-			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, _ *gpu.Buffer) error {
-				return v.RecordConv2DInputGrad(r, p, in[0], in[1], out[0])
+			scratch: func(v *kernels.Vulkan) (int, error) { return v.ConvScratch(p, false, kernels.ConvPassInputGrad) },
+			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, scratch *gpu.Buffer) error {
+				return v.RecordConv2DInputGrad(r, p, in[0], in[1], out[0], scratch)
 			},
 			ref: func(in [][]float32) [][]float32 {
 				dx, _, _, err := cpu.Conv2DBackward(p, make([]float32, nx), in[0], in[1])
@@ -53,8 +55,9 @@ func init() {
 
 		spec{op: "conv2d_weight_grad", shape: p.String(), flops: flops, bytes: 4 * float64(nx+nw+ny),
 			ins: []int{nx, ny}, outs: []int{nw},
-			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, _ *gpu.Buffer) error {
-				return v.RecordConv2DWeightGrad(r, p, in[0], in[1], out[0])
+			scratch: func(v *kernels.Vulkan) (int, error) { return v.ConvScratch(p, false, kernels.ConvPassWeightGrad) },
+			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, scratch *gpu.Buffer) error {
+				return v.RecordConv2DWeightGrad(r, p, in[0], in[1], out[0], scratch)
 			},
 			ref: func(in [][]float32) [][]float32 {
 				_, dw, _, err := cpu.Conv2DBackward(p, in[0], make([]float32, nw), in[1])

@@ -32,10 +32,29 @@ func convBackend(b kernels.Backend, transposed bool) convOps {
 	return convOps{cb.Conv2D, cb.Conv2DBackward, cb.Conv2DTangent, cb.Conv2DTangentBackward}
 }
 
+// convPaths are the two forms of the Vulkan conv kernels; every case runs
+// under both (a CPU backend ignores the choice).
+var convPaths = []struct {
+	name string
+	path kernels.ConvPath
+}{{"direct", kernels.ConvDirect}, {"gemm", kernels.ConvGemm}}
+
+// withConvPath returns b with its conv form forced to path (a copy, for a
+// Vulkan backend; b itself otherwise).
+func withConvPath(b kernels.Backend, path kernels.ConvPath) kernels.Backend {
+	if v, ok := b.(*kernels.Vulkan); ok {
+		c := *v
+		c.Conv = path
+		return &c
+	}
+	return b
+}
+
 // convCase builds the case of conv2d (transposed false) or
-// conv_transpose2d at p; with bias the op takes a third input. derivs false
-// keeps the case to the forward check against the CPU reference.
-func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol) Case {
+// conv_transpose2d at p under the conv form path; with bias the op takes a
+// third input. derivs false keeps the case to the forward check against
+// the CPU reference.
+func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol, path kernels.ConvPath, pathName string) Case {
 	op := "conv2d"
 	if transposed {
 		op = "conv_transpose2d"
@@ -54,6 +73,7 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol) Case
 	if bias {
 		shape += " + bias"
 	}
+	shape += " (" + pathName + ")"
 	must := func(y []float32, err error) [][]float32 {
 		if err != nil {
 			panic(err)
@@ -72,6 +92,7 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol) Case
 	c := Case{
 		Op: op, Shape: shape, In: in, Tol: tol,
 		Forward: func(b kernels.Backend, in [][]float32) (out [][]float32, err error) {
+			b = withConvPath(b, path)
 			err = guard(func() { out = must(convBackend(b, transposed).fwd(p, in[0], in[1], third(in))) })
 			return
 		},
@@ -80,14 +101,17 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol) Case
 		return c
 	}
 	c.VJP = func(b kernels.Backend, in, g [][]float32) (out [][]float32, err error) {
+		b = withConvPath(b, path)
 		err = guard(func() { out = must3(convBackend(b, transposed).bwd(p, in[0], in[1], g[0])) })
 		return
 	}
 	c.JVP = func(b kernels.Backend, in, t [][]float32) (out [][]float32, err error) {
+		b = withConvPath(b, path)
 		err = guard(func() { out = must(convBackend(b, transposed).tan(p, in[0], in[1], t[0], t[1], third(t))) })
 		return
 	}
 	c.HVP = func(b kernels.Backend, in, g, t, tg [][]float32) (out [][]float32, err error) {
+		b = withConvPath(b, path)
 		err = guard(func() { out = must3(convBackend(b, transposed).tbwd(p, in[0], in[1], g[0], t[0], t[1], tg[0])) })
 		return
 	}
@@ -95,7 +119,8 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol) Case
 	return c
 }
 
-// convCases: which shapes get which checks.
+// convCases: which shapes get which checks, each under both conv forms
+// (direct shader and GEMM; the tangents always run the direct shader).
 //
 //   - Small and odd shapes (1 channel, batch 1, 7x9 images, every kernel
 //     side 1..7, strides 1..3, rectangular kernels) and the shapes of the
@@ -118,7 +143,9 @@ func convCases(rng *rand.Rand) []Case {
 		if p.C*p.KH*p.KW > 256 || p.K*p.KH*p.KW > 256 {
 			tol = F32Reduce
 		}
-		cases = append(cases, convCase(p, tr, bias, derivs, tol))
+		for _, cp := range convPaths {
+			cases = append(cases, convCase(p, tr, bias, derivs, tol, cp.path, cp.name))
+		}
 	}
 	// conv2d, small and odd.
 	add(cp{N: 1, C: 1, H: 7, W: 9, K: 1, KH: 3, KW: 3, Stride: 1, Pad: 1}, false, true, true)

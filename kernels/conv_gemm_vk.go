@@ -1,0 +1,244 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/noether-vk/noether-vk/gpu"
+)
+
+// ConvPath selects how the Vulkan backend runs the conv primitives of
+// RecordConv2D, RecordConv2DInputGrad, RecordConv2DWeightGrad and their
+// conv_transpose2d counterparts (the tangent methods always run the
+// direct shader).
+type ConvPath uint8
+
+const (
+	// ConvAuto picks per primitive and shape by the rule of convGemmRule.
+	ConvAuto ConvPath = iota
+	// ConvDirect always runs the register-blocked shader (shaders/conv2d.comp).
+	ConvDirect
+	// ConvGemm always runs the GEMM form: im2col / col2im
+	// (shaders/im2col.comp) around the matmul kernel.
+	ConvGemm
+)
+
+// ConvPass names one of the three Record passes of a conv op: the op's
+// forward, its input gradient and its weight gradient.
+type ConvPass uint8
+
+const (
+	ConvPassForward ConvPass = iota
+	ConvPassInputGrad
+	ConvPassWeightGrad
+)
+
+// mode is the primitive (on the op's conv2d geometry) that runs the pass.
+func (s ConvPass) mode(transposed bool) convMode {
+	switch s {
+	case ConvPassInputGrad:
+		return dxMode(transposed)
+	case ConvPassWeightGrad:
+		return convWGrad
+	}
+	return fwdMode(transposed)
+}
+
+// The GEMM form of the three primitives on the geometry g (X [N,C,H,W],
+// W [K,CKK] with CKK = C*KH*KW, Y [N,K,OHW]):
+//
+//	FORWARD  col[n] = im2col(X[n]) [CKK, OHW];  Y[n] = W x col[n]        (batch N, W shared)
+//	DGRAD    dcol[n] = Wᵀ x G[n] [CKK, OHW];    dX = col2im(dcol) (+ bias)
+//	WGRAD    col = im2col(X) [CKK, N*OHW];      Gp = G as [K, N*OHW];  dW = Gp x colᵀ
+//
+// The weight gradient sums over the batch inside one product, so its
+// columns are laid out [CKK, N*OHW] and G is packed to [K, N*OHW] (not
+// needed for N = 1). The forward's bias is a separate in-place pass.
+
+// gemmScratch returns the floats of scratch the GEMM form of mode needs
+// and the float offset of the packed G (WGRAD with N > 1, else 0).
+func (v *Vulkan) gemmScratch(mode convMode, g convGeom) (total, packOff int) {
+	col := g.N * g.C * g.KH * g.KW * g.OH * g.OW
+	if mode != convWGrad || g.N == 1 {
+		return col, 0
+	}
+	align := max(int(v.D.MemoryStats().Alignment)/4, 1)
+	packOff = (col + align - 1) / align * align
+	return packOff + g.K*g.N*g.OH*g.OW, packOff
+}
+
+// convGemmRule is the choice of ConvAuto, from BenchmarkConv2D on
+// lavapipe (2 cores, 256-bit): at the DCGAN layer [8,128,16,16] 4x4
+// stride 2 -> 256 the GEMM form runs forward, input gradient and weight
+// gradient at about 1.7-2.5x, 4-8x and 2x the direct shader (in
+// back-to-back runs; the machine was loaded), whose stride-2 taps
+// and per-phase input-gradient dispatches use its register blocks poorly;
+// at the embedding's stride-1 5x5 convolutions the two are within the
+// noise or the direct shader is ahead (the weight gradient of 6 -> 32
+// channels at 64x64 runs at about half the direct shader's rate: its
+// 32 x 150 product is three workgroups, each summing 8192 terms), and the
+// direct shader needs no scratch. So: GEMM form for strided convolutions
+// with enough work for the matmul tiles (C*KH*KW >= 64 and K >= 16).
+func convGemmRule(mode convMode, g convGeom) bool {
+	return g.S > 1 && g.C*g.KH*g.KW >= 64 && g.K >= 16
+}
+
+// useGemm says whether the pass runs in GEMM form: forced by v.Conv, or
+// ConvAuto's rule; never when the column matrix would overflow the
+// shaders' 32-bit indices.
+func (v *Vulkan) useGemm(mode convMode, g convGeom) bool {
+	if total, _ := v.gemmScratch(mode, g); uint64(total) > math.MaxUint32 {
+		return false
+	}
+	switch v.Conv {
+	case ConvDirect:
+		return false
+	case ConvGemm:
+		return true
+	}
+	return convGemmRule(mode, g)
+}
+
+// ConvScratch is the number of floats of scratch memory the Record method
+// of pass needs for the op (conv2d, or conv_transpose2d when transposed)
+// at p: the column matrix of the GEMM form, 0 when the pass runs the
+// direct shader (then the scratch argument may be nil). It depends on
+// v.Conv; set that before asking.
+func (v *Vulkan) ConvScratch(p ConvParams, transposed bool, pass ConvPass) (int, error) {
+	g, err := p.geom(transposed)
+	if err != nil {
+		return 0, err
+	}
+	mode := pass.mode(transposed)
+	if !v.useGemm(mode, g) {
+		return 0, nil
+	}
+	n, _ := v.gemmScratch(mode, g)
+	return n, nil
+}
+
+var (
+	im2colAccess = []gpu.Access{gpu.Write, gpu.Read, gpu.Read}
+	biasAccess   = []gpu.Access{gpu.ReadWrite, gpu.Read, gpu.Read}
+)
+
+// im2colTN is the elements per invocation of shaders/im2col.comp.
+const im2colTN = 4
+
+// recordIm2col records one mode of shaders/im2col.comp (0 im2col, 1
+// col2im, 2 pack, 3 bias) over the work items of that mode.
+func (v *Vulkan) recordIm2col(r *gpu.Recorder, mode uint32, g convGeom, rowStride, nStride int, out, in, bias *gpu.Buffer) error {
+	hasBias := bias != nil
+	if bias == nil {
+		bias = in
+	}
+	acc := im2colAccess
+	if mode == 3 {
+		acc = biasAccess
+	}
+	ohw := g.OH * g.OW
+	seg := func(n int) int { return (n + im2colTN - 1) / im2colTN }
+	var items int
+	switch mode {
+	case 0:
+		items = g.N * g.C * g.KH * g.KW * seg(ohw)
+	case 1:
+		items = g.N * g.C * g.H * seg(g.W)
+	default:
+		items = g.N * g.K * seg(ohw)
+	}
+	k, err := v.kernel("im2col", acc, 36, 64, mode, uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), b2u(hasBias), im2colTN)
+	if err != nil {
+		return err
+	}
+	push := gpu.Push{}.U32(uint32(g.N)).U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.K)).
+		U32(uint32(g.OH)).U32(uint32(g.OW)).U32(uint32(rowStride)).U32(uint32(nStride))
+	r.Dispatch(k, v.D.Grid(k, items), push, out, in, bias)
+	return nil
+}
+
+// recordConvGemm records the GEMM form of one single-pair primitive:
+// out = mode(a, b) (+ bias for FORWARD and DGRAD), with scratch holding at
+// least gemmScratch(mode, g) floats. a and b are as recordConvPrim's
+// (FORWARD: X, W; DGRAD: G, W; WGRAD: G, X).
+func (v *Vulkan) recordConvGemm(r *gpu.Recorder, mode convMode, g convGeom, out, a, b, bias, scratch *gpu.Buffer) error {
+	total, packOff := v.gemmScratch(mode, g)
+	if scratch == nil || scratch.Size() < int64(4*total) {
+		have := int64(0)
+		if scratch != nil {
+			have = scratch.Size()
+		}
+		return fmt.Errorf("kernels: conv2d (GEMM form): scratch holds %d bytes, want %d (see Vulkan.ConvScratch)", have, 4*total)
+	}
+	ckk, ohw := g.C*g.KH*g.KW, g.OH*g.OW
+	switch mode {
+	case convForward:
+		if err := v.recordIm2col(r, 0, g, ohw, ckk*ohw, scratch, a, nil); err != nil {
+			return err
+		}
+		mp := MatMulParams{Batch: g.N, M: g.K, N: ohw, K: ckk, BatchB: true}
+		if err := v.RecordMatMul(r, mp, b, scratch, nil, out); err != nil {
+			return err
+		}
+		if bias != nil {
+			return v.recordIm2col(r, 3, g, 0, 0, out, bias, nil)
+		}
+		return nil
+	case convDGrad:
+		// dcol[n] = Wᵀ G[n]: W is stored [K, CKK], the transposed A.
+		mp := MatMulParams{Batch: g.N, M: ckk, N: ohw, K: g.K, TransA: true, BatchB: true}
+		if err := v.RecordMatMul(r, mp, b, a, nil, scratch); err != nil {
+			return err
+		}
+		return v.recordIm2col(r, 1, g, ohw, ckk*ohw, out, scratch, bias)
+	case convWGrad:
+		np := g.N * ohw
+		col, err := scratch.View(0, int64(4*g.N*ckk*ohw))
+		if err != nil {
+			return err
+		}
+		if err := v.recordIm2col(r, 0, g, np, ohw, col, b, nil); err != nil {
+			return err
+		}
+		gp := a
+		if g.N > 1 {
+			if gp, err = scratch.View(int64(4*packOff), int64(4*g.K*np)); err != nil {
+				return err
+			}
+			if err := v.recordIm2col(r, 2, g, 0, 0, gp, a, nil); err != nil {
+				return err
+			}
+		}
+		// dW [K, CKK] = Gp [K, NP] x colᵀ, col stored [CKK, NP].
+		mp := MatMulParams{Batch: 1, M: g.K, N: ckk, K: np, TransB: true}
+		return v.RecordMatMul(r, mp, gp, col, nil, out)
+	}
+	return fmt.Errorf("kernels: conv2d (GEMM form): bad mode %d", mode)
+}
+
+// recordConvPass records a single-pair pass, in GEMM form when useGemm
+// says so and scratch is given (ConvAuto without scratch falls back to the
+// direct shader; ConvGemm without it is an error).
+func (v *Vulkan) recordConvPass(r *gpu.Recorder, mode convMode, g convGeom, out, a, b, bias, scratch *gpu.Buffer) error {
+	if v.useGemm(mode, g) && (scratch != nil || v.Conv == ConvGemm) {
+		return v.recordConvGemm(r, mode, g, out, a, b, bias, scratch)
+	}
+	return v.recordConvPrim(r, DefaultConvTile, mode, g, out, a, b, nil, nil, bias)
+}
+
+// convScratchBuf allocates the scratch of the passes (the largest), nil
+// when none needs any; the caller frees it.
+func (v *Vulkan) convScratchBuf(p ConvParams, tr bool, passes ...ConvPass) (*gpu.Buffer, error) {
+	n := 0
+	for _, s := range passes {
+		m, err := v.ConvScratch(p, tr, s)
+		if err != nil {
+			return nil, err
+		}
+		n = max(n, m)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return v.D.Alloc(int64(4 * n))
+}
