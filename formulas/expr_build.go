@@ -52,6 +52,9 @@ type builder struct {
 	params map[string]*graph.Node
 }
 
+// scalarOps are the kernels of the binary kinds.
+var scalarOps = map[Kind]kernels.BinaryOp{Add: kernels.Add, Sub: kernels.Sub, Mul: kernels.Mul, Div: kernels.Div}
+
 // value is a built subtree: a node, or (n == nil) a constant c.
 type value struct {
 	n *graph.Node
@@ -90,28 +93,12 @@ func (b *builder) build(e *Expr) value {
 	case x.n == nil && y.n == nil:
 		v, _, _ := (&Expr{Kind: e.Kind, X: &Expr{Kind: Num, Value: x.c}, Y: &Expr{Kind: Num, Value: y.c}}).EvalGrad(0, 0, nil)
 		return value{c: v}
-	case y.n == nil: // node op constant
-		c := float32(y.c)
-		switch e.Kind {
-		case Add:
-			return value{n: g.AddScalar(x.n, c)}
-		case Sub:
-			return value{n: g.ScalarOp(kernels.Sub, x.n, c, false)}
-		case Mul:
-			return value{n: g.Scale(x.n, c)}
+	case x.n == nil || y.n == nil: // one side is a constant
+		n, c, left := x.n, float32(y.c), false
+		if n == nil {
+			n, c, left = y.n, float32(x.c), true
 		}
-		return value{n: g.ScalarOp(kernels.Div, x.n, c, false)}
-	case x.n == nil: // constant op node
-		c := float32(x.c)
-		switch e.Kind {
-		case Add:
-			return value{n: g.AddScalar(y.n, c)}
-		case Sub:
-			return value{n: g.ScalarOp(kernels.Sub, y.n, c, true)}
-		case Mul:
-			return value{n: g.Scale(y.n, c)}
-		}
-		return value{n: g.ScalarOp(kernels.Div, y.n, c, true)}
+		return value{n: g.ScalarOp(scalarOps[e.Kind], n, c, left)}
 	}
 	switch e.Kind {
 	case Add:
