@@ -133,38 +133,15 @@ func TestClosure(t *testing.T) {
 			if g.Err() != nil {
 				t.Fatal(g.Err())
 			}
-			prog, err := g.Compile(CompileOptions{}, hv...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := prog.OnCPU()
+			e := mustCompile(t, g, CompileOptions{}, hv...).OnCPU()
 			setParams(t, e, params)
 			got := mustRun(t, e, feeds)
 
-			gp, err := g.Compile(CompileOptions{}, grads...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ge := gp.OnCPU()
 			const h = 1e-3
-			at := func(s float32) [][]float32 {
-				p := map[string][]float32{}
-				for k, v := range params {
-					p[k] = append([]float32(nil), v...)
-					for j := range p[k] {
-						p[k][j] += s * feeds["v"+k][j]
-					}
-				}
-				setParams(t, ge, p)
-				return mustRun(t, ge, feeds)
-			}
-			plus, minus := at(h), at(-h)
+			plus, minus := runShifted(t, mustCompile(t, g, CompileOptions{}, grads...).OnCPU(), params, feeds, h)
 			for k := range got {
 				m := k % len(grads) // reverse-over-reverse results follow the JVPs
-				fd := make([]float32, len(got[k]))
-				for j := range fd {
-					fd[j] = (plus[m][j] - minus[m][j]) / (2 * h)
-				}
+				fd := centralDiff(plus[m], minus[m], h)
 				what := "forward-over-reverse"
 				if k >= len(grads) {
 					what = "reverse-over-reverse"

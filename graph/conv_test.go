@@ -1,9 +1,7 @@
 package graph
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -39,11 +37,7 @@ func convCases() []opCase {
 // naming the op and the shapes.
 func TestConvShapeErrors(t *testing.T) {
 	p := kernels.ConvParams{N: 1, C: 2, H: 6, W: 6, K: 3, KH: 3, KW: 3, Stride: 1, Pad: 1}
-	cases := []struct {
-		name  string
-		build func(g *Graph)
-		want  []string
-	}{
+	checkShapeErrors(t, []shapeErrorCase{
 		{"conv2d channels", func(g *Graph) { g.Conv2d(g.Input("x", 2, 3, 8, 8), g.Input("w", 4, 2, 3, 3), nil, 1, 1) }, []string{"conv2d", "2x3x8x8", "4x2x3x3"}},
 		{"conv2d 3-D", func(g *Graph) { g.Conv2d(g.Input("x", 3, 8, 8), g.Input("w", 4, 3, 3, 3), nil, 1, 1) }, []string{"conv2d", "3x8x8"}},
 		{"conv2d bias", func(g *Graph) {
@@ -69,20 +63,7 @@ func TestConvShapeErrors(t *testing.T) {
 			q.Stride = 2
 			g.Apply(convOp{q, convInput}, g.Input("gy", 1, 3, 3, 3), g.Input("w", 3, 2, 3, 3), g.Input("b", 2))
 		}, []string{"conv_transpose2d", "exact"}},
-	}
-	for _, c := range cases {
-		g := New()
-		c.build(g)
-		if g.Err() == nil {
-			t.Errorf("%s: accepted", c.name)
-			continue
-		}
-		for _, w := range c.want {
-			if !strings.Contains(g.Err().Error(), w) {
-				t.Errorf("%s: error %q does not mention %q", c.name, g.Err(), w)
-			}
-		}
-	}
+	})
 }
 
 // checkGradHVP compiles loss, its gradients with respect to ps and their
@@ -99,80 +80,38 @@ func checkGradHVP(t *testing.T, g *Graph, loss *Node, ps []*Node, feeds, params 
 		tan[p] = g.Input("v"+p.Name(), p.Shape()...)
 		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
 	}
-	hv := g.JVP(grads, tan)
-	if g.Err() != nil {
-		t.Fatal(g.Err())
-	}
-	prog, err := g.Compile(CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cpu := prog.OnCPU()
-	setParams(t, cpu, params)
-	want := mustRun(t, cpu, feeds)
+	hv := mustJVP(t, g, grads, tan)
+	prog := mustCompile(t, g, CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...)
+	var want [][]float32
 	if vulkan {
-		vk, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer vk.Close()
-		setParams(t, vk, params)
-		got := mustRun(t, vk, feeds)
-		for i := range want {
-			closeTo(t, fmt.Sprint("vulkan vs cpu output ", i), got[i], want[i], 1e-5, 1e-4)
-		}
+		want = runBoth(t, prog, params, feeds)
+	} else {
+		cpu := prog.OnCPU()
+		setParams(t, cpu, params)
+		want = mustRun(t, cpu, feeds)
 	}
 
 	const h = 1e-3
-	shifted := func(s float32) map[string][]float32 {
-		p := map[string][]float32{}
-		for k, v := range params {
-			p[k] = append([]float32(nil), v...)
-			for j := range p[k] {
-				p[k][j] += s * feeds["v"+k][j]
-			}
-		}
-		return p
-	}
-	lp, err := g.Compile(CompileOptions{}, loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	le := lp.OnCPU()
+	le := mustCompile(t, g, CompileOptions{}, loss).OnCPU()
 	if fullGrad {
 		setParams(t, le, params)
 		for i, p := range ps {
 			closeTo(t, "dloss/d"+p.Name(), want[1+i], fdGrad(t, le, feeds, params, p.Name(), 1e-3), 2e-3, 2e-2)
 		}
 	} else {
-		setParams(t, le, shifted(h))
-		lplus := mustRun(t, le, feeds)[0][0]
-		setParams(t, le, shifted(-h))
-		lminus := mustRun(t, le, feeds)[0][0]
+		lplus, lminus := runShifted(t, le, params, feeds, h)
 		dot := 0.0
 		for i, p := range ps {
 			for j, gj := range want[1+i] {
 				dot += float64(gj) * float64(feeds["v"+p.Name()][j])
 			}
 		}
-		closeTo(t, "<grad, v>", []float32{float32(dot)}, []float32{(lplus - lminus) / (2 * h)}, 0, 2e-2)
+		closeTo(t, "<grad, v>", []float32{float32(dot)}, centralDiff(lplus[0], lminus[0], h), 0, 2e-2)
 	}
 
-	gp, err := g.Compile(CompileOptions{}, grads...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ge := gp.OnCPU()
-	setParams(t, ge, shifted(h))
-	plus := mustRun(t, ge, feeds)
-	setParams(t, ge, shifted(-h))
-	minus := mustRun(t, ge, feeds)
+	plus, minus := runShifted(t, mustCompile(t, g, CompileOptions{}, grads...).OnCPU(), params, feeds, h)
 	for i, p := range ps {
-		fd := make([]float32, len(plus[i]))
-		for j := range fd {
-			fd[j] = (plus[i][j] - minus[i][j]) / (2 * h)
-		}
-		closeTo(t, "hvp "+p.Name(), want[1+len(ps)+i], fd, 3e-3, 2e-2)
+		closeTo(t, "hvp "+p.Name(), want[1+len(ps)+i], centralDiff(plus[i], minus[i], h), 3e-3, 2e-2)
 	}
 }
 
@@ -263,15 +202,6 @@ func TestConvOnVulkan(t *testing.T) {
 	if g.Err() != nil {
 		t.Fatal(g.Err())
 	}
-	prog, err := g.Compile(CompileOptions{KeepAll: true}, append(append(append([]*Node{loss}, grads...), hv...), rr...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad, err := prog.CrossCheck(openVulkan(t), params, feeds, 1e-4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range bad {
-		t.Errorf("mismatch: %v", m)
-	}
+	prog := mustCompile(t, g, CompileOptions{KeepAll: true}, append(append(append([]*Node{loss}, grads...), hv...), rr...)...)
+	crossCheck(t, prog, params, feeds, 1e-4)
 }

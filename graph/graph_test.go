@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
@@ -99,6 +101,145 @@ func setParams(t testing.TB, e executor, params map[string][]float32) {
 	}
 }
 
+// mustCompile compiles outs, failing the test on an error.
+func mustCompile(t testing.TB, g *Graph, o CompileOptions, outs ...*Node) *Program {
+	t.Helper()
+	prog, err := g.Compile(o, outs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+// mustJVP is g.JVP(grads, tan), failing the test if the graph holds an
+// error.
+func mustJVP(t testing.TB, g *Graph, grads []*Node, tan map[*Node]*Node) []*Node {
+	t.Helper()
+	hv := g.JVP(grads, tan)
+	if g.Err() != nil {
+		t.Fatal(g.Err())
+	}
+	return hv
+}
+
+// randTangents draws, parameter by parameter, a value for each of ps in
+// [lo, hi) into params and a direction in [-1, 1) into feeds["v"+name],
+// and returns the direction inputs "v"+name it adds to g.
+func randTangents(g *Graph, rng *rand.Rand, ps []*Node, params, feeds map[string][]float32, lo, hi float64) map[*Node]*Node {
+	tan := map[*Node]*Node{}
+	for _, p := range ps {
+		params[p.Name()] = randVec(rng, p.Shape().Len(), lo, hi)
+		tan[p] = g.Input("v"+p.Name(), p.Shape()...)
+		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
+	}
+	return tan
+}
+
+// onVulkan opens prog on a fresh Vulkan executor, closed when the test
+// ends.
+func onVulkan(t testing.TB, prog *Program) *VulkanExec {
+	t.Helper()
+	vk, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { vk.Close() })
+	return vk
+}
+
+// cpuAndVulkan opens prog on both executors with params set.
+func cpuAndVulkan(t testing.TB, prog *Program, params map[string][]float32) (*CPUExec, *VulkanExec) {
+	t.Helper()
+	cpu, vk := prog.OnCPU(), onVulkan(t, prog)
+	setParams(t, cpu, params)
+	setParams(t, vk, params)
+	return cpu, vk
+}
+
+// runBoth runs prog on the CPU and Vulkan executors with params set,
+// checks that every output agrees (abs 1e-5, rel 1e-4 of the CPU's) and
+// returns the CPU's outputs.
+func runBoth(t testing.TB, prog *Program, params, feeds map[string][]float32) [][]float32 {
+	t.Helper()
+	cpu, vk := cpuAndVulkan(t, prog, params)
+	want, got := mustRun(t, cpu, feeds), mustRun(t, vk, feeds)
+	for i := range want {
+		closeTo(t, fmt.Sprint("vulkan vs cpu output ", i), got[i], want[i], 1e-5, 1e-4)
+	}
+	return want
+}
+
+// crossCheck runs prog.CrossCheck on a fresh Vulkan device and reports
+// every mismatch.
+func crossCheck(t testing.TB, prog *Program, params, feeds map[string][]float32, rel float64) {
+	t.Helper()
+	bad, err := prog.CrossCheck(openVulkan(t), params, feeds, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range bad {
+		t.Errorf("mismatch: %v", m)
+	}
+}
+
+// shiftedParams is params moved by s along the directions feeds["v"+name].
+func shiftedParams(params, feeds map[string][]float32, s float32) map[string][]float32 {
+	p := map[string][]float32{}
+	for k, v := range params {
+		p[k] = slices.Clone(v)
+		for j := range p[k] {
+			p[k][j] += s * feeds["v"+k][j]
+		}
+	}
+	return p
+}
+
+// runShifted runs e with params moved by +h and -h along the directions
+// feeds["v"+name], and leaves params set on e.
+func runShifted(t testing.TB, e executor, params, feeds map[string][]float32, h float32) (plus, minus [][]float32) {
+	t.Helper()
+	setParams(t, e, shiftedParams(params, feeds, h))
+	plus = mustRun(t, e, feeds)
+	setParams(t, e, shiftedParams(params, feeds, -h))
+	minus = mustRun(t, e, feeds)
+	setParams(t, e, params)
+	return plus, minus
+}
+
+// centralDiff is (plus - minus) / (2h), element by element.
+func centralDiff(plus, minus []float32, h float32) []float32 {
+	fd := make([]float32, len(plus))
+	for j := range fd {
+		fd[j] = (plus[j] - minus[j]) / (2 * h)
+	}
+	return fd
+}
+
+// checkShapeErrors builds each case on a fresh graph and checks that the
+// graph holds an error mentioning every one of want.
+func checkShapeErrors(t *testing.T, cases []shapeErrorCase) {
+	t.Helper()
+	for _, c := range cases {
+		g := New()
+		c.build(g)
+		if g.Err() == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(g.Err().Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", c.name, g.Err(), w)
+			}
+		}
+	}
+}
+
+type shapeErrorCase struct {
+	name  string
+	build func(g *Graph)
+	want  []string
+}
+
 // TestGradAndHVP checks Grad against finite differences of the loss and
 // HVP against finite differences of Grad, on the CPU and Vulkan executors,
 // and that both executors agree.
@@ -118,62 +259,20 @@ func TestGradAndHVP(t *testing.T) {
 	}
 	params := map[string][]float32{"w": randVec(rng, 5, -1, 1), "b": randVec(rng, 5, -1, 1)}
 
-	prog, err := g.Compile(CompileOptions{}, loss, grads[0], grads[1], hv[0], hv[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := openVulkan(t)
-	vk, err := prog.OnVulkan(v, VulkanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vk.Close()
-	cpu := prog.OnCPU()
-	for _, e := range []executor{cpu, vk} {
-		setParams(t, e, params)
-	}
-	want := mustRun(t, cpu, feeds)
-	got := mustRun(t, vk, feeds)
-	for i := range want {
-		closeTo(t, "vulkan vs cpu output "+string(rune('0'+i)), got[i], want[i], 1e-5, 1e-4)
-	}
+	want := runBoth(t, mustCompile(t, g, CompileOptions{}, loss, grads[0], grads[1], hv[0], hv[1]), params, feeds)
 
 	// Gradients against finite differences of the loss (CPU executor:
 	// float64 inside each kernel, so differences are clean).
-	lossProg, err := g.Compile(CompileOptions{}, loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	le := lossProg.OnCPU()
+	le := mustCompile(t, g, CompileOptions{}, loss).OnCPU()
 	setParams(t, le, params)
 	closeTo(t, "dloss/dw", want[1], fdGrad(t, le, feeds, params, "w", 1e-3), 2e-3, 2e-2)
 	closeTo(t, "dloss/db", want[2], fdGrad(t, le, feeds, params, "b", 1e-3), 2e-3, 2e-2)
 
 	// HVP against finite differences of the gradient along (vw, vb).
-	gradProg, err := g.Compile(CompileOptions{}, grads...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ge := gradProg.OnCPU()
 	const h = 1e-3
-	shifted := func(s float64) [][]float32 {
-		p := map[string][]float32{}
-		for k, dir := range map[string]string{"w": "vw", "b": "vb"} {
-			p[k] = slices.Clone(params[k])
-			for i := range p[k] {
-				p[k][i] += float32(s) * feeds[dir][i]
-			}
-		}
-		setParams(t, ge, p)
-		return mustRun(t, ge, feeds)
-	}
-	plus, minus := shifted(h), shifted(-h)
+	plus, minus := runShifted(t, mustCompile(t, g, CompileOptions{}, grads...).OnCPU(), params, feeds, h)
 	for k := range 2 {
-		fd := make([]float32, len(plus[k]))
-		for i := range fd {
-			fd[i] = float32((float64(plus[k][i]) - float64(minus[k][i])) / (2 * h))
-		}
-		closeTo(t, "hvp", want[3+k], fd, 2e-3, 2e-2)
+		closeTo(t, "hvp", want[3+k], centralDiff(plus[k], minus[k], h), 2e-3, 2e-2)
 	}
 }
 
@@ -183,15 +282,7 @@ func TestReplayBitIdentical(t *testing.T) {
 	g := New()
 	loss, w, b := elementwiseModel(g)
 	grads := g.Grad(loss, w, b)
-	prog, err := g.Compile(CompileOptions{}, loss, grads[0], grads[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := onVulkan(t, mustCompile(t, g, CompileOptions{}, loss, grads[0], grads[1]))
 	setParams(t, e, map[string][]float32{"w": randVec(rng, 5, -1, 1), "b": randVec(rng, 5, -1, 1)})
 	feeds := map[string][]float32{"x": randVec(rng, 20, -1, 1), "y": randVec(rng, 20, -1, 1)}
 	first := mustRun(t, e, feeds)
@@ -290,27 +381,7 @@ func TestFusedOnVulkan(t *testing.T) {
 	loss = g.Add(loss, g.Add(g.MSE(h, c1), g.Sum(g.MSEPerExample(g.Reshape(e, 2, 32), g.Reshape(e, 2, 32)))))
 	ps := []*Node{e, mu, lv, z, c, gamma, beta}
 	grads := g.Grad(loss, ps...)
-	tan := map[*Node]*Node{}
-	params := map[string][]float32{}
-	feeds := map[string][]float32{}
-	for _, p := range ps {
-		params[p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
-		tan[p] = g.Input("v"+p.Name(), p.Shape()...)
-		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
-	}
-	hv := g.JVP(grads, tan)
-	if g.Err() != nil {
-		t.Fatal(g.Err())
-	}
-	prog, err := g.Compile(CompileOptions{KeepAll: true}, append(grads, hv...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad, err := prog.CrossCheck(openVulkan(t), params, feeds, 1e-4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range bad {
-		t.Errorf("mismatch: %v", m)
-	}
+	params, feeds := map[string][]float32{}, map[string][]float32{}
+	hv := mustJVP(t, g, grads, randTangents(g, rng, ps, params, feeds, -1, 1))
+	crossCheck(t, mustCompile(t, g, CompileOptions{KeepAll: true}, append(grads, hv...)...), params, feeds, 1e-4)
 }

@@ -55,44 +55,17 @@ func TestLSTM(t *testing.T) {
 		feeds[fmt.Sprint("y", s)] = randVec(rng, batch, -1, 1)
 	}
 	params := map[string][]float32{}
-	tan := map[*Node]*Node{}
-	for _, p := range ps {
-		params[p.Name()] = randVec(rng, p.Shape().Len(), -0.6, 0.6)
-		v := g.Input("v"+p.Name(), p.Shape()...)
-		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
-		tan[p] = v
-	}
+	tan := randTangents(g, rng, ps, params, feeds, -0.6, 0.6)
 	params["gamma"] = randVec(rng, batch*hidden, 0.5, 1.5)
-	hv := g.JVP(grads, tan)
-	if g.Err() != nil {
-		t.Fatal(g.Err())
-	}
-	prog, err := g.Compile(CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hv := mustJVP(t, g, grads, tan)
+	prog := mustCompile(t, g, CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...)
 	st := prog.Stats()
 	t.Logf("LSTM step graph: %d ops, arena %d bytes planned, %d without reuse", st.Ops, st.PeakBytes, st.TotalBytes)
 	if st.PeakBytes >= st.TotalBytes/2 {
 		t.Errorf("planner peak %d is not well below the sum of sizes %d", st.PeakBytes, st.TotalBytes)
 	}
-	cpu := prog.OnCPU()
-	vk, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vk.Close()
-	setParams(t, cpu, params)
-	setParams(t, vk, params)
-	want, got := mustRun(t, cpu, feeds), mustRun(t, vk, feeds)
-	for i := range want {
-		closeTo(t, fmt.Sprint("vulkan vs cpu output ", i), got[i], want[i], 1e-5, 1e-4)
-	}
-	lp, err := g.Compile(CompileOptions{}, loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	le := lp.OnCPU()
+	want := runBoth(t, prog, params, feeds)
+	le := mustCompile(t, g, CompileOptions{}, loss).OnCPU()
 	setParams(t, le, params)
 	// Directional derivatives per parameter tensor: elementwise finite
 	// differences of a float32 loss are noise for the small gradients of
@@ -120,29 +93,9 @@ func TestLSTM(t *testing.T) {
 		}
 		closeTo(t, "<dloss/d"+p.Name()+", v>", []float32{float32(dot)}, []float32{float32(fd)}, 0, 2e-2)
 	}
-	gp, err := g.Compile(CompileOptions{}, grads...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ge := gp.OnCPU()
 	const h = 1e-3
-	at := func(s float32) [][]float32 {
-		shifted := map[string][]float32{}
-		for k, v := range params {
-			shifted[k] = append([]float32(nil), v...)
-			for j := range shifted[k] {
-				shifted[k][j] += s * feeds["v"+k][j]
-			}
-		}
-		setParams(t, ge, shifted)
-		return mustRun(t, ge, feeds)
-	}
-	plus, minus := at(h), at(-h)
+	plus, minus := runShifted(t, mustCompile(t, g, CompileOptions{}, grads...).OnCPU(), params, feeds, h)
 	for i, p := range ps {
-		fd := make([]float32, len(plus[i]))
-		for j := range fd {
-			fd[j] = (plus[i][j] - minus[i][j]) / (2 * h)
-		}
-		closeTo(t, "hvp "+p.Name(), want[1+len(ps)+i], fd, 3e-3, 2e-2)
+		closeTo(t, "hvp "+p.Name(), want[1+len(ps)+i], centralDiff(plus[i], minus[i], h), 3e-3, 2e-2)
 	}
 }

@@ -57,11 +57,11 @@ func (o maxPoolOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
 	if gouts[0] == nil {
 		return []*Node{nil}
 	}
-	return []*Node{g.Apply(maxPoolBackwardOp{o.sh}, g.Output(n, 1), gouts[0])}
+	return []*Node{g.Apply(maxPoolArgOp{o.sh, true}, g.Output(n, 1), gouts[0])}
 }
 
 func (o maxPoolOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
-	return []*Node{g.Apply(maxPoolTangentOp{o.sh}, g.Output(n, 1), tin[0]), nil}
+	return []*Node{g.Apply(maxPoolArgOp{o.sh, false}, g.Output(n, 1), tin[0]), nil}
 }
 
 func (o maxPoolOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
@@ -110,68 +110,60 @@ func checkArg(name string, sh kernels.PoolShape, arg, v Shape, vWant Shape) erro
 	return nil
 }
 
-// maxPoolBackwardOp: (argmax, g [N,C,OH,OW]) -> dx [N,C,H,W], the scatter
-// of g to the argmax positions.
-type maxPoolBackwardOp struct{ sh kernels.PoolShape }
+// maxPoolArgOp is the scatter of g [N,C,OH,OW] to the argmax positions,
+// (argmax, g) -> dx [N,C,H,W] (backward true), or its adjoint, the gather
+// (argmax, t [N,C,H,W]) -> t[argmax] [N,C,OH,OW] (backward false). Both
+// are linear in their second operand: each one's VJP is the other and
+// each one's JVP is itself.
+type maxPoolArgOp struct {
+	sh       kernels.PoolShape
+	backward bool
+}
 
-func (maxPoolBackwardOp) Name() string { return "maxpool2d backward" }
+func (o maxPoolArgOp) Name() string {
+	if o.backward {
+		return "maxpool2d backward"
+	}
+	return "maxpool2d tangent"
+}
 
-func (o maxPoolBackwardOp) Infer(in []Shape) ([]Shape, error) {
-	if err := checkArg(o.Name(), o.sh, in[0], in[1], poolOutShape(o.sh)); err != nil {
+func (o maxPoolArgOp) Infer(in []Shape) ([]Shape, error) {
+	from, to := poolInShape(o.sh), poolOutShape(o.sh)
+	if o.backward {
+		from, to = to, from
+	}
+	if err := checkArg(o.Name(), o.sh, in[0], in[1], from); err != nil {
 		return nil, err
 	}
-	return []Shape{poolInShape(o.sh)}, nil
+	return []Shape{to}, nil
 }
 
-func (o maxPoolBackwardOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
-	return []*Node{nil, g.Apply(maxPoolTangentOp{o.sh}, n.in[0], gouts[0])}
+func (o maxPoolArgOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
+	return []*Node{nil, g.Apply(maxPoolArgOp{o.sh, !o.backward}, n.in[0], gouts[0])}
 }
 
-func (o maxPoolBackwardOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
+func (o maxPoolArgOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
 	if tin[1] == nil {
 		return []*Node{nil}
 	}
-	return single(g.Apply(maxPoolBackwardOp{o.sh}, n.in[0], tin[1]))
+	return single(g.Apply(o, n.in[0], tin[1]))
 }
 
-func (o maxPoolBackwardOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
-	dx, err := kernels.CPU{}.MaxPool2DBackward(o.sh, argInts(in[0]), in[1])
-	return [][]float32{dx}, err
-}
-
-func (o maxPoolBackwardOp) Record(l Launch) error {
-	return l.V.RecordMaxPool2DBackward(l.R, o.sh, l.In[0], l.In[1], l.Out[0])
-}
-
-// maxPoolTangentOp: (argmax, t [N,C,H,W]) -> t[argmax] [N,C,OH,OW].
-type maxPoolTangentOp struct{ sh kernels.PoolShape }
-
-func (maxPoolTangentOp) Name() string { return "maxpool2d tangent" }
-
-func (o maxPoolTangentOp) Infer(in []Shape) ([]Shape, error) {
-	if err := checkArg(o.Name(), o.sh, in[0], in[1], poolInShape(o.sh)); err != nil {
-		return nil, err
+func (o maxPoolArgOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
+	var y []float32
+	var err error
+	if o.backward {
+		y, err = kernels.CPU{}.MaxPool2DBackward(o.sh, argInts(in[0]), in[1])
+	} else {
+		y, err = kernels.CPU{}.MaxPool2DTangent(o.sh, argInts(in[0]), in[1])
 	}
-	return []Shape{poolOutShape(o.sh)}, nil
+	return [][]float32{y}, err
 }
 
-func (o maxPoolTangentOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
-	return []*Node{nil, g.Apply(maxPoolBackwardOp{o.sh}, n.in[0], gouts[0])}
-}
-
-func (o maxPoolTangentOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
-	if tin[1] == nil {
-		return []*Node{nil}
+func (o maxPoolArgOp) Record(l Launch) error {
+	if o.backward {
+		return l.V.RecordMaxPool2DBackward(l.R, o.sh, l.In[0], l.In[1], l.Out[0])
 	}
-	return single(g.Apply(maxPoolTangentOp{o.sh}, n.in[0], tin[1]))
-}
-
-func (o maxPoolTangentOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
-	ty, err := kernels.CPU{}.MaxPool2DTangent(o.sh, argInts(in[0]), in[1])
-	return [][]float32{ty}, err
-}
-
-func (o maxPoolTangentOp) Record(l Launch) error {
 	return l.V.RecordMaxPool2DTangent(l.R, o.sh, l.In[0], l.In[1], l.Out[0])
 }
 

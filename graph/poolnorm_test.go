@@ -83,36 +83,14 @@ func TestPoolNormOnVulkan(t *testing.T) {
 	g := New()
 	loss, ps, extra := poolNormModel(g)
 	grads := g.Grad(loss, ps...)
-	tan := map[*Node]*Node{}
 	params := map[string][]float32{}
 	feeds := map[string][]float32{"rm": randVec(rng, 8, -0.5, 0.5), "rv": randVec(rng, 8, 0.5, 1.5)}
-	for _, p := range ps {
-		params[p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
-		tan[p] = g.Input("v"+p.Name(), p.Shape()...)
-		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
-	}
-	hv := g.JVP(grads, tan)
-	if g.Err() != nil {
-		t.Fatal(g.Err())
-	}
-	prog, err := g.Compile(CompileOptions{KeepAll: true}, append(append(append(grads, hv...), extra...), loss)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad, err := prog.CrossCheck(openVulkan(t), params, feeds, 1e-4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range bad {
-		t.Errorf("mismatch: %v", m)
-	}
+	hv := mustJVP(t, g, grads, randTangents(g, rng, ps, params, feeds, -1, 1))
+	prog := mustCompile(t, g, CompileOptions{KeepAll: true}, append(append(append(grads, hv...), extra...), loss)...)
+	crossCheck(t, prog, params, feeds, 1e-4)
 	// The running statistics: PyTorch's update with the unbiased variance,
 	// the same at every replay (the operands are not updated in place).
-	vk, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vk.Close()
+	vk := onVulkan(t, prog)
 	setParams(t, vk, params)
 	first := mustRun(t, vk, feeds)
 	again := mustRun(t, vk, feeds)
@@ -157,27 +135,10 @@ func TestPoolNormGradAndHVP(t *testing.T) {
 	loss := g.SumSq(g.Concat(1, h, g.Scale(x, 0.5)))
 	ps := []*Node{x, w, b}
 	grads := g.Grad(loss, ps...)
-	tan := map[*Node]*Node{}
-	params := map[string][]float32{}
-	feeds := map[string][]float32{}
-	for _, p := range ps {
-		params[p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
-		tan[p] = g.Input("v"+p.Name(), p.Shape()...)
-		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1)
-	}
-	hv := g.JVP(grads, tan)
-	if g.Err() != nil {
-		t.Fatal(g.Err())
-	}
-	prog, err := g.Compile(CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vk, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vk.Close()
+	params, feeds := map[string][]float32{}, map[string][]float32{}
+	hv := mustJVP(t, g, grads, randTangents(g, rng, ps, params, feeds, -1, 1))
+	prog := mustCompile(t, g, CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...)
+	vk := onVulkan(t, prog)
 	var ref [][]float32
 	for _, e := range []executor{prog.OnCPU(), vk} {
 		name := "cpu"
@@ -194,19 +155,7 @@ func TestPoolNormGradAndHVP(t *testing.T) {
 			}
 		}
 		const h = 1e-3
-		at := func(s float32) [][]float32 {
-			p := map[string][]float32{}
-			for k, v := range params {
-				p[k] = append([]float32(nil), v...)
-				for j := range p[k] {
-					p[k][j] += s * feeds["v"+k][j]
-				}
-			}
-			setParams(t, e, p)
-			return mustRun(t, e, feeds)
-		}
-		plus, minus := at(h), at(-h)
-		setParams(t, e, params)
+		plus, minus := runShifted(t, e, params, feeds, h)
 		dot := 0.0
 		for i, p := range ps {
 			for j, gj := range got[1+i] {
@@ -216,11 +165,7 @@ func TestPoolNormGradAndHVP(t *testing.T) {
 		fd := (float64(plus[0][0]) - float64(minus[0][0])) / (2 * h)
 		closeTo(t, name+" <grad, v>", []float32{float32(dot)}, []float32{float32(fd)}, 0, 2e-2)
 		for i, p := range ps {
-			fdv := make([]float32, len(plus[1+i]))
-			for j := range fdv {
-				fdv[j] = (plus[1+i][j] - minus[1+i][j]) / (2 * h)
-			}
-			closeTo(t, name+" hvp "+p.Name(), got[1+len(ps)+i], fdv, 3e-3, 2e-2)
+			closeTo(t, name+" hvp "+p.Name(), got[1+len(ps)+i], centralDiff(plus[1+i], minus[1+i], h), 3e-3, 2e-2)
 		}
 	}
 }
@@ -228,11 +173,7 @@ func TestPoolNormGradAndHVP(t *testing.T) {
 // TestPoolNormShapeErrors: bad shapes stick to the graph, naming the op
 // and the shapes.
 func TestPoolNormShapeErrors(t *testing.T) {
-	cases := []struct {
-		name  string
-		build func(g *Graph)
-		want  []string
-	}{
+	checkShapeErrors(t, []shapeErrorCase{
 		{"maxpool 3-D", func(g *Graph) { g.MaxPool2d(g.Input("x", 2, 4, 4), 2, 2) }, []string{"maxpool2d", "2x4x4"}},
 		{"maxpool window", func(g *Graph) { g.MaxPool2d(g.Input("x", 1, 1, 2, 5), 3, 1) }, []string{"maxpool2d", "1x1x2x5"}},
 		{"upsample 2-D", func(g *Graph) { g.UpsampleNearest2d(g.Input("x", 4, 4), 2) }, []string{"upsample_nearest2d", "4x4"}},
@@ -248,20 +189,7 @@ func TestPoolNormShapeErrors(t *testing.T) {
 		{"batch_norm one value", func(g *Graph) {
 			g.BatchNorm(g.Input("x", 1, 3), g.Input("w", 3), g.Input("b", 3), g.Input("rm", 3), g.Input("rv", 3), kernels.BNConfig{Train: true})
 		}, []string{"batch_norm", "1x3"}},
-	}
-	for _, c := range cases {
-		g := New()
-		c.build(g)
-		if g.Err() == nil {
-			t.Errorf("%s: accepted", c.name)
-			continue
-		}
-		for _, w := range c.want {
-			if !strings.Contains(g.Err().Error(), w) {
-				t.Errorf("%s: error %q does not mention %q", c.name, g.Err(), w)
-			}
-		}
-	}
+	})
 	// The statistics are not differentiable: a loss on the running mean
 	// is refused rather than silently given a zero gradient.
 	g := New()

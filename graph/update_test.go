@@ -37,14 +37,7 @@ func TestUpdates(t *testing.T) {
 		for _, p := range ps {
 			params[p.Name()] = randVec(rng, p.Shape().Len(), -0.8, 0.8)
 		}
-		cpu := prog.OnCPU()
-		vk, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer vk.Close()
-		setParams(t, cpu, params)
-		setParams(t, vk, params)
+		cpu, vk := cpuAndVulkan(t, prog, params)
 
 		// The host loop: gradients from a program without updates.
 		ref := prog.g
@@ -118,11 +111,7 @@ func TestUpdates(t *testing.T) {
 		for range 3 {
 			cont = append(cont, mustRun(t, vk, feeds)[0])
 		}
-		vk2, err := prog.OnVulkan(openVulkan(t), VulkanOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer vk2.Close()
+		vk2 := onVulkan(t, prog)
 		setParams(t, vk2, saved)
 		if err := vk2.SetOptimState(step, state); err != nil {
 			t.Fatal(err)
