@@ -87,10 +87,7 @@ func TestRolloutLengthsAndRMSE(t *testing.T) {
 }
 
 func TestRolloutRealPendulum(t *testing.T) {
-	d, err := LoadRealPendulum(realPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := loadReal(t)
 	// dq/dt = p, dp/dt = -k sin q with k fit by least squares to the
 	// training targets (the energy p²/2 - k cos q; k comes out near 1.29)
 	// must beat standing still by far over the 18.5 s test segment.
