@@ -19,15 +19,15 @@ func loadReal(t *testing.T) *Dataset {
 	if _, err := os.Stat(realPath); err != nil {
 		t.Skipf("the real pendulum data is not at %s (the project's shared/data folder): %v", realPath, err)
 	}
-	d := loadReal(t)
-	return d
-}
-
-func TestLoadRealPendulum(t *testing.T) {
 	d, err := LoadRealPendulum(realPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+func TestLoadRealPendulum(t *testing.T) {
+	d := loadReal(t)
 	if math.Abs(d.DT-1.0/6) > 1e-9 {
 		t.Fatalf("dt %g, want 1/6", d.DT)
 	}
