@@ -1,7 +1,6 @@
 package kerneltest
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -19,16 +18,10 @@ type convOps struct {
 
 func convBackend(b kernels.Backend, transposed bool) convOps {
 	if transposed {
-		cb, ok := b.(kernels.ConvTranspose2DBackend)
-		if !ok {
-			panic(fmt.Errorf("backend %s has no conv_transpose2d kernels", b.Name()))
-		}
+		cb := backendAs[kernels.ConvTranspose2DBackend](b, "conv_transpose2d kernels")
 		return convOps{cb.ConvTranspose2D, cb.ConvTranspose2DBackward, cb.ConvTranspose2DTangent, cb.ConvTranspose2DTangentBackward}
 	}
-	cb, ok := b.(kernels.Conv2DBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no conv2d kernels", b.Name()))
-	}
+	cb := backendAs[kernels.Conv2DBackend](b, "conv2d kernels")
 	return convOps{cb.Conv2D, cb.Conv2DBackward, cb.Conv2DTangent, cb.Conv2DTangentBackward}
 }
 

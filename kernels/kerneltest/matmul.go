@@ -1,7 +1,6 @@
 package kerneltest
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -11,10 +10,7 @@ func init() { Register(matmulCases) }
 
 // matmul runs p on backend b, panicking on error (guard turns it back).
 func matmul(b kernels.Backend, p kernels.MatMulParams, x, y, bias []float32) []float32 {
-	mb, ok := b.(kernels.MatMulBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no matmul kernel", b.Name()))
-	}
+	mb := backendAs[kernels.MatMulBackend](b, "matmul kernel")
 	c, err := mb.MatMul(p, x, y, bias)
 	if err != nil {
 		panic(err)

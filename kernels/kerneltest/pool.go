@@ -1,7 +1,6 @@
 package kerneltest
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -17,19 +16,11 @@ import (
 func init() { Register(poolCases) }
 
 func poolBackend(b kernels.Backend) kernels.MaxPoolBackend {
-	pb, ok := b.(kernels.MaxPoolBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no maxpool2d kernels", b.Name()))
-	}
-	return pb
+	return backendAs[kernels.MaxPoolBackend](b, "maxpool2d kernels")
 }
 
 func upsampleBackend(b kernels.Backend) kernels.UpsampleBackend {
-	ub, ok := b.(kernels.UpsampleBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no upsample_nearest2d kernels", b.Name()))
-	}
-	return ub
+	return backendAs[kernels.UpsampleBackend](b, "upsample_nearest2d kernels")
 }
 
 // poolDistinct returns n values, a random permutation of evenly spaced

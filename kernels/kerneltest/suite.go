@@ -552,3 +552,13 @@ func Join(dims ...int) string {
 	}
 	return strings.Join(s, "x")
 }
+
+// backendAs returns b as the kernels interface T, panicking (guard turns
+// it back into an error) when b lacks it: "backend NAME has no what".
+func backendAs[T any](b kernels.Backend, what string) T {
+	t, ok := b.(T)
+	if !ok {
+		panic(fmt.Errorf("backend %s has no %s", b.Name(), what))
+	}
+	return t
+}
