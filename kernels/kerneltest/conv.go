@@ -52,20 +52,7 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol, path
 	if transposed {
 		op = "conv_transpose2d"
 	}
-	in := []Input{{Len: p.InLen(), Lo: -1, Hi: 1}, {Len: p.WeightLen(), Lo: -1, Hi: 1}}
-	if bias {
-		in = append(in, Input{Len: p.K, Lo: -1, Hi: 1})
-	}
-	third := func(in [][]float32) []float32 {
-		if bias {
-			return in[2]
-		}
-		return nil
-	}
-	shape := p.String()
-	if bias {
-		shape += " + bias"
-	}
+	in, shape, third := biasOperands(p.String(), bias, p.InLen(), p.WeightLen(), p.K)
 	shape += " (" + pathName + ")"
 	must := func(y []float32, err error) [][]float32 {
 		if err != nil {
