@@ -614,17 +614,27 @@ func (v *Vulkan) normRecordForward(r *gpu.Recorder, sp normSpec, x, w, b, mean, 
 	return v.recordNormApply(r, sp, normForward, y, normIn{x: x, mean: mean, variance: variance, w: w, b: b})
 }
 
+// normRecordSetSums records a derivative's per-set sums into scratch and
+// points in at them; with constant statistics (evaluation) there are none.
+func (v *Vulkan) normRecordSetSums(r *gpu.Recorder, sp normSpec, mode normSumsMode, scratch *gpu.Buffer, in *normIn) error {
+	if sp.eval {
+		return nil
+	}
+	if err := v.recordNormSums(r, sp, mode, scratch, nil, *in); err != nil {
+		return err
+	}
+	in.sums = scratch
+	return nil
+}
+
 func (v *Vulkan) normRecordBackward(r *gpu.Recorder, sp normSpec, x, w, mean, variance, g, dx, dw, db, scratch *gpu.Buffer) error {
 	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("g", g),
 		sp.elem("dx", dx), sp.chanBuf("dweight", dw), sp.chanBuf("dbias", db), sp.scratch(scratch)); err != nil {
 		return err
 	}
 	in := normIn{x: x, mean: mean, variance: variance, w: w, g: g}
-	if !sp.eval {
-		if err := v.recordNormSums(r, sp, normSetBackward, scratch, nil, in); err != nil {
-			return err
-		}
-		in.sums = scratch
+	if err := v.normRecordSetSums(r, sp, normSetBackward, scratch, &in); err != nil {
+		return err
 	}
 	if err := v.recordNormSums(r, sp, normChBackward, dw, db, in); err != nil {
 		return err
@@ -638,11 +648,8 @@ func (v *Vulkan) normRecordTangent(r *gpu.Recorder, sp normSpec, x, w, mean, var
 		return err
 	}
 	in := normIn{x: x, mean: mean, variance: variance, w: w, b: tb, tx: tx, tw: tw}
-	if !sp.eval {
-		if err := v.recordNormSums(r, sp, normSetTangent, scratch, nil, in); err != nil {
-			return err
-		}
-		in.sums = scratch
+	if err := v.normRecordSetSums(r, sp, normSetTangent, scratch, &in); err != nil {
+		return err
 	}
 	return v.recordNormApply(r, sp, normTangent, ty, in)
 }
@@ -654,11 +661,8 @@ func (v *Vulkan) normRecordTangentBackward(r *gpu.Recorder, sp normSpec, x, w, m
 		return err
 	}
 	in := normIn{x: x, mean: mean, variance: variance, w: w, g: g, tx: tx, tw: tw, tg: tg}
-	if !sp.eval {
-		if err := v.recordNormSums(r, sp, normSetTangentBackward, scratch, nil, in); err != nil {
-			return err
-		}
-		in.sums = scratch
+	if err := v.normRecordSetSums(r, sp, normSetTangentBackward, scratch, &in); err != nil {
+		return err
 	}
 	if err := v.recordNormSums(r, sp, normChTangentBackward, tdw, tdb, in); err != nil {
 		return err
