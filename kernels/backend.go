@@ -63,6 +63,17 @@ func (v *Vulkan) kernel(name string, binds []gpu.Access, push int, spec ...uint3
 	return v.D.Kernel(gpu.KernelSpec{Name: name, SPIRV: shaders.SPIRV(name), Bindings: binds, PushBytes: push, Spec: spec})
 }
 
+// exec1 is exec for work with one output, of outLen floats.
+func (v *Vulkan) exec1(ins [][]float32, outLen int, rec func(r *gpu.Recorder, in []*gpu.Buffer, out *gpu.Buffer) error) ([]float32, error) {
+	out, err := v.exec(ins, []int{outLen}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
+		return rec(r, in, out[0])
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
 // exec uploads ins, lets rec record work that reads them and writes
 // buffers of outLens floats, runs it once and returns the outputs. It is
 // the host-slice path: one submit per call, for tests and the selftest.

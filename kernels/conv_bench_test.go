@@ -33,13 +33,7 @@ func BenchmarkConv2D(b *testing.B) {
 				path kernels.ConvPath
 			}{{"vulkan", kernels.ConvAuto}, {"vulkan_direct", kernels.ConvDirect}, {"vulkan_gemm", kernels.ConvGemm}} {
 				b.Run(path.name+"/"+bc.name+"/"+mode, func(b *testing.B) {
-					o := gpu.OptionsFromEnv()
-					o.Validate = false
-					d, err := gpu.Open(o)
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer d.Close()
+					d := openBenchDevice(b)
 					v := kernels.NewVulkan(d)
 					v.Conv = path.path
 					pass := map[string]kernels.ConvPass{"forward": kernels.ConvPassForward, "input_grad": kernels.ConvPassInputGrad}[mode]

@@ -91,28 +91,49 @@ func NewConv2DGemm(p ConvParams) (*Conv2DGemm, error) {
 	return &Conv2DGemm{P: p, g: g, col: make([]float32, g.C*g.KH*g.KW*g.OH*g.OW)}, nil
 }
 
-func (c *Conv2DGemm) mats() (rows, cols, imgIn, imgOut int) {
+// begin checks the arguments (spec as for checkConv) and returns the
+// [K, C*KH*KW] matrix over wd (the weights or their gradient) and the
+// column matrix [C*KH*KW, OH*OW].
+func (c *Conv2DGemm) begin(spec string, wd []float32, args ...[]float32) (wm, cm blas32.General, err error) {
+	if _, err := checkConv(c.P, false, spec, args...); err != nil {
+		return wm, cm, err
+	}
 	g := c.g
-	return g.C * g.KH * g.KW, g.OH * g.OW, g.C * g.H * g.W, g.K * g.OH * g.OW
+	rows, cols := g.C*g.KH*g.KW, g.OH*g.OW
+	wm = blas32.General{Rows: g.K, Cols: rows, Stride: rows, Data: wd}
+	cm = blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: c.col}
+	return wm, cm, nil
+}
+
+// image is sample n of x [N, C, H, W] (or of its gradient).
+func (c *Conv2DGemm) image(x []float32, n int) []float32 {
+	m := c.g.C * c.g.H * c.g.W
+	return x[n*m : (n+1)*m]
+}
+
+// outMat is sample n of y [N, K, OH, OW] (or of its cotangent) as a
+// [K, OH*OW] matrix.
+func (c *Conv2DGemm) outMat(y []float32, n int) blas32.General {
+	cols := c.g.OH * c.g.OW
+	m := c.g.K * cols
+	return blas32.General{Rows: c.g.K, Cols: cols, Stride: cols, Data: y[n*m : (n+1)*m]}
 }
 
 // Forward writes y = conv2d(x, w) + bias (bias may be nil).
 func (c *Conv2DGemm) Forward(x, w, bias, y []float32) error {
-	if _, err := checkConv(c.P, false, "x:x w:w bias:b y:y", x, w, bias, y); err != nil {
+	wm, cm, err := c.begin("x:x w:w bias:b y:y", w, x, w, bias, y)
+	if err != nil {
 		return err
 	}
-	rows, cols, imgIn, imgOut := c.mats()
-	wm := blas32.General{Rows: c.g.K, Cols: rows, Stride: rows, Data: w}
-	cm := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: c.col}
 	for n := range c.g.N {
-		if err := Im2Col(c.P, x[n*imgIn:(n+1)*imgIn], c.col); err != nil {
+		if err := Im2Col(c.P, c.image(x, n), c.col); err != nil {
 			return err
 		}
-		ym := blas32.General{Rows: c.g.K, Cols: cols, Stride: cols, Data: y[n*imgOut : (n+1)*imgOut]}
+		ym := c.outMat(y, n)
 		beta := float32(0)
 		if bias != nil {
 			for k := range c.g.K {
-				row := ym.Data[k*cols : (k+1)*cols]
+				row := ym.Data[k*ym.Cols : (k+1)*ym.Cols]
 				for i := range row {
 					row[i] = bias[k]
 				}
@@ -126,39 +147,33 @@ func (c *Conv2DGemm) Forward(x, w, bias, y []float32) error {
 
 // InputGrad writes dx for y's cotangent gy.
 func (c *Conv2DGemm) InputGrad(w, gy, dx []float32) error {
-	if _, err := checkConv(c.P, false, "w:w g:y dx:x", w, gy, dx); err != nil {
+	wm, cm, err := c.begin("w:w g:y dx:x", w, w, gy, dx)
+	if err != nil {
 		return err
 	}
-	rows, cols, imgIn, imgOut := c.mats()
-	wm := blas32.General{Rows: c.g.K, Cols: rows, Stride: rows, Data: w}
-	cm := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: c.col}
 	clear(dx)
 	for n := range c.g.N {
-		gm := blas32.General{Rows: c.g.K, Cols: cols, Stride: cols, Data: gy[n*imgOut : (n+1)*imgOut]}
-		blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, gm, 0, cm)
-		col2Im(c.g, c.col, dx[n*imgIn:(n+1)*imgIn])
+		blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, c.outMat(gy, n), 0, cm)
+		col2Im(c.g, c.col, c.image(dx, n))
 	}
 	return nil
 }
 
 // WeightGrad writes dw for y's cotangent gy.
 func (c *Conv2DGemm) WeightGrad(x, gy, dw []float32) error {
-	if _, err := checkConv(c.P, false, "x:x g:y dw:w", x, gy, dw); err != nil {
+	dm, cm, err := c.begin("x:x g:y dw:w", dw, x, gy, dw)
+	if err != nil {
 		return err
 	}
-	rows, cols, imgIn, imgOut := c.mats()
-	dm := blas32.General{Rows: c.g.K, Cols: rows, Stride: rows, Data: dw}
-	cm := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: c.col}
 	for n := range c.g.N {
-		if err := Im2Col(c.P, x[n*imgIn:(n+1)*imgIn], c.col); err != nil {
+		if err := Im2Col(c.P, c.image(x, n), c.col); err != nil {
 			return err
 		}
-		gm := blas32.General{Rows: c.g.K, Cols: cols, Stride: cols, Data: gy[n*imgOut : (n+1)*imgOut]}
 		beta := float32(1)
 		if n == 0 {
 			beta = 0
 		}
-		blas32.Gemm(blas.NoTrans, blas.Trans, 1, gm, cm, beta, dm)
+		blas32.Gemm(blas.NoTrans, blas.Trans, 1, c.outMat(gy, n), cm, beta, dm)
 	}
 	return nil
 }

@@ -14,6 +14,19 @@ import (
 
 var matmulBenchSizes = []int{256, 512, 1024}
 
+// openBenchDevice opens the selected device without validation (which
+// would distort the timings); it is closed when b ends.
+func openBenchDevice(b *testing.B) *gpu.Device {
+	o := gpu.OptionsFromEnv()
+	o.Validate = false
+	d, err := gpu.Open(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	return d
+}
+
 func randSlice(rng *rand.Rand, n int) []float32 {
 	x := make([]float32, n)
 	for i := range x {
@@ -34,16 +47,11 @@ func BenchmarkMatMul(b *testing.B) {
 		rng := rand.New(rand.NewPCG(uint64(n), 1))
 		a, bb := randSlice(rng, n*n), randSlice(rng, n*n)
 		b.Run(fmt.Sprintf("vulkan/%d", n), func(b *testing.B) {
-			o := gpu.OptionsFromEnv()
-			o.Validate = false
-			d, err := gpu.Open(o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer d.Close()
+			d := openBenchDevice(b)
 			v := kernels.NewVulkan(d)
 			bufs := make([]*gpu.Buffer, 3)
 			for i := range bufs {
+				var err error
 				if bufs[i], err = d.Alloc(int64(4 * n * n)); err != nil {
 					b.Fatal(err)
 				}

@@ -147,6 +147,29 @@ func (sp normSpec) checkArgs(args ...normArg) error {
 	return nil
 }
 
+// checkDeriv checks a derivative's host arguments: x, the weight,
+// batch_norm's running statistics (group_norm has none), then the mode's
+// own.
+func (sp normSpec) checkDeriv(x, w, rm, rv []float32, own ...normArg) error {
+	args := []normArg{{"x", x, true}, {"weight", w, false}}
+	if sp.groups == 0 {
+		args = append(args, normArg{"running_mean", rm, false}, normArg{"running_var", rv, false})
+	}
+	return sp.checkArgs(append(args, own...)...)
+}
+
+func (sp normSpec) checkBackward(x, w, rm, rv, g []float32) error {
+	return sp.checkDeriv(x, w, rm, rv, normArg{"g", g, true})
+}
+
+func (sp normSpec) checkTangent(x, w, rm, rv, tx, tw, tb []float32) error {
+	return sp.checkDeriv(x, w, rm, rv, normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tbias", tb, false})
+}
+
+func (sp normSpec) checkTangentBackward(x, w, rm, rv, g, tx, tw, tg []float32) error {
+	return sp.checkDeriv(x, w, rm, rv, normArg{"g", g, true}, normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tg", tg, true})
+}
+
 // normRef is the CPU reference's state: per-set statistics and, for the
 // derivatives, the per-set means of the norm_sums quantities.
 type normRef struct {
@@ -309,42 +332,21 @@ func (CPU) GroupNorm(sh NormShape, groups int, x, w, b []float32) ([]float32, er
 }
 
 // GroupNormBackward implements GroupNormBackend.
-func (CPU) GroupNormBackward(sh NormShape, groups int, x, w, g []float32) (dx, dw, db []float32, err error) {
+func (c CPU) GroupNormBackward(sh NormShape, groups int, x, w, g []float32) (dx, dw, db []float32, err error) {
 	sp, err := gnSpec(sh, groups)
-	if err == nil {
-		err = sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"g", g, true})
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	dx, dw, db = newNormRef(sp, x, w, nil, nil).backward(g)
-	return dx, dw, db, nil
+	return c.normBackward(sp, err, x, w, nil, nil, g)
 }
 
 // GroupNormTangent implements GroupNormBackend.
-func (CPU) GroupNormTangent(sh NormShape, groups int, x, w, tx, tw, tb []float32) ([]float32, error) {
+func (c CPU) GroupNormTangent(sh NormShape, groups int, x, w, tx, tw, tb []float32) ([]float32, error) {
 	sp, err := gnSpec(sh, groups)
-	if err == nil {
-		err = sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tbias", tb, false})
-	}
-	if err != nil {
-		return nil, err
-	}
-	return newNormRef(sp, x, w, nil, nil).tangent(tx, tw, tb), nil
+	return c.normTangent(sp, err, x, w, nil, nil, tx, tw, tb)
 }
 
 // GroupNormTangentBackward implements GroupNormBackend.
-func (CPU) GroupNormTangentBackward(sh NormShape, groups int, x, w, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, err error) {
+func (c CPU) GroupNormTangentBackward(sh NormShape, groups int, x, w, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, err error) {
 	sp, err := gnSpec(sh, groups)
-	if err == nil {
-		err = sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"g", g, true},
-			normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tg", tg, true})
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	tdx, tdw, tdb = newNormRef(sp, x, w, nil, nil).tangentBackward(g, tx, tw, tg)
-	return tdx, tdw, tdb, nil
+	return c.normTangentBackward(sp, err, x, w, nil, nil, g, tx, tw, tg)
 }
 
 // BatchNorm implements BatchNormBackend.
@@ -367,32 +369,49 @@ func (CPU) BatchNorm(sh NormShape, bn BNConfig, x, w, b, rm, rv []float32) (y, r
 }
 
 // BatchNormBackward implements BatchNormBackend.
-func (CPU) BatchNormBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g []float32) (dx, dw, db []float32, err error) {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"running_mean", rm, false},
-		normArg{"running_var", rv, false}, normArg{"g", g, true}); err != nil {
+func (c CPU) BatchNormBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g []float32) (dx, dw, db []float32, err error) {
+	return c.normBackward(bnSpec(sh, bn), nil, x, w, rm, rv, g)
+}
+
+// BatchNormTangent implements BatchNormBackend.
+func (c CPU) BatchNormTangent(sh NormShape, bn BNConfig, x, w, rm, rv, tx, tw, tb []float32) ([]float32, error) {
+	return c.normTangent(bnSpec(sh, bn), nil, x, w, rm, rv, tx, tw, tb)
+}
+
+// BatchNormTangentBackward implements BatchNormBackend.
+func (c CPU) BatchNormTangentBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, err error) {
+	return c.normTangentBackward(bnSpec(sh, bn), nil, x, w, rm, rv, g, tx, tw, tg)
+}
+
+// The derivatives of both norms on the CPU. err is gnSpec's error (nil for
+// batch_norm); rm and rv are nil for group_norm.
+
+func (CPU) normBackward(sp normSpec, err error, x, w, rm, rv, g []float32) (dx, dw, db []float32, _ error) {
+	if err == nil {
+		err = sp.checkBackward(x, w, rm, rv, g)
+	}
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	dx, dw, db = newNormRef(sp, x, w, rm, rv).backward(g)
 	return dx, dw, db, nil
 }
 
-// BatchNormTangent implements BatchNormBackend.
-func (CPU) BatchNormTangent(sh NormShape, bn BNConfig, x, w, rm, rv, tx, tw, tb []float32) ([]float32, error) {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"running_mean", rm, false},
-		normArg{"running_var", rv, false}, normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tbias", tb, false}); err != nil {
+func (CPU) normTangent(sp normSpec, err error, x, w, rm, rv, tx, tw, tb []float32) ([]float32, error) {
+	if err == nil {
+		err = sp.checkTangent(x, w, rm, rv, tx, tw, tb)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return newNormRef(sp, x, w, rm, rv).tangent(tx, tw, tb), nil
 }
 
-// BatchNormTangentBackward implements BatchNormBackend.
-func (CPU) BatchNormTangentBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, err error) {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"running_mean", rm, false},
-		normArg{"running_var", rv, false}, normArg{"g", g, true}, normArg{"tx", tx, true}, normArg{"tweight", tw, false},
-		normArg{"tg", tg, true}); err != nil {
+func (CPU) normTangentBackward(sp normSpec, err error, x, w, rm, rv, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, _ error) {
+	if err == nil {
+		err = sp.checkTangentBackward(x, w, rm, rv, g, tx, tw, tg)
+	}
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	tdx, tdw, tdb = newNormRef(sp, x, w, rm, rv).tangentBackward(g, tx, tw, tg)
@@ -595,13 +614,27 @@ func (v *Vulkan) normRecordForward(r *gpu.Recorder, sp normSpec, x, w, b, mean, 
 	return v.recordNormApply(r, sp, normForward, y, normIn{x: x, mean: mean, variance: variance, w: w, b: b})
 }
 
+// normRecordSetSums records a derivative's per-set sums into scratch and
+// points in at them; with constant statistics (evaluation) there are none.
+func (v *Vulkan) normRecordSetSums(r *gpu.Recorder, sp normSpec, mode normSumsMode, scratch *gpu.Buffer, in *normIn) error {
+	if sp.eval {
+		return nil
+	}
+	if err := v.recordNormSums(r, sp, mode, scratch, nil, *in); err != nil {
+		return err
+	}
+	in.sums = scratch
+	return nil
+}
+
 func (v *Vulkan) normRecordBackward(r *gpu.Recorder, sp normSpec, x, w, mean, variance, g, dx, dw, db, scratch *gpu.Buffer) error {
+	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("g", g),
+		sp.elem("dx", dx), sp.chanBuf("dweight", dw), sp.chanBuf("dbias", db), sp.scratch(scratch)); err != nil {
+		return err
+	}
 	in := normIn{x: x, mean: mean, variance: variance, w: w, g: g}
-	if !sp.eval {
-		if err := v.recordNormSums(r, sp, normSetBackward, scratch, nil, in); err != nil {
-			return err
-		}
-		in.sums = scratch
+	if err := v.normRecordSetSums(r, sp, normSetBackward, scratch, &in); err != nil {
+		return err
 	}
 	if err := v.recordNormSums(r, sp, normChBackward, dw, db, in); err != nil {
 		return err
@@ -610,23 +643,26 @@ func (v *Vulkan) normRecordBackward(r *gpu.Recorder, sp normSpec, x, w, mean, va
 }
 
 func (v *Vulkan) normRecordTangent(r *gpu.Recorder, sp normSpec, x, w, mean, variance, tx, tw, tb, ty, scratch *gpu.Buffer) error {
+	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("tx", tx),
+		sp.chanBuf("tweight", tw), sp.chanBuf("tbias", tb), sp.elem("ty", ty), sp.scratch(scratch)); err != nil {
+		return err
+	}
 	in := normIn{x: x, mean: mean, variance: variance, w: w, b: tb, tx: tx, tw: tw}
-	if !sp.eval {
-		if err := v.recordNormSums(r, sp, normSetTangent, scratch, nil, in); err != nil {
-			return err
-		}
-		in.sums = scratch
+	if err := v.normRecordSetSums(r, sp, normSetTangent, scratch, &in); err != nil {
+		return err
 	}
 	return v.recordNormApply(r, sp, normTangent, ty, in)
 }
 
 func (v *Vulkan) normRecordTangentBackward(r *gpu.Recorder, sp normSpec, x, w, mean, variance, g, tx, tw, tg, tdx, tdw, tdb, scratch *gpu.Buffer) error {
+	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("g", g),
+		sp.elem("tx", tx), sp.chanBuf("tweight", tw), sp.elem("tg", tg), sp.elem("tdx", tdx), sp.chanBuf("tdweight", tdw), sp.chanBuf("tdbias", tdb),
+		sp.scratch(scratch)); err != nil {
+		return err
+	}
 	in := normIn{x: x, mean: mean, variance: variance, w: w, g: g, tx: tx, tw: tw, tg: tg}
-	if !sp.eval {
-		if err := v.recordNormSums(r, sp, normSetTangentBackward, scratch, nil, in); err != nil {
-			return err
-		}
-		in.sums = scratch
+	if err := v.normRecordSetSums(r, sp, normSetTangentBackward, scratch, &in); err != nil {
+		return err
 	}
 	if err := v.recordNormSums(r, sp, normChTangentBackward, tdw, tdb, in); err != nil {
 		return err
@@ -669,10 +705,6 @@ func (v *Vulkan) RecordGroupNormBackward(r *gpu.Recorder, sh NormShape, groups i
 	if err != nil {
 		return err
 	}
-	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("g", g),
-		sp.elem("dx", dx), sp.chanBuf("dweight", dw), sp.chanBuf("dbias", db), sp.scratch(scratch)); err != nil {
-		return err
-	}
 	return v.normRecordBackward(r, sp, x, w, mean, variance, g, dx, dw, db, scratch)
 }
 
@@ -680,10 +712,6 @@ func (v *Vulkan) RecordGroupNormBackward(r *gpu.Recorder, sh NormShape, groups i
 func (v *Vulkan) RecordGroupNormTangent(r *gpu.Recorder, sh NormShape, groups int, x, w, mean, variance, tx, tw, tb, ty, scratch *gpu.Buffer) error {
 	sp, err := gnSpec(sh, groups)
 	if err != nil {
-		return err
-	}
-	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("tx", tx),
-		sp.chanBuf("tweight", tw), sp.chanBuf("tbias", tb), sp.elem("ty", ty), sp.scratch(scratch)); err != nil {
 		return err
 	}
 	return v.normRecordTangent(r, sp, x, w, mean, variance, tx, tw, tb, ty, scratch)
@@ -694,11 +722,6 @@ func (v *Vulkan) RecordGroupNormTangent(r *gpu.Recorder, sh NormShape, groups in
 func (v *Vulkan) RecordGroupNormTangentBackward(r *gpu.Recorder, sh NormShape, groups int, x, w, mean, variance, g, tx, tw, tg, tdx, tdw, tdb, scratch *gpu.Buffer) error {
 	sp, err := gnSpec(sh, groups)
 	if err != nil {
-		return err
-	}
-	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("g", g),
-		sp.elem("tx", tx), sp.chanBuf("tweight", tw), sp.elem("tg", tg), sp.elem("tdx", tdx), sp.chanBuf("tdweight", tdw), sp.chanBuf("tdbias", tdb),
-		sp.scratch(scratch)); err != nil {
 		return err
 	}
 	return v.normRecordTangentBackward(r, sp, x, w, mean, variance, g, tx, tw, tg, tdx, tdw, tdb, scratch)
@@ -727,35 +750,19 @@ func (v *Vulkan) RecordBatchNorm(r *gpu.Recorder, sh NormShape, bn BNConfig, x, 
 // evaluation; scratch holds NormScratch(sh, 0) floats (unused, may be nil,
 // in evaluation).
 func (v *Vulkan) RecordBatchNormBackward(r *gpu.Recorder, sh NormShape, bn BNConfig, x, w, mean, variance, g, dx, dw, db, scratch *gpu.Buffer) error {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("g", g),
-		sp.elem("dx", dx), sp.chanBuf("dweight", dw), sp.chanBuf("dbias", db), sp.scratch(scratch)); err != nil {
-		return err
-	}
-	return v.normRecordBackward(r, sp, x, w, mean, variance, g, dx, dw, db, scratch)
+	return v.normRecordBackward(r, bnSpec(sh, bn), x, w, mean, variance, g, dx, dw, db, scratch)
 }
 
 // RecordBatchNormTangent records the JVP ty in direction (tx, tw, tb)
 // (statistics as in RecordBatchNormBackward).
 func (v *Vulkan) RecordBatchNormTangent(r *gpu.Recorder, sh NormShape, bn BNConfig, x, w, mean, variance, tx, tw, tb, ty, scratch *gpu.Buffer) error {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("tx", tx),
-		sp.chanBuf("tweight", tw), sp.chanBuf("tbias", tb), sp.elem("ty", ty), sp.scratch(scratch)); err != nil {
-		return err
-	}
-	return v.normRecordTangent(r, sp, x, w, mean, variance, tx, tw, tb, ty, scratch)
+	return v.normRecordTangent(r, bnSpec(sh, bn), x, w, mean, variance, tx, tw, tb, ty, scratch)
 }
 
 // RecordBatchNormTangentBackward records the tangent (tdx, tdw, tdb) of
 // the backward in direction (tx, tw; tg).
 func (v *Vulkan) RecordBatchNormTangentBackward(r *gpu.Recorder, sh NormShape, bn BNConfig, x, w, mean, variance, g, tx, tw, tg, tdx, tdw, tdb, scratch *gpu.Buffer) error {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkBufs(sp.elem("x", x), sp.chanBuf("weight", w), sp.stat("mean", mean), sp.stat("variance", variance), sp.elem("g", g),
-		sp.elem("tx", tx), sp.chanBuf("tweight", tw), sp.elem("tg", tg), sp.elem("tdx", tdx), sp.chanBuf("tdweight", tdw), sp.chanBuf("tdbias", tdb),
-		sp.scratch(scratch)); err != nil {
-		return err
-	}
-	return v.normRecordTangentBackward(r, sp, x, w, mean, variance, g, tx, tw, tg, tdx, tdw, tdb, scratch)
+	return v.normRecordTangentBackward(r, bnSpec(sh, bn), x, w, mean, variance, g, tx, tw, tg, tdx, tdw, tdb, scratch)
 }
 
 // normExecStats records the statistics the derivatives read: computed
@@ -815,59 +822,19 @@ func (v *Vulkan) GroupNorm(sh NormShape, groups int, x, w, b []float32) ([]float
 // GroupNormBackward implements GroupNormBackend.
 func (v *Vulkan) GroupNormBackward(sh NormShape, groups int, x, w, g []float32) (dx, dw, db []float32, err error) {
 	sp, err := gnSpec(sh, groups)
-	if err == nil {
-		err = sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"g", g, true})
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	out, err := v.normExecDeriv(sp, x, w, nil, nil, [][]float32{g}, []int{len(x), sh.C, sh.C},
-		func(r *gpu.Recorder, in []*gpu.Buffer, mean, variance, scratch *gpu.Buffer, o []*gpu.Buffer) error {
-			return v.RecordGroupNormBackward(r, sh, groups, in[0], in[1], mean, variance, in[4], o[0], o[1], o[2], scratch)
-		})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return out[0], out[1], out[2], nil
+	return v.normBackward(sp, err, x, w, nil, nil, g)
 }
 
 // GroupNormTangent implements GroupNormBackend.
 func (v *Vulkan) GroupNormTangent(sh NormShape, groups int, x, w, tx, tw, tb []float32) ([]float32, error) {
 	sp, err := gnSpec(sh, groups)
-	if err == nil {
-		err = sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tbias", tb, false})
-	}
-	if err != nil {
-		return nil, err
-	}
-	out, err := v.normExecDeriv(sp, x, w, nil, nil, [][]float32{tx, tw, tb}, []int{len(x)},
-		func(r *gpu.Recorder, in []*gpu.Buffer, mean, variance, scratch *gpu.Buffer, o []*gpu.Buffer) error {
-			return v.RecordGroupNormTangent(r, sh, groups, in[0], in[1], mean, variance, in[4], in[5], in[6], o[0], scratch)
-		})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return v.normTangent(sp, err, x, w, nil, nil, tx, tw, tb)
 }
 
 // GroupNormTangentBackward implements GroupNormBackend.
 func (v *Vulkan) GroupNormTangentBackward(sh NormShape, groups int, x, w, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, err error) {
 	sp, err := gnSpec(sh, groups)
-	if err == nil {
-		err = sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"g", g, true},
-			normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tg", tg, true})
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	out, err := v.normExecDeriv(sp, x, w, nil, nil, [][]float32{g, tx, tw, tg}, []int{len(x), sh.C, sh.C},
-		func(r *gpu.Recorder, in []*gpu.Buffer, mean, variance, scratch *gpu.Buffer, o []*gpu.Buffer) error {
-			return v.RecordGroupNormTangentBackward(r, sh, groups, in[0], in[1], mean, variance, in[4], in[5], in[6], in[7], o[0], o[1], o[2], scratch)
-		})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return out[0], out[1], out[2], nil
+	return v.normTangentBackward(sp, err, x, w, nil, nil, g, tx, tw, tg)
 }
 
 // BatchNorm implements BatchNormBackend.
@@ -892,14 +859,32 @@ func (v *Vulkan) BatchNorm(sh NormShape, bn BNConfig, x, w, b, rm, rv []float32)
 
 // BatchNormBackward implements BatchNormBackend.
 func (v *Vulkan) BatchNormBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g []float32) (dx, dw, db []float32, err error) {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"running_mean", rm, false},
-		normArg{"running_var", rv, false}, normArg{"g", g, true}); err != nil {
+	return v.normBackward(bnSpec(sh, bn), nil, x, w, rm, rv, g)
+}
+
+// BatchNormTangent implements BatchNormBackend.
+func (v *Vulkan) BatchNormTangent(sh NormShape, bn BNConfig, x, w, rm, rv, tx, tw, tb []float32) ([]float32, error) {
+	return v.normTangent(bnSpec(sh, bn), nil, x, w, rm, rv, tx, tw, tb)
+}
+
+// BatchNormTangentBackward implements BatchNormBackend.
+func (v *Vulkan) BatchNormTangentBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, err error) {
+	return v.normTangentBackward(bnSpec(sh, bn), nil, x, w, rm, rv, g, tx, tw, tg)
+}
+
+// The host-slice derivatives of both norms, as on the CPU: err is gnSpec's
+// error (nil for batch_norm); rm and rv are nil for group_norm.
+
+func (v *Vulkan) normBackward(sp normSpec, err error, x, w, rm, rv, g []float32) (dx, dw, db []float32, _ error) {
+	if err == nil {
+		err = sp.checkBackward(x, w, rm, rv, g)
+	}
+	if err != nil {
 		return nil, nil, nil, err
 	}
-	out, err := v.normExecDeriv(sp, x, w, rm, rv, [][]float32{g}, []int{len(x), sh.C, sh.C},
+	out, err := v.normExecDeriv(sp, x, w, rm, rv, [][]float32{g}, []int{len(x), sp.sh.C, sp.sh.C},
 		func(r *gpu.Recorder, in []*gpu.Buffer, mean, variance, scratch *gpu.Buffer, o []*gpu.Buffer) error {
-			return v.RecordBatchNormBackward(r, sh, bn, in[0], in[1], mean, variance, in[4], o[0], o[1], o[2], scratch)
+			return v.normRecordBackward(r, sp, in[0], in[1], mean, variance, in[4], o[0], o[1], o[2], scratch)
 		})
 	if err != nil {
 		return nil, nil, nil, err
@@ -907,16 +892,16 @@ func (v *Vulkan) BatchNormBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g []
 	return out[0], out[1], out[2], nil
 }
 
-// BatchNormTangent implements BatchNormBackend.
-func (v *Vulkan) BatchNormTangent(sh NormShape, bn BNConfig, x, w, rm, rv, tx, tw, tb []float32) ([]float32, error) {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"running_mean", rm, false},
-		normArg{"running_var", rv, false}, normArg{"tx", tx, true}, normArg{"tweight", tw, false}, normArg{"tbias", tb, false}); err != nil {
+func (v *Vulkan) normTangent(sp normSpec, err error, x, w, rm, rv, tx, tw, tb []float32) ([]float32, error) {
+	if err == nil {
+		err = sp.checkTangent(x, w, rm, rv, tx, tw, tb)
+	}
+	if err != nil {
 		return nil, err
 	}
 	out, err := v.normExecDeriv(sp, x, w, rm, rv, [][]float32{tx, tw, tb}, []int{len(x)},
 		func(r *gpu.Recorder, in []*gpu.Buffer, mean, variance, scratch *gpu.Buffer, o []*gpu.Buffer) error {
-			return v.RecordBatchNormTangent(r, sh, bn, in[0], in[1], mean, variance, in[4], in[5], in[6], o[0], scratch)
+			return v.normRecordTangent(r, sp, in[0], in[1], mean, variance, in[4], in[5], in[6], o[0], scratch)
 		})
 	if err != nil {
 		return nil, err
@@ -924,17 +909,16 @@ func (v *Vulkan) BatchNormTangent(sh NormShape, bn BNConfig, x, w, rm, rv, tx, t
 	return out[0], nil
 }
 
-// BatchNormTangentBackward implements BatchNormBackend.
-func (v *Vulkan) BatchNormTangentBackward(sh NormShape, bn BNConfig, x, w, rm, rv, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, err error) {
-	sp := bnSpec(sh, bn)
-	if err := sp.checkArgs(normArg{"x", x, true}, normArg{"weight", w, false}, normArg{"running_mean", rm, false},
-		normArg{"running_var", rv, false}, normArg{"g", g, true}, normArg{"tx", tx, true}, normArg{"tweight", tw, false},
-		normArg{"tg", tg, true}); err != nil {
+func (v *Vulkan) normTangentBackward(sp normSpec, err error, x, w, rm, rv, g, tx, tw, tg []float32) (tdx, tdw, tdb []float32, _ error) {
+	if err == nil {
+		err = sp.checkTangentBackward(x, w, rm, rv, g, tx, tw, tg)
+	}
+	if err != nil {
 		return nil, nil, nil, err
 	}
-	out, err := v.normExecDeriv(sp, x, w, rm, rv, [][]float32{g, tx, tw, tg}, []int{len(x), sh.C, sh.C},
+	out, err := v.normExecDeriv(sp, x, w, rm, rv, [][]float32{g, tx, tw, tg}, []int{len(x), sp.sh.C, sp.sh.C},
 		func(r *gpu.Recorder, in []*gpu.Buffer, mean, variance, scratch *gpu.Buffer, o []*gpu.Buffer) error {
-			return v.RecordBatchNormTangentBackward(r, sh, bn, in[0], in[1], mean, variance, in[4], in[5], in[6], in[7], o[0], o[1], o[2], scratch)
+			return v.normRecordTangentBackward(r, sp, in[0], in[1], mean, variance, in[4], in[5], in[6], in[7], o[0], o[1], o[2], scratch)
 		})
 	if err != nil {
 		return nil, nil, nil, err

@@ -258,13 +258,9 @@ func (v *Vulkan) MaxPool2DBackward(sh PoolShape, arg []int32, g []float32) ([]fl
 	if err := checkPoolArgs(sh, "g", len(g), sh.OutLen(), arg); err != nil {
 		return nil, err
 	}
-	out, err := v.exec([][]float32{poolInt32Bits(arg), g}, []int{sh.InLen()}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
-		return v.RecordMaxPool2DBackward(r, sh, in[0], in[1], out[0])
+	return v.exec1([][]float32{poolInt32Bits(arg), g}, sh.InLen(), func(r *gpu.Recorder, in []*gpu.Buffer, out *gpu.Buffer) error {
+		return v.RecordMaxPool2DBackward(r, sh, in[0], in[1], out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
 }
 
 // MaxPool2DTangent implements MaxPoolBackend.
@@ -272,13 +268,9 @@ func (v *Vulkan) MaxPool2DTangent(sh PoolShape, arg []int32, tx []float32) ([]fl
 	if err := checkPoolArgs(sh, "tx", len(tx), sh.InLen(), arg); err != nil {
 		return nil, err
 	}
-	out, err := v.exec([][]float32{poolInt32Bits(arg), tx}, []int{sh.OutLen()}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
-		return v.RecordMaxPool2DTangent(r, sh, in[0], in[1], out[0])
+	return v.exec1([][]float32{poolInt32Bits(arg), tx}, sh.OutLen(), func(r *gpu.Recorder, in []*gpu.Buffer, out *gpu.Buffer) error {
+		return v.RecordMaxPool2DTangent(r, sh, in[0], in[1], out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
 }
 
 // UpsampleShape is nearest-neighbour upsampling of x [N, C, H, W] by
@@ -406,13 +398,9 @@ func (v *Vulkan) UpsampleNearest2D(sh UpsampleShape, x []float32) ([]float32, er
 	if err := checkUpsample(sh, "x", len(x), sh.InLen()); err != nil {
 		return nil, err
 	}
-	out, err := v.exec([][]float32{x}, []int{sh.OutLen()}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
-		return v.RecordUpsampleNearest2D(r, sh, in[0], out[0])
+	return v.exec1([][]float32{x}, sh.OutLen(), func(r *gpu.Recorder, in []*gpu.Buffer, out *gpu.Buffer) error {
+		return v.RecordUpsampleNearest2D(r, sh, in[0], out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
 }
 
 // UpsampleNearest2DBackward implements UpsampleBackend.
@@ -420,11 +408,7 @@ func (v *Vulkan) UpsampleNearest2DBackward(sh UpsampleShape, g []float32) ([]flo
 	if err := checkUpsample(sh, "g", len(g), sh.OutLen()); err != nil {
 		return nil, err
 	}
-	out, err := v.exec([][]float32{g}, []int{sh.InLen()}, func(r *gpu.Recorder, in, out []*gpu.Buffer) error {
-		return v.RecordUpsampleNearest2DBackward(r, sh, in[0], out[0])
+	return v.exec1([][]float32{g}, sh.InLen(), func(r *gpu.Recorder, in []*gpu.Buffer, out *gpu.Buffer) error {
+		return v.RecordUpsampleNearest2DBackward(r, sh, in[0], out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
 }

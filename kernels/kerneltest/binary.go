@@ -14,19 +14,11 @@ func init() { Register(binaryCases) }
 type ops struct{ b kernels.Backend }
 
 func (o ops) bin() kernels.BinaryBackend {
-	bb, ok := o.b.(kernels.BinaryBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no binary kernels", o.b.Name()))
-	}
-	return bb
+	return backendAs[kernels.BinaryBackend](o.b, "binary kernels")
 }
 
 func (o ops) red() kernels.ReduceBackend {
-	rb, ok := o.b.(kernels.ReduceBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no reduction kernels", o.b.Name()))
-	}
-	return rb
+	return backendAs[kernels.ReduceBackend](o.b, "reduction kernels")
 }
 
 // tensor is data with its shape.

@@ -1,7 +1,6 @@
 package kerneltest
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -21,11 +20,7 @@ func cnAffineCases(rng *rand.Rand) []Case {
 	var cases []Case
 	for _, sh := range shapes {
 		be := func(b kernels.Backend) kernels.CNAffineBackend {
-			cb, ok := b.(kernels.CNAffineBackend)
-			if !ok {
-				panic(fmt.Errorf("backend %s has no cn_affine kernels", b.Name()))
-			}
-			return cb
+			return backendAs[kernels.CNAffineBackend](b, "cn_affine kernels")
 		}
 		must := func(out []float32, err error) [][]float32 {
 			if err != nil {

@@ -16,11 +16,7 @@ import (
 func init() { Register(concatCases) }
 
 func concatBackend(b kernels.Backend) kernels.ConcatBackend {
-	cb, ok := b.(kernels.ConcatBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no concat kernels", b.Name()))
-	}
-	return cb
+	return backendAs[kernels.ConcatBackend](b, "concat kernels")
 }
 
 func concatShapesString(shapes []kernels.Shape, axis int) string {

@@ -1,7 +1,6 @@
 package kerneltest
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -19,16 +18,10 @@ type convOps struct {
 
 func convBackend(b kernels.Backend, transposed bool) convOps {
 	if transposed {
-		cb, ok := b.(kernels.ConvTranspose2DBackend)
-		if !ok {
-			panic(fmt.Errorf("backend %s has no conv_transpose2d kernels", b.Name()))
-		}
+		cb := backendAs[kernels.ConvTranspose2DBackend](b, "conv_transpose2d kernels")
 		return convOps{cb.ConvTranspose2D, cb.ConvTranspose2DBackward, cb.ConvTranspose2DTangent, cb.ConvTranspose2DTangentBackward}
 	}
-	cb, ok := b.(kernels.Conv2DBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no conv2d kernels", b.Name()))
-	}
+	cb := backendAs[kernels.Conv2DBackend](b, "conv2d kernels")
 	return convOps{cb.Conv2D, cb.Conv2DBackward, cb.Conv2DTangent, cb.Conv2DTangentBackward}
 }
 
@@ -59,20 +52,7 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol, path
 	if transposed {
 		op = "conv_transpose2d"
 	}
-	in := []Input{{Len: p.InLen(), Lo: -1, Hi: 1}, {Len: p.WeightLen(), Lo: -1, Hi: 1}}
-	if bias {
-		in = append(in, Input{Len: p.K, Lo: -1, Hi: 1})
-	}
-	third := func(in [][]float32) []float32 {
-		if bias {
-			return in[2]
-		}
-		return nil
-	}
-	shape := p.String()
-	if bias {
-		shape += " + bias"
-	}
+	in, shape, third := biasOperands(p.String(), bias, p.InLen(), p.WeightLen(), p.K)
 	shape += " (" + pathName + ")"
 	must := func(y []float32, err error) [][]float32 {
 		if err != nil {

@@ -10,11 +10,7 @@ import (
 func init() { Register(lossCases) }
 
 func lossBackend(b kernels.Backend) kernels.LossBackend {
-	lb, ok := b.(kernels.LossBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no loss kernels", b.Name()))
-	}
-	return lb
+	return backendAs[kernels.LossBackend](b, "loss kernels")
 }
 
 // lossCase builds the case of op at s; every loss has a Hessian, so the

@@ -19,11 +19,7 @@ func lstmCases(rng *rand.Rand) []Case {
 	var cases []Case
 	for _, sh := range shapes {
 		be := func(b kernels.Backend) kernels.LSTMCellBackend {
-			lb, ok := b.(kernels.LSTMCellBackend)
-			if !ok {
-				panic(fmt.Errorf("backend %s has no lstm_cell kernels", b.Name()))
-			}
-			return lb
+			return backendAs[kernels.LSTMCellBackend](b, "lstm_cell kernels")
 		}
 		must := func(a, b []float32, err error) [][]float32 {
 			if err != nil {

@@ -1,7 +1,6 @@
 package kerneltest
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -11,10 +10,7 @@ func init() { Register(matmulCases) }
 
 // matmul runs p on backend b, panicking on error (guard turns it back).
 func matmul(b kernels.Backend, p kernels.MatMulParams, x, y, bias []float32) []float32 {
-	mb, ok := b.(kernels.MatMulBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no matmul kernel", b.Name()))
-	}
+	mb := backendAs[kernels.MatMulBackend](b, "matmul kernel")
 	c, err := mb.MatMul(p, x, y, bias)
 	if err != nil {
 		panic(err)
@@ -86,20 +82,7 @@ func matmulVJP(b kernels.Backend, p kernels.MatMulParams, x, y, g []float32) (da
 // matmulCase builds the case for p; with bias the op takes a third input.
 // derivs false keeps a large shape to the forward check.
 func matmulCase(p kernels.MatMulParams, bias, derivs bool, tol Tol) Case {
-	in := []Input{{Len: p.ALen(), Lo: -1, Hi: 1}, {Len: p.BLen(), Lo: -1, Hi: 1}}
-	if bias {
-		in = append(in, Input{Len: p.N, Lo: -1, Hi: 1})
-	}
-	biasOf := func(in [][]float32) []float32 {
-		if bias {
-			return in[2]
-		}
-		return nil
-	}
-	shape := p.String()
-	if bias {
-		shape += " + bias"
-	}
+	in, shape, biasOf := biasOperands(p.String(), bias, p.ALen(), p.BLen(), p.N)
 	c := Case{
 		Op:    "matmul",
 		Shape: shape,

@@ -18,19 +18,11 @@ import (
 func init() { Register(normCases) }
 
 func groupNormBackend(b kernels.Backend) kernels.GroupNormBackend {
-	nb, ok := b.(kernels.GroupNormBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no group_norm kernels", b.Name()))
-	}
-	return nb
+	return backendAs[kernels.GroupNormBackend](b, "group_norm kernels")
 }
 
 func batchNormBackend(b kernels.Backend) kernels.BatchNormBackend {
-	nb, ok := b.(kernels.BatchNormBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no batch_norm kernels", b.Name()))
-	}
-	return nb
+	return backendAs[kernels.BatchNormBackend](b, "batch_norm kernels")
 }
 
 func normMust(v []float32, err error) []float32 {

@@ -10,11 +10,7 @@ import (
 func init() { Register(optimCases) }
 
 func optimBackend(b kernels.Backend) kernels.OptimBackend {
-	ob, ok := b.(kernels.OptimBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no optimiser kernels", b.Name()))
-	}
-	return ob
+	return backendAs[kernels.OptimBackend](b, "optimiser kernels")
 }
 
 // adamSteps is how many Adam steps a case chains, each with its own gradient.

@@ -1,7 +1,6 @@
 package kerneltest
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/kernels"
@@ -17,19 +16,11 @@ import (
 func init() { Register(poolCases) }
 
 func poolBackend(b kernels.Backend) kernels.MaxPoolBackend {
-	pb, ok := b.(kernels.MaxPoolBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no maxpool2d kernels", b.Name()))
-	}
-	return pb
+	return backendAs[kernels.MaxPoolBackend](b, "maxpool2d kernels")
 }
 
 func upsampleBackend(b kernels.Backend) kernels.UpsampleBackend {
-	ub, ok := b.(kernels.UpsampleBackend)
-	if !ok {
-		panic(fmt.Errorf("backend %s has no upsample_nearest2d kernels", b.Name()))
-	}
-	return ub
+	return backendAs[kernels.UpsampleBackend](b, "upsample_nearest2d kernels")
 }
 
 // poolDistinct returns n values, a random permutation of evenly spaced
@@ -63,6 +54,18 @@ func poolCases(rng *rand.Rand) []Case {
 		}
 		return y, arg
 	}
+	// mpBackward is the backward of g at x (the argmax recomputed).
+	mpBackward := func(b kernels.Backend, sh kernels.PoolShape, x, g []float32) (out [][]float32, err error) {
+		err = guard(func() {
+			_, arg := mp(b, sh, x)
+			dx, err := poolBackend(b).MaxPool2DBackward(sh, arg, g)
+			if err != nil {
+				panic(err)
+			}
+			out = [][]float32{dx}
+		})
+		return
+	}
 	// Derivative checks: 2x2/2, odd sizes (floor drops the last row and
 	// column), 1 channel at batch 1, overlapping 3x3/2 and 2x2/1 windows
 	// (the gathering backward), strides beyond the window, non-square
@@ -85,16 +88,8 @@ func poolCases(rng *rand.Rand) []Case {
 				err = guard(func() { y, arg := mp(b, sh, in[0]); out = [][]float32{y, poolArgF(arg)} })
 				return
 			},
-			VJP: func(b kernels.Backend, in, g [][]float32) (out [][]float32, err error) {
-				err = guard(func() {
-					_, arg := mp(b, sh, in[0])
-					dx, err := poolBackend(b).MaxPool2DBackward(sh, arg, g[0])
-					if err != nil {
-						panic(err)
-					}
-					out = [][]float32{dx}
-				})
-				return
+			VJP: func(b kernels.Backend, in, g [][]float32) ([][]float32, error) {
+				return mpBackward(b, sh, in[0], g[0])
 			},
 			JVP: func(b kernels.Backend, in, t [][]float32) (out [][]float32, err error) {
 				err = guard(func() {
@@ -109,16 +104,8 @@ func poolCases(rng *rand.Rand) []Case {
 			},
 			// The tangent of the backward: the argmax is locally constant,
 			// so it is the backward of tg.
-			HVP: func(b kernels.Backend, in, g, t, tg [][]float32) (out [][]float32, err error) {
-				err = guard(func() {
-					_, arg := mp(b, sh, in[0])
-					dx, err := poolBackend(b).MaxPool2DBackward(sh, arg, tg[0])
-					if err != nil {
-						panic(err)
-					}
-					out = [][]float32{dx}
-				})
-				return
+			HVP: func(b kernels.Backend, in, g, t, tg [][]float32) ([][]float32, error) {
+				return mpBackward(b, sh, in[0], tg[0])
 			},
 			Symmetric: true,
 			Tol:       Exact,

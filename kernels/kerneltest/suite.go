@@ -552,3 +552,31 @@ func Join(dims ...int) string {
 	}
 	return strings.Join(s, "x")
 }
+
+// backendAs returns b as the kernels interface T, panicking (guard turns
+// it back into an error) when b lacks it: "backend NAME has no what".
+func backendAs[T any](b kernels.Backend, what string) T {
+	t, ok := b.(T)
+	if !ok {
+		panic(fmt.Errorf("backend %s has no %s", b.Name(), what))
+	}
+	return t
+}
+
+// biasOperands describes an op on two operands (na and nb elements) and,
+// with bias, a third of nbias: the inputs, all drawn in [-1, 1], the
+// shape's name (" + bias" appended with bias), and pick, which returns
+// the third of an argument list (the bias, its tangent) or nil.
+func biasOperands(shape string, bias bool, na, nb, nbias int) (in []Input, name string, pick func([][]float32) []float32) {
+	in = []Input{{Len: na, Lo: -1, Hi: 1}, {Len: nb, Lo: -1, Hi: 1}}
+	if bias {
+		in = append(in, Input{Len: nbias, Lo: -1, Hi: 1})
+		shape += " + bias"
+	}
+	return in, shape, func(args [][]float32) []float32 {
+		if bias {
+			return args[2]
+		}
+		return nil
+	}
+}

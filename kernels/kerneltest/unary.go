@@ -28,10 +28,7 @@ func unaryCases(rng *rand.Rand) []Case {
 	for _, op := range kernels.UnaryOps {
 		for _, n := range []int{1, 5 + rng.IntN(60), 1000 + rng.IntN(5000)} {
 			un := func(b kernels.Backend, order int, x, s []float32) []float32 {
-				ub, ok := b.(kernels.UnaryBackend)
-				if !ok {
-					panic(fmt.Errorf("backend %s has no unary kernels", b.Name()))
-				}
+				ub := backendAs[kernels.UnaryBackend](b, "unary kernels")
 				y, err := ub.Unary(op, order, alpha, x, s)
 				if err != nil {
 					panic(err)
