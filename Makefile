@@ -50,7 +50,7 @@ bench-peer: deps build
 bench-gpu:
 	./tools/bench-gpu.sh
 
-# The main job: the pendulum's MLP baseline, then a Noether Network (about 3-4 minutes on 2 cores).
+# The main job: the pendulum's MLP baseline, the fine-tuning control, then a Noether Network (about 2 minutes on 2 cores).
 run: deps build
 	./$(BIN) train
 

@@ -156,6 +156,12 @@ func printTrain(w io.Writer, rep trainReport, results []*formulas.ExperimentResu
 		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%.4f\t%.0f\n", r.Method, loss, r.TestRMSE, r.TrainRMSE, results[i].BaselineTest, r.Seconds)
 	}
 	tw.Flush()
+	for _, r := range rep.Runs {
+		if r.Method == string(formulas.FineTune) {
+			fmt.Fprintln(w, "finetune is the control: the baseline trained for as many epochs as the meta-trained rows, without tailoring.")
+			break
+		}
+	}
 }
 
 // trainConfig turns the flags into an experiment configuration.
