@@ -361,6 +361,11 @@ func (e *experiment) metaTrain() ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Method == FineTune {
+		// The control adapts nothing: the identity CN start costs two
+		// elementwise ops, per-example weight copies would cost gigabytes.
+		ad = noether.AdaptCN{Model: e.model}
+	}
 	b := len(e.x) / stateDim
 	if c.MetaBatch > 0 {
 		b = min(c.MetaBatch, b)
