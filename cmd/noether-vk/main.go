@@ -1,6 +1,9 @@
 // Command noether-vk trains and evaluates Noether Networks on any Vulkan
 // device, and inspects and benchmarks the device it runs on.
 //
+//	noether-vk train [--task pendulum|spring|real-pendulum] [--method LIST] [--loss FORMULA] ...
+//	noether-vk selftest [--json FILE] [--ops LIST]
+//	noether-vk bench-kernels [--quick] [--json FILE] [--ops LIST]
 //	noether-vk devices [--json FILE]
 //
 // Global flags choose the device (--device, or NOETHER_VK_DEVICE), turn on

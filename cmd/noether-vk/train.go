@@ -21,7 +21,7 @@ import (
 func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "train",
-		Usage: "train the MLP baseline and a Noether Network (or one method) on a physics task and report long-term prediction RMSE",
+		Usage: "train the MLP baseline, the fine-tuning control and a Noether Network (or the methods you name) on a physics task; report long-term prediction RMSE",
 		Description: `With no flags: the ideal pendulum; the vanilla MLP baseline (2-200-200-2, tanh, 2000 full-batch
 Adam steps); the control (the baseline fine-tuned for --epochs without tailoring); then a Noether
 Network whose neural embedding g_phi is meta-learned with Algorithm 1 from the baseline; the test
