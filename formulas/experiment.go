@@ -217,8 +217,7 @@ func (e *experiment) neuralEmbedding() {
 	e.emb = m
 }
 
-// run executes a program with the current parameters and stores back
-// the ones it trained.
+// load gives a program the current value of every parameter it has.
 func (e *experiment) load(exe noether.Executor) error {
 	for k, v := range e.params {
 		if err := exe.SetParam(k, v); err != nil {
@@ -228,6 +227,7 @@ func (e *experiment) load(exe noether.Executor) error {
 	return nil
 }
 
+// store takes back the parameters a program trained.
 func (e *experiment) store(exe noether.Executor, specs []noether.ParamSpec) error {
 	for _, s := range specs {
 		v, err := exe.Param(s.Name)
