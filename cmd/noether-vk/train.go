@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -26,7 +24,7 @@ func trainCommand() *cli.Command {
 Adam steps); the control (the baseline fine-tuned for --epochs without tailoring); then a Noether
 Network whose neural embedding g_phi is meta-learned with Algorithm 1 from the baseline; the test
 RMSEs side by side. The rollout protocol is in the README.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum or real-pendulum"},
 			&cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"},
 			&cli.StringFlag{Name: "method", Usage: "comma-separated: vanilla, finetune (the control: fine-tuned like the meta-trained methods, no tailoring), tailor, meta-tailor, noether (default: vanilla,finetune,noether)"},
@@ -41,20 +39,8 @@ RMSEs side by side. The rollout protocol is in the README.`,
 			&cli.StringFlag{Name: "inner-opt", Value: "sgd", Usage: "inner optimiser: sgd or adam"},
 			&cli.StringFlag{Name: "meta-grad", Value: "forward-over-reverse", Usage: "forward-over-reverse, reverse or first-order"},
 			&cli.StringFlag{Name: "form", Value: "2a", Usage: "Noether loss form: 2a or 2b (equal for the one-step physics loss)"},
-			&cli.IntFlag{Name: "baseline-steps", Value: 2000, Usage: "full-batch Adam steps of the MLP baseline"},
-			&cli.IntFlag{Name: "epochs", Value: 50, Usage: "meta-training epochs from the baseline"},
-			&cli.IntFlag{Name: "batch", Usage: "meta-training batch size (default: the whole training set)"},
-			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate of the baseline"},
-			&cli.Float64Flag{Name: "meta-lr", Value: 1e-4, Usage: "outer Adam learning rate of the model in meta-training (fresh Adam moments: a smaller rate than the baseline's keeps the first steps from undoing it)"},
-			&cli.Float64Flag{Name: "embedding-lr", Value: 1e-3, Usage: "outer Adam learning rate of the embedding"},
-			&cli.Float64Flag{Name: "weight-decay", Value: -1, Usage: "Adam weight decay (default 1e-4; 1e-5 on the real pendulum)"},
-			&cli.IntFlag{Name: "substeps", Value: 1, Usage: "RK4 substeps per data step in rollouts"},
-			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed of the data, initialisation and shuffling"},
-			&cli.StringFlag{Name: "out", Usage: "run folder (default runs/<task>-seed<seed>)"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue from the run folder's checkpoints"},
-			&cli.DurationFlag{Name: "checkpoint-every", Value: 10 * time.Second, Usage: "wall time between checkpoints (written at epoch ends)"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report here"},
-		},
+		}, experimentFlags(50)...),
 		Action: runTrain,
 	}
 }
@@ -167,33 +153,11 @@ func printTrain(w io.Writer, rep trainReport, results []*formulas.ExperimentResu
 // trainConfig turns the flags into an experiment configuration.
 func trainConfig(c *cli.Context) (formulas.ExperimentConfig, error) {
 	task := c.String("task")
-	cfg := formulas.ExperimentConfig{
-		Adapt:           c.String("adapt"),
-		TrainLossParams: c.Bool("train-loss-params"),
-		BaselineSteps:   c.Int("baseline-steps"),
-		BaselineLR:      float32(c.Float64("lr")),
-		MetaEpochs:      c.Int("epochs"),
-		MetaBatch:       c.Int("batch"),
-		MetaLR:          float32(c.Float64("meta-lr")),
-		EmbedLR:         float32(c.Float64("embedding-lr")),
-		EmbedClip:       1000,
-		Substeps:        c.Int("substeps"),
-		Seed:            c.Uint64("seed"),
-		Resume:          c.Bool("resume"),
-		CheckpointEvery: c.Duration("checkpoint-every"),
-		Dir:             c.String("out"),
-		LossParams:      map[string]float64{},
-	}
-	if cfg.Dir == "" {
-		cfg.Dir = filepath.Join("runs", fmt.Sprintf("%s-seed%d", task, cfg.Seed))
-	}
-	cfg.WeightDecay = float32(c.Float64("weight-decay"))
-	if cfg.WeightDecay < 0 {
-		cfg.WeightDecay = 1e-4
-		if task == "real-pendulum" {
-			cfg.WeightDecay = 1e-5
-		}
-	}
+	cfg := experimentConfig(c, task)
+	cfg.Adapt = c.String("adapt")
+	cfg.EmbedLR = float32(c.Float64("embedding-lr"))
+	cfg.EmbedClip = 1000
+	cfg.LossParams = map[string]float64{}
 	var err error
 	if cfg.Form, err = noether.ParseForm(c.String("form")); err != nil {
 		return cfg, err

@@ -1,0 +1,392 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/noether-vk/noether-vk/formulas"
+	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/kernels"
+)
+
+func formulasCommand() *cli.Command {
+	system := &cli.StringFlag{Name: "system", Value: "pendulum", Usage: "spring, pendulum or real-pendulum"}
+	depth := &cli.IntFlag{Name: "depth", Value: 7, Usage: "largest formula size, in nodes of the expression tree (p^2 - c*cos(q) has 7)"}
+	data := &cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"}
+	jsonOut := &cli.StringFlag{Name: "json", Usage: "write the result as JSON here (- for stdout)"}
+	shard := &cli.StringFlag{Name: "shard", Value: "0/1", Usage: "i/N: do the i-th of N equal parts of the work (merge the N outputs with `formulas merge`)"}
+	fitFlags := func(more ...cli.Flag) []cli.Flag {
+		return append([]cli.Flag{system, depth, data, jsonOut, shard,
+			&cli.Float64Flag{Name: "accept-ratio", Value: 100, Usage: "a formula is a candidate when its variance within true sequences is this many times below that within random ones"},
+			&cli.IntFlag{Name: "fit-steps", Usage: "Adam steps per formula fit (default: " + fmt.Sprint(formulas.DefaultFitOptions().Steps) + ")"},
+			&cli.BoolFlag{Name: "noisy", Usage: "fit on the noisy states the models see (the ideal systems' default is their noise-free states, see the README)"},
+		}, more...)
+	}
+	return &cli.Command{
+		Name:  "formulas",
+		Usage: "discover conservation laws: enumerate units-typed formulas, fit them on the GPU, tailor and meta-tailor the best",
+		Description: `The paper's formula search (section 5.1): every formula of the DSL up to --depth nodes is
+enumerated (units must agree), its parameters fitted on the GPU to make it conserved along the
+training sequences, the ones 100x more conserved on true than on random sequences kept; each is
+tried as a tailoring loss at inner rates 10^-3 ... 10^1, the best 20 meta-tailored from the
+baseline, and the one with the best long-term training RMSE reported with its test RMSE.`,
+		Subcommands: []*cli.Command{
+			{
+				Name:   "enumerate",
+				Usage:  "count (and list) every valid formula up to --depth",
+				Flags:  []cli.Flag{system, depth, jsonOut, &cli.BoolFlag{Name: "list", Usage: "print every formula"}},
+				Action: runEnumerate,
+			},
+			{
+				Name:   "fit",
+				Usage:  "enumerate and fit every formula (or one shard's share); print the most conserved",
+				Flags:  fitFlags(&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed of the data and of the random sequences"}),
+				Action: runFit,
+			},
+			{
+				Name:  "search",
+				Usage: "the whole pipeline: enumerate, fit, tailor, meta-tailor, select; compare with the oracle",
+				Flags: fitFlags(append([]cli.Flag{
+					&cli.StringFlag{Name: "fits", Usage: "start from this merged `formulas fit` output instead of fitting"},
+					&cli.IntFlag{Name: "top", Value: 20, Usage: "candidates meta-tailored"},
+					&cli.StringFlag{Name: "adapt", Value: "cn", Usage: "what tailoring adapts per example: cn or all"},
+				}, experimentFlags(100)...)...),
+				Action: runSearch,
+			},
+			{
+				Name:      "merge",
+				Usage:     "combine the --json outputs of every shard of a fit or search",
+				ArgsUsage: "PART.json ...",
+				Flags:     []cli.Flag{jsonOut},
+				Action:    runMerge,
+			},
+		},
+	}
+}
+
+// searchConfig reads the flags common to fit and search.
+func searchConfig(c *cli.Context) (formulas.SearchConfig, error) {
+	cfg := formulas.SearchConfig{System: c.String("system"), Depth: c.Int("depth"), AcceptRatio: c.Float64("accept-ratio"),
+		Fit: formulas.DefaultFitOptions(), Progress: os.Stderr}
+	if n := c.Int("fit-steps"); n > 0 {
+		cfg.Fit.Steps = n
+	}
+	cfg.Noisy = c.Bool("noisy")
+	if cfg.Depth < 1 {
+		return cfg, fmt.Errorf("--depth %d: want at least 1", cfg.Depth)
+	}
+	if !(cfg.AcceptRatio >= 1) {
+		return cfg, fmt.Errorf("--accept-ratio %g: want at least 1", cfg.AcceptRatio)
+	}
+	var err error
+	cfg.Shard, cfg.Shards, err = formulas.ParseShard(c.String("shard"))
+	if err != nil {
+		return cfg, fmt.Errorf("--shard: %w", err)
+	}
+	cfg.Experiment.Seed = c.Uint64("seed")
+	return cfg, nil
+}
+
+// openVulkan opens the device the global flags choose.
+func openVulkan(c *cli.Context, command string) (*gpu.Device, *kernels.Vulkan, error) {
+	o, err := gpuOptions(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := gpu.Open(o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", command, err)
+	}
+	return d, kernels.NewVulkan(d), nil
+}
+
+// enumerateReport is the --json of formulas enumerate.
+type enumerateReport struct {
+	System   string         `json:"system"`
+	Depth    int            `json:"depth"`
+	Total    int            `json:"total"`
+	ByDepth  []int          `json:"by_depth"`
+	Removed  map[string]int `json:"removed"`
+	Seconds  float64        `json:"seconds"`
+	Formulas []string       `json:"formulas,omitempty"`
+}
+
+func runEnumerate(c *cli.Context) error {
+	voc, err := formulas.VocabularyFor(c.String("system"))
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	exprs, st, err := formulas.Enumerate(voc, c.Int("depth"), nil)
+	if err != nil {
+		return err
+	}
+	rep := enumerateReport{System: voc.System, Depth: c.Int("depth"), Total: len(exprs), ByDepth: st.ByDepth, Removed: st.Removed,
+		Seconds: time.Since(began).Seconds()}
+	out := c.App.Writer
+	if c.Bool("list") {
+		for _, e := range exprs {
+			fmt.Fprintln(out, e)
+			rep.Formulas = append(rep.Formulas, e.String())
+		}
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s: q [%v], p [%v]\n", voc.System, voc.Q, voc.P)
+	fmt.Fprintln(tw, "nodes\tformulas")
+	for n, k := range st.ByDepth {
+		if k > 0 {
+			fmt.Fprintf(tw, "%d\t%d\n", n, k)
+		}
+	}
+	fmt.Fprintf(tw, "total\t%d\t(%.2f s)\n", len(exprs), rep.Seconds)
+	tw.Flush()
+	for rule, k := range st.Removed {
+		fmt.Fprintf(out, "removed by %s: %d\n", rule, k)
+	}
+	if p := c.String("json"); p != "" {
+		return writeJSON(p, rep)
+	}
+	return nil
+}
+
+func runFit(c *cli.Context) error {
+	cfg, err := searchConfig(c)
+	if err != nil {
+		return err
+	}
+	data, err := formulas.LoadTask(cfg.System, c.String("data"), cfg.Experiment.Seed)
+	if err != nil {
+		return fmt.Errorf("formulas fit: %w", err)
+	}
+	dev, v, err := openVulkan(c, "formulas fit")
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	fmt.Fprintf(c.App.Writer, "formulas fit: %s, depth %d, shard %s, on %s\n", cfg.System, cfg.Depth, c.String("shard"), dev.Info.Name)
+	rep, err := cfg.FitStage(v, data)
+	if err != nil {
+		return fmt.Errorf("formulas fit: %w", err)
+	}
+	printFits(c.App.Writer, rep, 20)
+	if p := c.String("json"); p != "" {
+		return writeJSON(p, rep)
+	}
+	return nil
+}
+
+func printFits(w io.Writer, rep *formulas.FitReport, n int) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "formula\tparameters\tscore\taccepted")
+	for _, r := range rep.Records[:min(n, len(rep.Records))] {
+		fmt.Fprintf(tw, "%s\t%s\t%.3g\t%v\n", r.Formula, params(r.Params), r.Score, r.Accepted)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d formulas enumerated, %d fitted, %d accepted;", rep.Enumerated, rep.Fitted, rep.Accepted)
+	for _, s := range rep.Stages {
+		fmt.Fprintf(w, " %s %.1f s", s.Name, s.Seconds)
+	}
+	fmt.Fprintln(w)
+}
+
+// params prints parameter values in name order.
+func params(p map[string]float64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		parts = append(parts, fmt.Sprintf("%s=%.5g", k, p[k]))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+func runSearch(c *cli.Context) error {
+	cfg, err := searchConfig(c)
+	if err != nil {
+		return err
+	}
+	cfg.Top = c.Int("top")
+	cfg.Experiment = experimentConfig(c, cfg.System)
+	cfg.Experiment.Adapt = c.String("adapt")
+	cfg.Experiment.Progress = os.Stderr
+	if c.String("out") == "" {
+		cfg.Experiment.Dir = filepath.Join("runs", fmt.Sprintf("search-%s-seed%d", cfg.System, cfg.Experiment.Seed))
+	}
+	data, err := formulas.LoadTask(cfg.System, c.String("data"), cfg.Experiment.Seed)
+	if err != nil {
+		return fmt.Errorf("formulas search: %w", err)
+	}
+	dev, v, err := openVulkan(c, "formulas search")
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	fmt.Fprintf(c.App.Writer, "formulas search: %s, depth %d, shard %s, on %s; run folder %s\n", cfg.System, cfg.Depth, c.String("shard"),
+		dev.Info.Name, cfg.Experiment.Dir)
+	fits, err := searchFits(c, cfg, v, data)
+	if err != nil {
+		return fmt.Errorf("formulas search: %w", err)
+	}
+	rep, err := cfg.Search(v, data, fits)
+	if err != nil {
+		return fmt.Errorf("formulas search: %w", err)
+	}
+	printSearch(c.App.Writer, rep)
+	if p := c.String("json"); p != "" {
+		return writeJSON(p, rep)
+	}
+	return nil
+}
+
+// searchFits returns every formula's fit: from --fits, from the run
+// folder when resuming, or fitted now (all shards' shares: the fit is
+// the cheap stage) and saved in the run folder.
+func searchFits(c *cli.Context, cfg formulas.SearchConfig, v *kernels.Vulkan, data *formulas.Dataset) (*formulas.FitReport, error) {
+	path := c.String("fits")
+	saved := filepath.Join(cfg.Experiment.Dir, "fits.json")
+	if path == "" && cfg.Experiment.Resume {
+		if _, err := os.Stat(saved); err == nil {
+			path = saved
+		}
+	}
+	if path != "" {
+		var rep formulas.FitReport
+		if err := readJSON(path, &rep); err != nil {
+			return nil, err
+		}
+		if rep.Kind != "fit" || rep.System != cfg.System || rep.Depth != cfg.Depth {
+			return nil, fmt.Errorf("%s holds a %s of %s at depth %d, not a fit of %s at depth %d", path, rep.Kind, rep.System, rep.Depth, cfg.System, cfg.Depth)
+		}
+		fmt.Fprintf(c.App.Writer, "fits: %s (%d formulas, %d accepted)\n", path, rep.Fitted, rep.Accepted)
+		return &rep, nil
+	}
+	whole := cfg
+	whole.Shard, whole.Shards = 0, 1
+	rep, err := whole.FitStage(v, data)
+	if err != nil {
+		return nil, err
+	}
+	printFits(c.App.Writer, rep, 10)
+	return rep, writeJSON(saved, rep)
+}
+
+func printSearch(w io.Writer, rep *formulas.SearchReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "rank\tformula\tparameters\tscore\tinner lr\ttailor loss\ttrain RMSE\ttest RMSE\tfamily c (residual)")
+	row := func(name string, r formulas.CandidateResult) {
+		rmse := func(x *float64) string {
+			if x == nil {
+				if r.Diverged {
+					return "diverged"
+				}
+				return "-"
+			}
+			return fmt.Sprintf("%.4f", *x)
+		}
+		fam := "-"
+		if q := r.Equivalence; q != nil {
+			fam = fmt.Sprintf("%.4g (%.1e)", q.C, q.Residual)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3g\t%.3g\t%.4g\t%s\t%s\t%s\n", name, r.Formula, params(r.Params), r.Score, r.InnerLR, r.TailorLoss,
+			rmse(r.TrainRMSE), rmse(r.TestRMSE), fam)
+	}
+	for _, r := range rep.Top {
+		row(fmt.Sprint(r.Rank+1), r)
+	}
+	if rep.Oracle != nil {
+		row("oracle", *rep.Oracle)
+	}
+	tw.Flush()
+	if rep.Formula == "" {
+		fmt.Fprintf(w, "shard %s done; merge every shard's --json with `noether-vk formulas merge`\n", rep.Shard)
+		return
+	}
+	fmt.Fprintf(w, "selected: %s with %s: test RMSE %.4f (oracle %.4f, %+.1f%%; baseline %.4f)\n", rep.Formula, params(rep.Params),
+		rep.TestRMSE, rep.OracleTestRMSE, 100*(rep.TestRMSE/rep.OracleTestRMSE-1), rep.BaselineTestRMSE)
+	if q := rep.Equivalence; q != nil {
+		fmt.Fprintf(w, "as %s: c = %.4g (relative residual %.1e)\n", q.Family, q.C, q.Residual)
+	}
+	fmt.Fprintf(w, "%d formulas enumerated, %d accepted;", rep.CandidatesEnumerated, rep.CandidatesAccepted)
+	for _, s := range rep.Stages {
+		fmt.Fprintf(w, " %s %.0f s", s.Name, s.Seconds)
+	}
+	fmt.Fprintf(w, "; total %.0f s\n", rep.Seconds)
+}
+
+func runMerge(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return fmt.Errorf("formulas merge: name the --json outputs of every shard")
+	}
+	var fits []*formulas.FitReport
+	var searches []*formulas.SearchReport
+	for _, path := range c.Args().Slice() {
+		var head struct {
+			Kind string `json:"kind"`
+		}
+		if err := readJSON(path, &head); err != nil {
+			return err
+		}
+		switch head.Kind {
+		case "fit":
+			var r formulas.FitReport
+			if err := readJSON(path, &r); err != nil {
+				return err
+			}
+			fits = append(fits, &r)
+		case "search":
+			var r formulas.SearchReport
+			if err := readJSON(path, &r); err != nil {
+				return err
+			}
+			searches = append(searches, &r)
+		default:
+			return fmt.Errorf("formulas merge: %s is not the --json of formulas fit or search (kind %q)", path, head.Kind)
+		}
+	}
+	var out any
+	switch {
+	case len(fits) > 0 && len(searches) > 0:
+		return fmt.Errorf("formulas merge: give the outputs of one stage: %d fits and %d searches given", len(fits), len(searches))
+	case len(fits) > 0:
+		rep, err := formulas.MergeFits(fits)
+		if err != nil {
+			return err
+		}
+		printFits(c.App.Writer, rep, 20)
+		out = rep
+	default:
+		rep, err := formulas.MergeSearches(searches)
+		if err != nil {
+			return err
+		}
+		printSearch(c.App.Writer, rep)
+		out = rep
+	}
+	if p := c.String("json"); p != "" {
+		return writeJSON(p, out)
+	}
+	return nil
+}
+
+// readJSON decodes a file, naming it in errors.
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: not valid JSON: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package formulas
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"path/filepath"
+
+	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/noether"
+)
+
+// useFormula makes a formula with the given parameter values the
+// experiment's embedding, for the tailor and meta-tailor methods.
+func (e *experiment) useFormula(f *Expr, params map[string]float64) error {
+	e.emb = &formulaEmbedding{expr: f}
+	for _, name := range f.Params() {
+		val, ok := params[name]
+		if !ok {
+			return fmt.Errorf("formulas: %v: parameter %q has no value", f, name)
+		}
+		e.params["g."+name] = []float32{float32(val)}
+	}
+	return nil
+}
+
+// tailorSweep is the first stage of a candidate's assessment: the
+// baseline tailored with formula f by one SGD step at each inner learning
+// rate, scored by the training task loss after tailoring (the MSE of dx/dt
+// over every training point, the quantity meta-training minimises). One
+// program computes every rate; a loss that is not finite counts as +Inf.
+func (e *experiment) tailorSweep(f *Expr, params map[string]float64, lrs []float64) ([]float64, error) {
+	saved := maps.Clone(e.params)
+	defer func() { e.params, e.emb = saved, nil }()
+	if err := e.useFormula(f, params); err != nil {
+		return nil, err
+	}
+	ad, err := e.adaptation()
+	if err != nil {
+		return nil, err
+	}
+	n := len(e.x) / stateDim
+	g := graph.New()
+	x, y := g.Input("x", n, stateDim), g.Input("y", n, stateDim)
+	theta := noether.Declare(g, e.model.Params())
+	phi := noether.Declare(g, e.emb.Params())
+	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: e.cfg.Form, X: x}
+	losses := make([]*graph.Node, len(lrs))
+	for i, lr := range lrs {
+		adapted, err := noether.Predict(g, p, ad, theta, phi, n, noether.Tailoring{Steps: 1, LR: float32(lr)})
+		if err != nil {
+			return nil, err
+		}
+		losses[i] = g.MSE(ad.Apply(g, theta, adapted, x), y)
+	}
+	prog, err := g.Compile(graph.CompileOptions{}, losses...)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	if err := e.load(exe); err != nil {
+		return nil, err
+	}
+	res, err := exe.Run(map[string][]float32{"x": e.x, "y": e.dx})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(lrs))
+	for i, r := range res {
+		out[i] = float64(r[0])
+		if math.IsNaN(out[i]) || math.IsInf(out[i], 0) {
+			out[i] = math.Inf(1)
+		}
+	}
+	return out, nil
+}
+
+// metaTailor fine-tunes the baseline with formula f through one inner step
+// at rate lr (Algorithm 1), checkpointing under dir, and evaluates
+// long-term prediction on the training and test trajectories.
+func (e *experiment) metaTailor(f *Expr, params map[string]float64, lr float64, dir string) (*ExperimentResult, error) {
+	saved, savedCfg := maps.Clone(e.params), e.cfg
+	defer func() { e.params, e.cfg, e.emb = saved, savedCfg, nil }()
+	e.cfg.Method, e.cfg.Loss, e.cfg.LossParams = MetaTailor, f, params
+	e.cfg.Inner = noether.Tailoring{Steps: 1, LR: float32(lr)}
+	e.cfg.Dir = dir
+	return e.run()
+}
+
+// Equivalence says how close a fitted formula is to a family of the true
+// conserved quantity: f is regressed on the family's terms (least squares,
+// with a constant), so any affine image of a family member is recognised.
+type Equivalence struct {
+	Family string  `json:"family"` // "p^2 - c*cos(q)" or "q^2 + c*p^2"
+	C      float64 `json:"c"`      // the family's constant implied by the fit
+	// Residual is the RMS of the regression's residual relative to the
+	// standard deviation of f: 0 for an exact member of the family.
+	Residual float64 `json:"residual"`
+}
+
+// Equivalent is true when the regression explains f to 1e-3.
+func (q Equivalence) Equivalent() bool { return q.Residual < 1e-3 }
+
+// FamilyOf returns the conserved-quantity family of a system.
+func FamilyOf(system string) (string, error) {
+	switch system {
+	case "pendulum", "real-pendulum":
+		return "p^2 - c*cos(q)", nil
+	case "spring":
+		return "q^2 + c*p^2", nil
+	}
+	return "", fmt.Errorf("formulas: system %q: want spring, pendulum or real-pendulum", system)
+}
+
+// Compare regresses f (with parameter values params) over the states on
+// the terms of system's family: f ~ a*u + b*v + k with (u, v) = (p^2,
+// cos q) for the pendulums, c = -b/a; (q^2, p^2) for the spring, c = b/a.
+func Compare(f *Expr, params map[string]float64, system string, states [][2]float64) (Equivalence, error) {
+	family, err := FamilyOf(system)
+	if err != nil {
+		return Equivalence{}, err
+	}
+	terms := func(s [2]float64) (float64, float64) {
+		if system == "spring" {
+			return s[0] * s[0], s[1] * s[1]
+		}
+		return s[1] * s[1], math.Cos(s[0])
+	}
+	// Normal equations of the 3-term regression, on centred data (the
+	// constant drops out).
+	n := float64(len(states))
+	var mu, mv, mf float64
+	fs := make([]float64, len(states))
+	for i, s := range states {
+		u, v := terms(s)
+		fs[i] = f.Eval(s[0], s[1], params)
+		mu, mv, mf = mu+u/n, mv+v/n, mf+fs[i]/n
+	}
+	var suu, suv, svv, suf, svf, sff float64
+	for i, s := range states {
+		u, v := terms(s)
+		u, v, y := u-mu, v-mv, fs[i]-mf
+		suu, suv, svv, suf, svf, sff = suu+u*u, suv+u*v, svv+v*v, suf+u*y, svf+v*y, sff+y*y
+	}
+	det := suu*svv - suv*suv
+	if !(det > 0) || !(sff > 0) {
+		return Equivalence{Family: family, C: math.NaN(), Residual: math.Inf(1)}, nil
+	}
+	a := (suf*svv - svf*suv) / det
+	b := (svf*suu - suf*suv) / det
+	var sse float64
+	for i, s := range states {
+		u, v := terms(s)
+		r := fs[i] - mf - a*(u-mu) - b*(v-mv)
+		sse += r * r
+	}
+	q := Equivalence{Family: family, Residual: math.Sqrt(sse / sff)}
+	if q.C = b / a; system != "spring" {
+		q.C = -q.C
+	}
+	return q, nil
+}
+
+// candidateDir is where candidate i's meta-tailoring checkpoints live.
+func candidateDir(root string, i int) string {
+	return filepath.Join(root, fmt.Sprintf("candidate-%02d", i))
+}

@@ -1,0 +1,409 @@
+package formulas
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/noether"
+)
+
+// SearchConfig sets up the formula search of the paper's section 5.1:
+// enumerate, fit, filter, tailor, meta-tailor, select.
+type SearchConfig struct {
+	System string // pendulum, spring or real-pendulum
+	Depth  int    // the largest formula size, in nodes (7)
+	// AcceptRatio is the conservation filter: a formula is a candidate when
+	// its fitted score (within-sequence variance on true sequences over that
+	// on random ones) is at most 1/AcceptRatio (100).
+	AcceptRatio float64
+	Fit         FitOptions
+	// Noisy fits on the states the models see; by default the ideal
+	// systems' formulas are fitted on their noise-free states, because the
+	// data's noise (std 0.1) alone keeps the true energy's score near 0.1,
+	// far above the 1/100 filter (the real pendulum has only its measurements).
+	Noisy bool
+	// InnerLRs are the inner learning rates of the tailoring stage
+	// (10^k, k = -3, -2.5, ..., 1).
+	InnerLRs []float64
+	Top      int // candidates meta-tailored (20)
+	// Experiment holds the baseline and meta-training settings; its
+	// MetaEpochs (100), Dir and Resume apply to every candidate.
+	Experiment ExperimentConfig
+	// Shard and Shards split the work: the fitting stage fits the formulas
+	// whose index is Shard mod Shards; the search stage meta-tailors the
+	// top candidates whose rank is Shard mod Shards. Merge joins the parts.
+	Shard, Shards int
+	Progress      io.Writer
+}
+
+// DefaultInnerLRs are the paper's tailoring rates, 10^k for k in {-3,
+// -2.5, ..., 1}.
+func DefaultInnerLRs() []float64 {
+	var lrs []float64
+	for k := -6; k <= 2; k++ {
+		lrs = append(lrs, math.Pow(10, float64(k)/2))
+	}
+	return lrs
+}
+
+// FitRecord is one enumerated formula after fitting.
+type FitRecord struct {
+	Index   int                `json:"index"` // position in the enumeration
+	Formula string             `json:"formula"`
+	Params  map[string]float64 `json:"params,omitempty"`
+	// Score is W_true/W_rand at the fitted parameters; a score that is not
+	// finite (the formula divides by zero on the data) is stored as the
+	// largest float64.
+	Score    float64 `json:"score"`
+	Accepted bool    `json:"accepted"`
+}
+
+// FitReport is the output of the enumeration and fitting stages, of one
+// shard or (after Merge) of all.
+type FitReport struct {
+	Kind       string      `json:"kind"` // "fit"
+	System     string      `json:"system"`
+	Depth      int         `json:"depth"`
+	Shard      string      `json:"shard"`    // "i/N", or "all"
+	Settings   string      `json:"settings"` // what must agree for shards to merge
+	Enumerated int         `json:"candidates_enumerated"`
+	Fitted     int         `json:"candidates_fitted"`
+	Accepted   int         `json:"candidates_accepted"`
+	Stages     []Stage     `json:"stages"`
+	Records    []FitRecord `json:"records"` // sorted by score
+}
+
+// Stage is the wall time of one stage of a search.
+type Stage struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// CandidateResult is one top candidate after tailoring and meta-tailoring.
+type CandidateResult struct {
+	Rank    int                `json:"rank"` // by tailoring loss, from 0
+	Formula string             `json:"formula"`
+	Params  map[string]float64 `json:"params,omitempty"`
+	Score   float64            `json:"score"`
+	// InnerLR is the tailoring rate with the lowest TailorLoss, the
+	// training MSE of dx/dt after one inner step.
+	InnerLR    float64 `json:"inner_lr"`
+	TailorLoss float64 `json:"tailor_loss"`
+	// TrainRMSE (long-term prediction on the training trajectories, the
+	// selection criterion) and TestRMSE after meta-tailoring; absent for a
+	// shard's candidates that other shards meta-tailor.
+	TrainRMSE   *float64     `json:"train_rmse,omitempty"`
+	TestRMSE    *float64     `json:"test_rmse,omitempty"`
+	Equivalence *Equivalence `json:"equivalence,omitempty"`
+	Diverged    bool         `json:"diverged,omitempty"` // meta-tailoring gave NaN
+}
+
+// SearchReport is the outcome of a search.
+type SearchReport struct {
+	Kind                 string             `json:"kind"` // "search"
+	System               string             `json:"system"`
+	Shard                string             `json:"shard"`
+	Formula              string             `json:"formula"`
+	Params               map[string]float64 `json:"params"`
+	TestRMSE             float64            `json:"test_rmse"`
+	TrainRMSE            float64            `json:"train_rmse"`
+	Equivalence          *Equivalence       `json:"equivalence,omitempty"`
+	Oracle               *CandidateResult   `json:"oracle"`
+	OracleTestRMSE       float64            `json:"oracle_test_rmse"`
+	BaselineTestRMSE     float64            `json:"baseline_test_rmse"`
+	CandidatesEnumerated int                `json:"candidates_enumerated"`
+	CandidatesAccepted   int                `json:"candidates_accepted"`
+	Top                  []CandidateResult  `json:"top"`
+	Stages               []Stage            `json:"stages"`
+	Seconds              float64            `json:"seconds"`
+}
+
+// Oracle is the true conserved quantity of a system with its parameter: the
+// oracle row's formula.
+func Oracle(system string) (*Expr, map[string]float64, error) {
+	switch system {
+	case "pendulum":
+		return MustParse("p^2 - c*cos(q)"), map[string]float64{"c": 3}, nil
+	case "real-pendulum":
+		return MustParse("p^2 - c*cos(q)"), map[string]float64{"c": 2.4}, nil
+	case "spring":
+		return MustParse("q^2 + c*p^2"), map[string]float64{"c": 1}, nil
+	}
+	return nil, nil, fmt.Errorf("formulas: system %q: want spring, pendulum or real-pendulum", system)
+}
+
+func (c *SearchConfig) defaults() error {
+	if c.Depth == 0 {
+		c.Depth = 7
+	}
+	if c.AcceptRatio == 0 {
+		c.AcceptRatio = 100
+	}
+	if len(c.InnerLRs) == 0 {
+		c.InnerLRs = DefaultInnerLRs()
+	}
+	if c.Top == 0 {
+		c.Top = 20
+	}
+	if c.Shards == 0 {
+		c.Shards = 1
+	}
+	if c.Shards < 1 || c.Shard < 0 || c.Shard >= c.Shards {
+		return fmt.Errorf("formulas: shard %d/%d: want 0 <= i < N", c.Shard, c.Shards)
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	return nil
+}
+
+func (c *SearchConfig) shardName() string {
+	if c.Shards == 1 {
+		return "all"
+	}
+	return fmt.Sprintf("%d/%d", c.Shard, c.Shards)
+}
+
+// FitStage enumerates every formula of the system's vocabulary up to
+// c.Depth and fits this shard's share of them on d's training sequences.
+func (c SearchConfig) FitStage(v *kernels.Vulkan, d *Dataset) (*FitReport, error) {
+	if err := c.defaults(); err != nil {
+		return nil, err
+	}
+	voc, err := VocabularyFor(c.System)
+	if err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	exprs, _, err := Enumerate(voc, c.Depth, nil)
+	if err != nil {
+		return nil, err
+	}
+	rep := &FitReport{Kind: "fit", System: c.System, Depth: c.Depth, Shard: c.shardName(), Enumerated: len(exprs)}
+	rep.Stages = append(rep.Stages, Stage{"enumerate", time.Since(began).Seconds()})
+	fmt.Fprintf(c.Progress, "enumerate: %d formulas of at most %d nodes (%.1f s)\n", len(exprs), c.Depth, rep.Stages[0].Seconds)
+
+	var mine []*Expr
+	var index []int
+	for i, e := range exprs {
+		if i%c.Shards == c.Shard {
+			mine, index = append(mine, e), append(index, i)
+		}
+	}
+	field := NoiseFree
+	if c.Noisy {
+		field = Observed
+	}
+	dopt := DefaultFitDataOptions(field)
+	dopt.Seed = c.Experiment.Seed
+	if c.System == "real-pendulum" {
+		// A real pendulum is damped: its energy decays over a trial, so
+		// conservation is scored over short pieces (16 samples, 2.7 s);
+		// its few hundred points are cheap enough to use every one.
+		dopt.Stride, dopt.MaxLen = 1, 16
+	}
+	data, err := NewFitData(d, dopt)
+	if err != nil {
+		return nil, err
+	}
+	rep.Settings = fmt.Sprintf("system=%s depth=%d seed=%d data=%+v fit=%d+%d@%g inits=%v accept=%g", c.System, c.Depth,
+		c.Experiment.Seed, dopt, c.Fit.Steps, c.Fit.Polish, c.Fit.LR, c.Fit.Inits, c.AcceptRatio)
+	began = time.Now()
+	opt := c.Fit
+	opt.Progress = func(done, total int) {
+		fmt.Fprintf(c.Progress, "\rfit: %d/%d candidates (formulas x starts)  %.0f s", done, total, time.Since(began).Seconds())
+	}
+	fits, err := FitBatch(v, mine, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(c.Progress)
+	rep.Stages = append(rep.Stages, Stage{"fit", time.Since(began).Seconds()})
+	rep.Fitted = len(mine)
+	for i, f := range fits {
+		s := f.Score
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			s = math.MaxFloat64
+		}
+		r := FitRecord{Index: index[i], Formula: mine[i].String(), Params: f.Params, Score: s, Accepted: s <= 1/c.AcceptRatio}
+		if r.Accepted {
+			rep.Accepted++
+		}
+		rep.Records = append(rep.Records, r)
+	}
+	sortRecords(rep.Records)
+	return rep, nil
+}
+
+func sortRecords(rs []FitRecord) {
+	slices.SortStableFunc(rs, func(a, b FitRecord) int { return cmp.Or(cmp.Compare(a.Score, b.Score), cmp.Compare(a.Index, b.Index)) })
+}
+
+// Search runs the candidate pipeline on the fitted formulas: the baseline,
+// one tailoring step per accepted candidate at each inner rate, the top
+// c.Top by tailoring loss meta-tailored from the baseline (this shard's
+// share of them), selection by long-term training RMSE, and the oracle
+// formula through the same stages.
+func (c SearchConfig) Search(v *kernels.Vulkan, d *Dataset, fits *FitReport) (*SearchReport, error) {
+	if err := c.defaults(); err != nil {
+		return nil, err
+	}
+	if fits.Shard != "all" {
+		return nil, fmt.Errorf("formulas: search needs every formula's fit; merge the fit shards first (got shard %s)", fits.Shard)
+	}
+	if fits.System != c.System {
+		return nil, fmt.Errorf("formulas: the fits are of %s, the search is of %s", fits.System, c.System)
+	}
+	rep := &SearchReport{Kind: "search", System: c.System, Shard: c.shardName(), Stages: slices.Clone(fits.Stages),
+		CandidatesEnumerated: fits.Enumerated, CandidatesAccepted: fits.Accepted}
+	var accepted []FitRecord
+	for _, r := range fits.Records {
+		if r.Accepted {
+			accepted = append(accepted, r)
+		}
+	}
+	if len(accepted) == 0 {
+		best := "none fitted"
+		if len(fits.Records) > 0 {
+			best = fmt.Sprintf("the best, %s, scored %.3g", fits.Records[0].Formula, fits.Records[0].Score)
+		}
+		return nil, fmt.Errorf("formulas: no formula passed the %gx conservation filter (%s); try a larger --depth or --accept-ratio", c.AcceptRatio, best)
+	}
+
+	stage := func(name string, began time.Time) {
+		rep.Stages = append(rep.Stages, Stage{name, time.Since(began).Seconds()})
+	}
+	began := time.Now()
+	e := newExperiment(c.Experiment, v, d)
+	if _, err := e.trainBaseline(); err != nil {
+		return nil, err
+	}
+	var err error
+	if rep.BaselineTestRMSE, _, _, err = e.evaluate(d.Test, noether.Tailoring{}); err != nil {
+		return nil, err
+	}
+	stage("baseline", began)
+
+	began = time.Now()
+	cands := make([]CandidateResult, len(accepted))
+	for i, r := range accepted {
+		f, err := Parse(r.Formula)
+		if err != nil {
+			return nil, fmt.Errorf("formulas: fitted formula %q: %w", r.Formula, err)
+		}
+		cands[i] = CandidateResult{Formula: r.Formula, Params: r.Params, Score: r.Score}
+		if err := e.sweep(&cands[i], f, c.InnerLRs); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(c.Progress, "\rtailor: %d/%d candidates  %.0f s", i+1, len(accepted), time.Since(began).Seconds())
+	}
+	fmt.Fprintln(c.Progress)
+	slices.SortStableFunc(cands, func(a, b CandidateResult) int { return cmp.Compare(a.TailorLoss, b.TailorLoss) })
+	cands = cands[:min(c.Top, len(cands))]
+	stage("tailor", began)
+
+	began = time.Now()
+	states := d.TrainX()
+	for i := range cands {
+		cands[i].Rank = i
+		if i%c.Shards != c.Shard {
+			continue
+		}
+		fmt.Fprintf(c.Progress, "meta-tailor %d/%d: %s %v (inner lr %.3g)\n", i+1, len(cands), cands[i].Formula, cands[i].Params, cands[i].InnerLR)
+		if err := e.assess(&cands[i], candidateDir(c.Experiment.Dir, i), states); err != nil {
+			return nil, err
+		}
+	}
+	rep.Top = cands
+	stage("meta-tailor", began)
+
+	if c.Shard == 0 {
+		began = time.Now()
+		f, params, err := Oracle(c.System)
+		if err != nil {
+			return nil, err
+		}
+		oracle := CandidateResult{Rank: -1, Formula: f.String(), Params: params}
+		if err := e.sweep(&oracle, f, c.InnerLRs); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(c.Progress, "oracle: %s %v (inner lr %.3g)\n", oracle.Formula, params, oracle.InnerLR)
+		if err := e.assess(&oracle, filepath.Join(c.Experiment.Dir, "oracle"), states); err != nil {
+			return nil, err
+		}
+		rep.Oracle, rep.OracleTestRMSE = &oracle, *oracle.TestRMSE
+		stage("oracle", began)
+	}
+	for _, s := range rep.Stages {
+		rep.Seconds += s.Seconds
+	}
+	if c.Shards > 1 {
+		return rep, nil // Merge chooses among every shard's candidates
+	}
+	return rep, rep.choose()
+}
+
+// sweep fills a candidate's tailoring stage: its best inner rate and loss.
+func (e *experiment) sweep(cr *CandidateResult, f *Expr, lrs []float64) error {
+	losses, err := e.tailorSweep(f, cr.Params, lrs)
+	if err != nil {
+		return fmt.Errorf("formulas: tailoring with %s: %w", cr.Formula, err)
+	}
+	best := slices.Index(losses, slices.Min(losses))
+	cr.InnerLR, cr.TailorLoss = lrs[best], losses[best]
+	if math.IsInf(cr.TailorLoss, 0) {
+		cr.TailorLoss = math.MaxFloat64 // JSON has no infinity
+	}
+	return nil
+}
+
+// assess meta-tailors a candidate and measures it.
+func (e *experiment) assess(cr *CandidateResult, dir string, states [][2]float64) error {
+	f, err := Parse(cr.Formula)
+	if err != nil {
+		return err
+	}
+	res, err := e.metaTailor(f, cr.Params, cr.InnerLR, dir)
+	if err != nil {
+		return fmt.Errorf("formulas: meta-tailoring with %s: %w", cr.Formula, err)
+	}
+	train, test := res.TrainRMSE, res.TestRMSE
+	if math.IsNaN(train) || math.IsNaN(test) {
+		cr.Diverged = true
+		return nil
+	}
+	cr.TrainRMSE, cr.TestRMSE = &train, &test
+	q, err := Compare(f, cr.Params, e.data.Name, states)
+	if err != nil {
+		return err
+	}
+	cr.Equivalence = &q
+	return nil
+}
+
+// choose picks the meta-tailored candidate with the lowest long-term
+// training RMSE; a diverged one (NaN) never wins.
+func (r *SearchReport) choose() error {
+	best := -1
+	for i, c := range r.Top {
+		if c.TrainRMSE == nil {
+			continue
+		}
+		if best < 0 || *c.TrainRMSE < *r.Top[best].TrainRMSE {
+			best = i
+		}
+	}
+	if best < 0 {
+		return fmt.Errorf("formulas: every one of the %d meta-tailored candidates diverged", len(r.Top))
+	}
+	c := r.Top[best]
+	r.Formula, r.Params, r.TestRMSE, r.TrainRMSE, r.Equivalence = c.Formula, maps.Clone(c.Params), *c.TestRMSE, *c.TrainRMSE, c.Equivalence
+	return nil
+}
