@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFormulasEnumerate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "enum.json")
+	out, err := runApp(t, "formulas", "enumerate", "--system", "spring", "--depth", "5", "--json", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "total  123") {
+		t.Errorf("spring depth 5: want 123 formulas:\n%s", out)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestFormulasShardedFit fits a small enumeration in two shards through
+// the CLI and merges them.
+func TestFormulasShardedFit(t *testing.T) {
+	dir := t.TempDir()
+	var parts []string
+	for _, s := range []string{"0/2", "1/2"} {
+		p := filepath.Join(dir, strings.ReplaceAll(s, "/", "of")+".json")
+		if _, err := runApp(t, "formulas", "fit", "--system", "spring", "--depth", "5", "--shard", s, "--json", p); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, p)
+	}
+	out, err := runApp(t, append([]string{"formulas", "merge", "--json", filepath.Join(dir, "all.json")}, parts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "123 formulas enumerated, 123 fitted") {
+		t.Errorf("merged fit:\n%s", out)
+	}
+	if _, err := runApp(t, "formulas", "merge", parts[0]); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("merging one of two shards: error %v", err)
+	}
+}
+
+func TestFormulasErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"kind": "train"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"formulas", "enumerate", "--system", "cart-pole"}, "unknown system"},
+		{[]string{"formulas", "fit", "--shard", "2/2"}, "--shard"},
+		{[]string{"formulas", "fit", "--depth", "0"}, "--depth"},
+		{[]string{"formulas", "merge", bad}, "not the --json"},
+		{[]string{"formulas", "search", "--system", "real-pendulum"}, "--data"},
+	} {
+		if _, err := runApp(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.want)
+		}
+	}
+}
