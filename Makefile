@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
 export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
 
-.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run tables lint clean
+.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run tables search lint clean
 
 all: build
 
@@ -57,6 +57,13 @@ run: deps build
 # Every row of the README's results table (3 tasks; see README for the time it takes).
 tables: deps build
 	./tools/tables.sh runs/tables
+
+# The formula search of the three physics systems, depth 7 (see the README).
+search: deps build
+	./bin/noether-vk formulas search --system pendulum --out runs/search/pendulum --json runs/search/pendulum.json
+	./bin/noether-vk formulas search --system spring --out runs/search/spring --json runs/search/spring.json
+	./bin/noether-vk formulas search --system real-pendulum --data ../shared/data/real_pend_h_1.txt \
+		--out runs/search/real-pendulum --json runs/search/real-pendulum.json
 
 clean:
 	rm -rf bin .cache
