@@ -53,18 +53,11 @@ func (e *experiment) tailorSweep(f *Expr, params map[string]float64, lrs []float
 		}
 		losses[i] = g.MSE(ad.Apply(g, theta, adapted, x), y)
 	}
-	prog, err := g.Compile(graph.CompileOptions{}, losses...)
-	if err != nil {
-		return nil, err
-	}
-	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	exe, err := e.program(g, graph.CompileOptions{}, losses...)
 	if err != nil {
 		return nil, err
 	}
 	defer exe.Close()
-	if err := e.load(exe); err != nil {
-		return nil, err
-	}
 	res, err := exe.Run(map[string][]float32{"x": e.x, "y": e.dx})
 	if err != nil {
 		return nil, err

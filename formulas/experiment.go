@@ -227,6 +227,24 @@ func (e *experiment) load(exe noether.Executor) error {
 	return nil
 }
 
+// program compiles a graph's outputs for the device and loads the current
+// parameters into it.
+func (e *experiment) program(g *graph.Graph, o graph.CompileOptions, outs ...*graph.Node) (*graph.VulkanExec, error) {
+	prog, err := g.Compile(o, outs...)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.load(exe); err != nil {
+		exe.Close()
+		return nil, err
+	}
+	return exe, nil
+}
+
 // store takes back the parameters a program trained.
 func (e *experiment) store(exe noether.Executor, specs []noether.ParamSpec) error {
 	for _, s := range specs {
@@ -250,21 +268,14 @@ func (e *experiment) trainBaseline() ([]float64, error) {
 	loss := g.MSE(e.model.Apply(g, theta, x), y)
 	grads := g.Grad(loss, theta...)
 	adam := kernels.AdamConfig{LR: c.BaselineLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}
-	prog, err := g.Compile(graph.CompileOptions{Updates: []graph.Update{{Params: theta, Grads: grads, Adam: adam}}}, loss)
-	if err != nil {
-		return nil, err
+	for k, v := range e.model.Init(rand.New(rand.NewPCG(c.Seed, 1))) {
+		e.params[k] = v
 	}
-	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	exe, err := e.program(g, graph.CompileOptions{Updates: []graph.Update{{Params: theta, Grads: grads, Adam: adam}}}, loss)
 	if err != nil {
 		return nil, err
 	}
 	defer exe.Close()
-	for k, v := range e.model.Init(rand.New(rand.NewPCG(c.Seed, 1))) {
-		e.params[k] = v
-	}
-	if err := e.load(exe); err != nil {
-		return nil, err
-	}
 	tr := &noether.Trainer{
 		Config: noether.TrainConfig{Epochs: c.BaselineSteps, BatchSize: n, Seed: c.Seed, Dir: filepath.Join(c.Dir, "baseline"),
 			Resume: c.Resume, Progress: c.Progress, Label: "baseline", CheckpointEvery: c.CheckpointEvery,
@@ -323,19 +334,8 @@ func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (*graph.Vulk
 			Adam: kernels.AdamConfig{LR: c.EmbedLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}})
 		specs = append(specs, e.emb.Params()...)
 	}
-	prog, err := g.Compile(graph.CompileOptions{Updates: updates}, loss)
-	if err != nil {
-		return nil, nil, err
-	}
-	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := e.load(exe); err != nil {
-		exe.Close()
-		return nil, nil, err
-	}
-	return exe, specs, nil
+	exe, err := e.program(g, graph.CompileOptions{Updates: updates}, loss)
+	return exe, specs, err
 }
 
 // settings describes a meta-training run for its checkpoints.
@@ -414,18 +414,11 @@ func (e *experiment) evaluate(trajs []Trajectory, inner noether.Tailoring) (floa
 		}
 		out = ad.Apply(g, theta, adapted, x)
 	}
-	prog, err := g.Compile(graph.CompileOptions{}, out)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	exe, err := prog.OnVulkan(e.v, graph.VulkanOptions{})
+	exe, err := e.program(g, graph.CompileOptions{}, out)
 	if err != nil {
 		return 0, nil, nil, err
 	}
 	defer exe.Close()
-	if err := e.load(exe); err != nil {
-		return 0, nil, nil, err
-	}
 	var runErr error
 	in := make([]float32, 2*b)
 	field := func(states [][2]float64) [][2]float64 {

@@ -11,8 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/noether-vk/noether-vk/formulas"
-	"github.com/noether-vk/noether-vk/gpu"
-	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
 )
 
@@ -76,16 +74,11 @@ func runTrain(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	o, err := gpuOptions(c)
+	d, v, err := openVulkan(c, "train")
 	if err != nil {
 		return err
 	}
-	d, err := gpu.Open(o)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
 	defer d.Close()
-	v := kernels.NewVulkan(d)
 	methods := []formulas.Method{formulas.Vanilla, formulas.FineTune, formulas.Noether}
 	if s := c.String("method"); s != "" {
 		methods = nil
