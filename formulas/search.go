@@ -23,7 +23,7 @@ type SearchConfig struct {
 	// its fitted score (within-sequence variance on true sequences over that
 	// on random ones) is at most 1/AcceptRatio (100).
 	AcceptRatio float64
-	Fit         FitOptions
+	Fit         FitOptions // zero: DefaultFitOptions
 	// Noisy fits on the states the models see; by default the ideal
 	// systems' formulas are fitted on their noise-free states, because the
 	// data's noise (std 0.1) alone keeps the true energy's score near 0.1,
@@ -142,6 +142,9 @@ func Oracle(system string) (*Expr, map[string]float64, error) {
 func (c *SearchConfig) defaults() error {
 	if c.Depth == 0 {
 		c.Depth = 7
+	}
+	if c.Fit.Steps == 0 && c.Fit.Polish == 0 {
+		c.Fit = DefaultFitOptions()
 	}
 	if c.AcceptRatio == 0 {
 		c.AcceptRatio = 100
