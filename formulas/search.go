@@ -200,24 +200,12 @@ func (c SearchConfig) FitStage(v *kernels.Vulkan, d *Dataset) (*FitReport, error
 			mine, index = append(mine, e), append(index, i)
 		}
 	}
-	field := NoiseFree
-	if c.Noisy {
-		field = Observed
-	}
-	dopt := DefaultFitDataOptions(field)
-	dopt.Seed = c.Experiment.Seed
-	if c.System == "real-pendulum" {
-		// A real pendulum is damped: its energy decays over a trial, so
-		// conservation is scored over short pieces (16 samples, 2.7 s);
-		// its few hundred points are cheap enough to use every one.
-		dopt.Stride, dopt.MaxLen = 1, 16
-	}
+	dopt := c.fitDataOptions()
 	data, err := NewFitData(d, dopt)
 	if err != nil {
 		return nil, err
 	}
-	rep.Settings = fmt.Sprintf("system=%s depth=%d seed=%d data=%+v fit=%d+%d@%g inits=%v accept=%g", c.System, c.Depth,
-		c.Experiment.Seed, dopt, c.Fit.Steps, c.Fit.Polish, c.Fit.LR, c.Fit.Inits, c.AcceptRatio)
+	rep.Settings = c.FitSettings()
 	began = time.Now()
 	opt := c.Fit
 	opt.Progress = func(done, total int) {
@@ -243,6 +231,33 @@ func (c SearchConfig) FitStage(v *kernels.Vulkan, d *Dataset) (*FitReport, error
 	}
 	sortRecords(rep.Records)
 	return rep, nil
+}
+
+// fitDataOptions are the sequences the formulas are fitted on.
+func (c *SearchConfig) fitDataOptions() FitDataOptions {
+	field := NoiseFree
+	if c.Noisy {
+		field = Observed
+	}
+	dopt := DefaultFitDataOptions(field)
+	dopt.Seed = c.Experiment.Seed
+	if c.System == "real-pendulum" {
+		// A real pendulum is damped: its energy decays over a trial, so
+		// conservation is scored over short pieces (16 samples, 2.7 s);
+		// its few hundred points are cheap enough to use every one.
+		dopt.Stride, dopt.MaxLen = 1, 16
+	}
+	return dopt
+}
+
+// FitSettings describes what a FitReport's records depend on: shards
+// merge, and a resumed search reuses saved fits, only when these agree.
+func (c SearchConfig) FitSettings() string {
+	if err := c.defaults(); err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("system=%s depth=%d seed=%d data=%+v fit=%d+%d@%g inits=%v accept=%g", c.System, c.Depth,
+		c.Experiment.Seed, c.fitDataOptions(), c.Fit.Steps, c.Fit.Polish, c.Fit.LR, c.Fit.Inits, c.AcceptRatio)
 }
 
 func sortRecords(rs []FitRecord) {

@@ -268,6 +268,9 @@ func searchFits(c *cli.Context, cfg formulas.SearchConfig, v *kernels.Vulkan, da
 		if rep.Kind != "fit" || rep.System != cfg.System || rep.Depth != cfg.Depth {
 			return nil, fmt.Errorf("%s holds a %s of %s at depth %d, not a fit of %s at depth %d", path, rep.Kind, rep.System, rep.Depth, cfg.System, cfg.Depth)
 		}
+		if want := cfg.FitSettings(); rep.Settings != want {
+			return nil, fmt.Errorf("%s was fitted with %q; this search fits with %q: give the same fit flags, or start without the saved fits", path, rep.Settings, want)
+		}
 		fmt.Fprintf(c.App.Writer, "fits: %s (%d formulas, %d accepted)\n", path, rep.Fitted, rep.Accepted)
 		return &rep, nil
 	}

@@ -65,3 +65,16 @@ func TestFormulasErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFormulasResumeChecksFits: a resumed search refuses saved fits made
+// with other settings instead of silently reusing them.
+func TestFormulasResumeChecksFits(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := runApp(t, "formulas", "fit", "--system", "spring", "--depth", "3", "--json", filepath.Join(dir, "fits.json")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runApp(t, "formulas", "search", "--system", "spring", "--depth", "3", "--out", dir, "--resume", "--accept-ratio", "50")
+	if err == nil || !strings.Contains(err.Error(), "was fitted with") {
+		t.Errorf("resume with another --accept-ratio: error %v", err)
+	}
+}
