@@ -91,7 +91,7 @@ type CandidateResult struct {
 	Rank    int                `json:"rank"` // by tailoring loss, from 0
 	Formula string             `json:"formula"`
 	Params  map[string]float64 `json:"params,omitempty"`
-	Score   float64            `json:"score"`
+	Score   float64            `json:"score,omitempty"` // absent for the oracle, which is not fitted
 	// InnerLR is the tailoring rate with the lowest TailorLoss, the
 	// training MSE of dx/dt after one inner step.
 	InnerLR    float64 `json:"inner_lr"`

@@ -301,7 +301,11 @@ func printSearch(w io.Writer, rep *formulas.SearchReport) {
 		if q := r.Equivalence; q != nil {
 			fam = fmt.Sprintf("%.4g (%.1e)", q.C, q.Residual)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3g\t%.3g\t%.4g\t%s\t%s\t%s\n", name, r.Formula, params(r.Params), r.Score, r.InnerLR, r.TailorLoss,
+		score := fmt.Sprintf("%.3g", r.Score)
+		if r.Rank < 0 {
+			score = "-" // the oracle is given, not fitted
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3g\t%.4g\t%s\t%s\t%s\n", name, r.Formula, params(r.Params), score, r.InnerLR, r.TailorLoss,
 			rmse(r.TrainRMSE), rmse(r.TestRMSE), fam)
 	}
 	for _, r := range rep.Top {
