@@ -6,7 +6,6 @@ import (
 	"math"
 	"path/filepath"
 
-	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/noether"
 )
 
@@ -26,48 +25,27 @@ func (e *experiment) useFormula(f *Expr, params map[string]float64) error {
 
 // tailorSweep is the first stage of a candidate's assessment: the
 // baseline tailored with formula f by one SGD step at each inner learning
-// rate, scored by the training task loss after tailoring (the MSE of dx/dt
-// over every training point, the quantity meta-training minimises). One
-// program computes every rate; a loss that is not finite counts as +Inf.
+// rate, scored by long-term prediction on the training trajectories (the
+// paper's "training performance", and the criterion of the final choice).
+// Scoring by the task loss instead (the MSE of dx/dt after the step)
+// favours the smallest rates, at which tailoring does nothing. A score that
+// is not finite counts as +Inf.
 func (e *experiment) tailorSweep(f *Expr, params map[string]float64, lrs []float64) ([]float64, error) {
 	saved := maps.Clone(e.params)
 	defer func() { e.params, e.emb = saved, nil }()
 	if err := e.useFormula(f, params); err != nil {
 		return nil, err
 	}
-	ad, err := e.adaptation()
-	if err != nil {
-		return nil, err
-	}
-	n := len(e.x) / stateDim
-	g := graph.New()
-	x, y := g.Input("x", n, stateDim), g.Input("y", n, stateDim)
-	theta := noether.Declare(g, e.model.Params())
-	phi := noether.Declare(g, e.emb.Params())
-	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: e.cfg.Form, X: x}
-	losses := make([]*graph.Node, len(lrs))
+	out := make([]float64, len(lrs))
 	for i, lr := range lrs {
-		adapted, err := noether.Predict(g, p, ad, theta, phi, n, noether.Tailoring{Steps: 1, LR: float32(lr)})
+		rmse, _, _, err := e.evaluate(e.data.Train, noether.Tailoring{Steps: 1, LR: float32(lr)})
 		if err != nil {
 			return nil, err
 		}
-		losses[i] = g.MSE(ad.Apply(g, theta, adapted, x), y)
-	}
-	exe, err := e.program(g, graph.CompileOptions{}, losses...)
-	if err != nil {
-		return nil, err
-	}
-	defer exe.Close()
-	res, err := exe.Run(map[string][]float32{"x": e.x, "y": e.dx})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float64, len(lrs))
-	for i, r := range res {
-		out[i] = float64(r[0])
-		if math.IsNaN(out[i]) || math.IsInf(out[i], 0) {
-			out[i] = math.Inf(1)
+		if math.IsNaN(rmse) || math.IsInf(rmse, 0) {
+			rmse = math.Inf(1)
 		}
+		out[i] = rmse
 	}
 	return out, nil
 }

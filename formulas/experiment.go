@@ -26,10 +26,15 @@ const (
 	// fine-tuned exactly as they are (same epochs, batches, optimiser),
 	// with no tailoring.
 	FineTune Method = "finetune"
+	// Project is the other reference: the baseline's field with its
+	// component along the formula's gradient removed, so the formula is
+	// conserved exactly along every rollout (up to the integrator). What
+	// exact conservation alone can give, with no learning.
+	Project Method = "project"
 )
 
 // Methods lists every Method.
-func Methods() []Method { return []Method{Vanilla, FineTune, Tailor, MetaTailor, Noether} }
+func Methods() []Method { return []Method{Vanilla, FineTune, Tailor, MetaTailor, Noether, Project} }
 
 // DefaultInnerLR is the inner learning rate a method uses when none is
 // given: the Noether loss of a freshly initialised neural embedding is
@@ -48,7 +53,7 @@ func ParseMethod(s string) (Method, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("formulas: method %q: want vanilla, finetune, tailor, meta-tailor or noether", s)
+	return "", fmt.Errorf("formulas: method %q: want vanilla, finetune, tailor, meta-tailor, noether or project", s)
 }
 
 // ExperimentConfig sets up one row of the tables.
@@ -64,6 +69,7 @@ type ExperimentConfig struct {
 	Adapt           string
 	Inner           noether.Tailoring // Inner.LR 0: DefaultInnerLR
 	Form            noether.Form
+	Scheme          noether.StepScheme // the Noether loss's finite-difference step
 
 	BaselineSteps int     // full-batch Adam steps of the MLP baseline (2000)
 	BaselineLR    float32 // 1e-3
@@ -154,7 +160,7 @@ func (e *experiment) run() (*ExperimentResult, error) {
 	var err error
 	switch c.Method {
 	case Vanilla:
-	case Tailor, MetaTailor:
+	case Tailor, MetaTailor, Project:
 		if c.Loss == nil {
 			return nil, fmt.Errorf("formulas: %s needs a conservation formula (--loss)", c.Method)
 		}
@@ -166,7 +172,9 @@ func (e *experiment) run() (*ExperimentResult, error) {
 			}
 			e.params["g."+name] = []float32{float32(val)}
 		}
-		inner = c.Inner
+		if c.Method != Project {
+			inner = c.Inner
+		}
 	case Noether:
 		e.neuralEmbedding()
 		inner = c.Inner
@@ -188,7 +196,7 @@ func (e *experiment) run() (*ExperimentResult, error) {
 	if res.TrainRMSE, _, _, err = e.evaluate(d.Train, inner); err != nil {
 		return nil, err
 	}
-	if c.Method == Tailor || c.Method == MetaTailor {
+	if c.Method == Tailor || c.Method == MetaTailor || c.Method == Project {
 		res.LossParams = map[string]float64{}
 		for _, name := range c.Loss.Params() {
 			res.LossParams[name] = float64(e.params["g."+name][0])
@@ -321,7 +329,7 @@ func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (*graph.Vulk
 	if e.emb != nil {
 		phi = noether.Declare(g, e.emb.Params())
 	}
-	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: c.Form, X: x, Y: y}
+	p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: c.Form, Scheme: c.Scheme, X: x, Y: y}
 	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, e.inner)
 	if err != nil {
 		return nil, nil, err
@@ -341,8 +349,8 @@ func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (*graph.Vulk
 // settings describes a meta-training run for its checkpoints.
 func (e *experiment) settings(batch int) string {
 	c := e.cfg
-	s := fmt.Sprintf("task=%s baseline=%d method=%s adapt=%s inner=%+v form=%v batch=%d lr=%g wd=%g", e.data.Name, c.BaselineSteps,
-		c.Method, c.Adapt, e.inner, c.Form, batch, c.MetaLR, c.WeightDecay)
+	s := fmt.Sprintf("task=%s baseline=%d method=%s adapt=%s inner=%+v form=%v step=%v batch=%d lr=%g wd=%g", e.data.Name, c.BaselineSteps,
+		c.Method, c.Adapt, e.inner, c.Form, c.Scheme, batch, c.MetaLR, c.WeightDecay)
 	switch {
 	case e.emb == nil:
 	case c.Loss != nil:
@@ -403,11 +411,15 @@ func (e *experiment) evaluate(trajs []Trajectory, inner noether.Tailoring) (floa
 	x := g.Input("x", b, stateDim)
 	theta := noether.Declare(g, e.model.Params())
 	var out *graph.Node
-	if inner.Steps == 0 || e.emb == nil {
-		out = e.model.Apply(g, theta, x)
-	} else {
+	switch {
+	case e.cfg.Method == Project:
 		phi := noether.Declare(g, e.emb.Params())
-		p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: e.cfg.Form, X: x}
+		out = projectOut(g, e.model.Apply(g, theta, x), e.emb.Apply(g, phi, x), x)
+	case inner.Steps == 0 || e.emb == nil:
+		out = e.model.Apply(g, theta, x)
+	default:
+		phi := noether.Declare(g, e.emb.Params())
+		p := &noether.StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Form: e.cfg.Form, Scheme: e.cfg.Scheme, X: x}
 		adapted, err := noether.Predict(g, p, ad, theta, phi, b, inner)
 		if err != nil {
 			return 0, nil, nil, err
@@ -470,6 +482,18 @@ func stepRMSE(pred [][][2]float64, trajs []Trajectory) []float64 {
 		}
 		out = append(out, math.Sqrt(sse/n))
 	}
+}
+
+// projectOut removes from the field f [B, 2] its component along the
+// gradient of h [B, 1] at the states x: f - (grad h . f) grad h / |grad h|^2,
+// under which h is constant along the flow. Where grad h vanishes (an
+// equilibrium of h) f is left almost unchanged.
+func projectOut(g *graph.Graph, f, h, x *graph.Node) *graph.Node {
+	grad := g.Grad(g.Sum(h), x)[0]
+	b := x.Shape()[0]
+	along := g.Reshape(g.Sum(g.Mul(grad, f), 1), b, 1)
+	norm := g.AddScalar(g.Reshape(g.Sum(g.Square(grad), 1), b, 1), 1e-12)
+	return g.Sub(f, g.Mul(g.Div(along, norm), grad))
 }
 
 // formulaEmbedding is a conservation formula as an Embedding: the state's

@@ -12,8 +12,8 @@ import (
 // TestExperimentConsistency runs every method on a short schedule and
 // checks relations that hold whatever the numbers are: tailoring at inner
 // learning rate 0 is the baseline exactly; meta-training for 0 epochs is
-// tailoring; every RMSE is finite and the per-step curve ends where the
-// longest trajectory does.
+// tailoring; the projected field conserves the formula; every RMSE is
+// finite and the per-step curve ends where the longest trajectory does.
 func TestExperimentConsistency(t *testing.T) {
 	d, err := Spring().Generate(GenOptions{Trajectories: 6, Train: 3})
 	if err != nil {
@@ -40,6 +40,24 @@ func TestExperimentConsistency(t *testing.T) {
 	}
 	if res[2].TestRMSE == res[0].TestRMSE {
 		t.Error("tailoring changed nothing")
+	}
+	// project's rollouts keep q^2 + p^2 up to the integrator's error; the
+	// baseline's drift.
+	drift := func(r *ExperimentResult) float64 {
+		worst := 0.0
+		for _, traj := range r.TestRollouts {
+			h0 := traj[0][0]*traj[0][0] + traj[0][1]*traj[0][1]
+			for _, x := range traj {
+				worst = max(worst, math.Abs(x[0]*x[0]+x[1]*x[1]-h0)/h0)
+			}
+		}
+		return worst
+	}
+	if res[5].Method != Project {
+		t.Fatalf("row 5 is %s, want project", res[5].Method)
+	}
+	if p, v := drift(res[5]), drift(res[0]); p > 1e-3 || p > v/10 {
+		t.Errorf("relative energy drift along rollouts: project %.2g, vanilla %.2g; want project under 1e-3 and a tenth of vanilla's", p, v)
 	}
 
 	// Meta-tailoring may train the formula's parameters.

@@ -92,10 +92,11 @@ type CandidateResult struct {
 	Formula string             `json:"formula"`
 	Params  map[string]float64 `json:"params,omitempty"`
 	Score   float64            `json:"score,omitempty"` // absent for the oracle, which is not fitted
-	// InnerLR is the tailoring rate with the lowest TailorLoss, the
-	// training MSE of dx/dt after one inner step.
+	// InnerLR is the tailoring rate with the lowest TailorRMSE, the
+	// long-term prediction RMSE on the training trajectories of the
+	// baseline tailored by one inner step (no meta-training).
 	InnerLR    float64 `json:"inner_lr"`
-	TailorLoss float64 `json:"tailor_loss"`
+	TailorRMSE float64 `json:"tailor_train_rmse"`
 	// TrainRMSE (long-term prediction on the training trajectories, the
 	// selection criterion) and TestRMSE after meta-tailoring; absent for a
 	// shard's candidates that other shards meta-tailor.
@@ -323,7 +324,7 @@ func (c SearchConfig) Search(v *kernels.Vulkan, d *Dataset, fits *FitReport) (*S
 		fmt.Fprintf(c.Progress, "\rtailor: %d/%d candidates  %.0f s", i+1, len(accepted), time.Since(began).Seconds())
 	}
 	fmt.Fprintln(c.Progress)
-	slices.SortStableFunc(cands, func(a, b CandidateResult) int { return cmp.Compare(a.TailorLoss, b.TailorLoss) })
+	slices.SortStableFunc(cands, func(a, b CandidateResult) int { return cmp.Compare(a.TailorRMSE, b.TailorRMSE) })
 	cands = cands[:min(c.Top, len(cands))]
 	stage("tailor", began)
 
@@ -368,16 +369,17 @@ func (c SearchConfig) Search(v *kernels.Vulkan, d *Dataset, fits *FitReport) (*S
 	return rep, rep.choose()
 }
 
-// sweep fills a candidate's tailoring stage: its best inner rate and loss.
+// sweep fills a candidate's tailoring stage: its best inner rate and the
+// training RMSE there.
 func (e *experiment) sweep(cr *CandidateResult, f *Expr, lrs []float64) error {
 	losses, err := e.tailorSweep(f, cr.Params, lrs)
 	if err != nil {
 		return fmt.Errorf("formulas: tailoring with %s: %w", cr.Formula, err)
 	}
 	best := slices.Index(losses, slices.Min(losses))
-	cr.InnerLR, cr.TailorLoss = lrs[best], losses[best]
-	if math.IsInf(cr.TailorLoss, 0) {
-		cr.TailorLoss = math.MaxFloat64 // JSON has no infinity
+	cr.InnerLR, cr.TailorRMSE = lrs[best], losses[best]
+	if math.IsInf(cr.TailorRMSE, 0) {
+		cr.TailorRMSE = math.MaxFloat64 // JSON has no infinity
 	}
 	return nil
 }

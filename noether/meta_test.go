@@ -11,7 +11,7 @@ import (
 
 // tinyMeta builds a tiny meta-training objective: a 2-4-2 model, a 2-3-2
 // embedding, batch 3.
-func tinyMeta(t *testing.T, tl Tailoring, cn bool) (*graph.Graph, *graph.Node, []*graph.Node, []*graph.Node, []*graph.Node, map[string][]float32, map[string][]float32) {
+func tinyMeta(t *testing.T, tl Tailoring, cn bool, scheme StepScheme) (*graph.Graph, *graph.Node, []*graph.Node, []*graph.Node, []*graph.Node, map[string][]float32, map[string][]float32) {
 	t.Helper()
 	g := graph.New()
 	model := &MLP{Prefix: "f.", Sizes: []int{2, 4, 2}}
@@ -22,7 +22,7 @@ func tinyMeta(t *testing.T, tl Tailoring, cn bool) (*graph.Graph, *graph.Node, [
 		ad = AdaptCN{model}
 	}
 	theta, phi := Declare(g, model.Params()), Declare(g, emb.Params())
-	p := &StepProblem{Adapt: ad, Embed: emb, DT: 0.5, X: x, Y: y}
+	p := &StepProblem{Adapt: ad, Embed: emb, DT: 0.5, Scheme: scheme, X: x, Y: y}
 	loss, dth, dph, err := Meta(g, p, ad, theta, phi, 3, tl)
 	if err != nil {
 		t.Fatal(err)
@@ -44,23 +44,26 @@ func tinyMeta(t *testing.T, tl Tailoring, cn bool) (*graph.Graph, *graph.Node, [
 // TestMetaGradient: the meta-gradient through one and two inner SGD steps,
 // by forward-over-reverse and by reverse-over-reverse, equals central
 // finite differences of the outer loss taken through the inner update, for
-// the model's and the embedding's parameters; first order differs.
+// the model's and the embedding's parameters, with either step scheme;
+// first order differs.
 func TestMetaGradient(t *testing.T) {
 	for _, c := range []struct {
-		cn    bool
-		steps int
-		mg    MetaGrad
+		cn     bool
+		steps  int
+		mg     MetaGrad
+		scheme StepScheme
 	}{
-		{false, 1, ForwardOverReverse}, {false, 1, Reverse}, {false, 1, FirstOrder},
-		{false, 2, ForwardOverReverse}, {false, 2, Reverse}, {false, 2, FirstOrder},
-		{true, 1, ForwardOverReverse}, {true, 1, Reverse}, {true, 1, FirstOrder},
-		{true, 2, ForwardOverReverse}, {true, 2, Reverse},
+		{false, 1, ForwardOverReverse, CentralStep}, {false, 1, Reverse, CentralStep}, {false, 1, FirstOrder, CentralStep},
+		{false, 2, ForwardOverReverse, CentralStep}, {false, 2, Reverse, CentralStep}, {false, 2, FirstOrder, CentralStep},
+		{true, 1, ForwardOverReverse, CentralStep}, {true, 1, Reverse, CentralStep}, {true, 1, FirstOrder, CentralStep},
+		{true, 2, ForwardOverReverse, CentralStep}, {true, 2, Reverse, CentralStep},
+		{false, 1, ForwardOverReverse, ForwardStep}, {true, 2, ForwardOverReverse, ForwardStep}, {true, 1, Reverse, ForwardStep},
 	} {
 		steps, mg := c.steps, c.mg
 		{
-			t.Run(fmt.Sprintf("cn=%v/steps%d/%v", c.cn, steps, mg), func(t *testing.T) {
+			t.Run(fmt.Sprintf("cn=%v/steps%d/%v/%v", c.cn, steps, mg, c.scheme), func(t *testing.T) {
 				tl := Tailoring{Steps: steps, LR: 0.3, MetaGrad: mg}
-				g, loss, theta, phi, grads, params, feeds := tinyMeta(t, tl, c.cn)
+				g, loss, theta, phi, grads, params, feeds := tinyMeta(t, tl, c.cn, c.scheme)
 				prog, err := g.Compile(graph.CompileOptions{}, append([]*graph.Node{loss}, grads...)...)
 				if err != nil {
 					t.Fatal(err)

@@ -63,7 +63,7 @@ func TestPeerMetaGradient(t *testing.T) {
 				ad = AdaptCN{model}
 			}
 			theta, phi := Declare(g, model.Params()), Declare(g, emb.Params())
-			p := &StepProblem{Adapt: ad, Embed: emb, DT: peerDT, X: x, Y: y}
+			p := &StepProblem{Adapt: ad, Embed: emb, DT: peerDT, Scheme: ForwardStep, X: x, Y: y} // the script's step
 			loss, dth, dph, err := Meta(g, p, ad, theta, phi, peerBatch, Tailoring{Steps: 1, LR: peerInner})
 			if err != nil {
 				t.Fatal(err)

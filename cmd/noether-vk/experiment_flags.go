@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/noether-vk/noether-vk/formulas"
+	"github.com/noether-vk/noether-vk/noether"
 )
 
 // experimentFlags are the baseline and meta-training settings that train
@@ -20,6 +21,7 @@ func experimentFlags(epochs int) []cli.Flag {
 		&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate of the baseline"},
 		&cli.Float64Flag{Name: "meta-lr", Value: 1e-4, Usage: "outer Adam learning rate of the model in meta-training (fresh Adam moments: a smaller rate than the baseline's keeps the first steps from undoing it)"},
 		&cli.Float64Flag{Name: "weight-decay", Value: -1, Usage: "Adam weight decay (default 1e-4; 1e-5 on the real pendulum)"},
+		&cli.StringFlag{Name: "noether-step", Value: "central", Usage: "the step the physics Noether loss compares: central (x - f dt/2, x + f dt/2; unbiased to second order) or forward (x, x + f dt; the paper's, which tailoring turns into damping)"},
 		&cli.IntFlag{Name: "substeps", Value: 1, Usage: "RK4 substeps per data step in rollouts"},
 		&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "seed of the data, initialisation and shuffling"},
 		&cli.StringFlag{Name: "out", Usage: "run folder (default runs/<task>-seed<seed>)"},
@@ -29,7 +31,7 @@ func experimentFlags(epochs int) []cli.Flag {
 }
 
 // experimentConfig reads experimentFlags for a task.
-func experimentConfig(c *cli.Context, task string) formulas.ExperimentConfig {
+func experimentConfig(c *cli.Context, task string) (formulas.ExperimentConfig, error) {
 	cfg := formulas.ExperimentConfig{
 		BaselineSteps:   c.Int("baseline-steps"),
 		BaselineLR:      float32(c.Float64("lr")),
@@ -43,6 +45,10 @@ func experimentConfig(c *cli.Context, task string) formulas.ExperimentConfig {
 		Dir:             c.String("out"),
 		WeightDecay:     float32(c.Float64("weight-decay")),
 	}
+	var err error
+	if cfg.Scheme, err = noether.ParseStepScheme(c.String("noether-step")); err != nil {
+		return cfg, fmt.Errorf("--noether-step: %w", err)
+	}
 	if cfg.Dir == "" {
 		cfg.Dir = filepath.Join("runs", fmt.Sprintf("%s-seed%d", task, cfg.Seed))
 	}
@@ -52,5 +58,5 @@ func experimentConfig(c *cli.Context, task string) formulas.ExperimentConfig {
 			cfg.WeightDecay = 1e-5
 		}
 	}
-	return cfg
+	return cfg, nil
 }

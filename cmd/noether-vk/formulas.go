@@ -217,7 +217,9 @@ func runSearch(c *cli.Context) error {
 		return err
 	}
 	cfg.Top = c.Int("top")
-	cfg.Experiment = experimentConfig(c, cfg.System)
+	if cfg.Experiment, err = experimentConfig(c, cfg.System); err != nil {
+		return fmt.Errorf("formulas search: %w", err)
+	}
 	cfg.Experiment.Adapt = c.String("adapt")
 	cfg.Experiment.Progress = os.Stderr
 	if c.String("out") == "" {
@@ -286,7 +288,7 @@ func searchFits(c *cli.Context, cfg formulas.SearchConfig, v *kernels.Vulkan, da
 
 func printSearch(w io.Writer, rep *formulas.SearchReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "rank\tformula\tparameters\tscore\tinner lr\ttailor loss\ttrain RMSE\ttest RMSE\tfamily c (residual)")
+	fmt.Fprintln(tw, "rank\tformula\tparameters\tscore\tinner lr\ttailored train RMSE\ttrain RMSE\ttest RMSE\tfamily c (residual)")
 	row := func(name string, r formulas.CandidateResult) {
 		rmse := func(x *float64) string {
 			if x == nil {
@@ -305,7 +307,7 @@ func printSearch(w io.Writer, rep *formulas.SearchReport) {
 		if r.Rank < 0 {
 			score = "-" // the oracle is given, not fitted
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3g\t%.4g\t%s\t%s\t%s\n", name, r.Formula, params(r.Params), score, r.InnerLR, r.TailorLoss,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3g\t%.4g\t%s\t%s\t%s\n", name, r.Formula, params(r.Params), score, r.InnerLR, r.TailorRMSE,
 			rmse(r.TrainRMSE), rmse(r.TestRMSE), fam)
 	}
 	for _, r := range rep.Top {

@@ -25,8 +25,8 @@ RMSEs side by side. The rollout protocol is in the README.`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum or real-pendulum"},
 			&cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"},
-			&cli.StringFlag{Name: "method", Usage: "comma-separated: vanilla, finetune (the control: fine-tuned like the meta-trained methods, no tailoring), tailor, meta-tailor, noether (default: vanilla,finetune,noether)"},
-			&cli.StringFlag{Name: "loss", Usage: "conservation formula over p and q for tailor and meta-tailor, e.g. 'p^2 - 3*cos(q)'"},
+			&cli.StringFlag{Name: "method", Usage: "comma-separated: vanilla, finetune (the control: fine-tuned like the meta-trained methods, no tailoring), tailor, meta-tailor, noether, project (the reference: the baseline's field projected onto the formula's level sets, exact conservation) (default: vanilla,finetune,noether)"},
+			&cli.StringFlag{Name: "loss", Usage: "conservation formula over p and q for tailor, meta-tailor and project, e.g. 'p^2 - 3*cos(q)'"},
 			&cli.StringSliceFlag{Name: "loss-param", Usage: "a formula parameter's starting value, name=value (repeatable)"},
 			&cli.BoolFlag{Name: "train-loss-params", Usage: "let meta-tailoring train the formula's parameters"},
 			&cli.StringFlag{Name: "embedding", Value: "mlp", Usage: "the noether method's embedding g_phi: mlp"},
@@ -106,7 +106,7 @@ func runTrain(c *cli.Context) error {
 		}
 		mr := methodReport{Task: task, Method: string(m), TestRMSE: res.TestRMSE, TrainRMSE: res.TrainRMSE, Epochs: epochs,
 			Seconds: res.Seconds, Device: d.Info.Name, LossParams: res.LossParams, StepRMSE: res.StepRMSE}
-		if cfg.Loss != nil && (m == formulas.Tailor || m == formulas.MetaTailor) {
+		if cfg.Loss != nil && (m == formulas.Tailor || m == formulas.MetaTailor || m == formulas.Project) {
 			mr.Loss = cfg.Loss.String()
 		}
 		rep.Runs = append(rep.Runs, mr)
@@ -146,12 +146,14 @@ func printTrain(w io.Writer, rep trainReport, results []*formulas.ExperimentResu
 // trainConfig turns the flags into an experiment configuration.
 func trainConfig(c *cli.Context) (formulas.ExperimentConfig, error) {
 	task := c.String("task")
-	cfg := experimentConfig(c, task)
+	cfg, err := experimentConfig(c, task)
+	if err != nil {
+		return cfg, err
+	}
 	cfg.Adapt = c.String("adapt")
 	cfg.EmbedLR = float32(c.Float64("embedding-lr"))
 	cfg.EmbedClip = 1000
 	cfg.LossParams = map[string]float64{}
-	var err error
 	if cfg.Form, err = noether.ParseForm(c.String("form")); err != nil {
 		return cfg, err
 	}
