@@ -32,7 +32,13 @@ type SearchConfig struct {
 	// InnerLRs are the inner learning rates of the tailoring stage
 	// (10^k, k = -3, -2.5, ..., 1).
 	InnerLRs []float64
-	Top      int // candidates meta-tailored (20)
+	// MetaRates are the factors of a candidate's tailoring rate at which
+	// it is meta-tailored, the best by training RMSE kept (10^-0.5, 1,
+	// 10^0.5): the best rate for meta-tailoring is often one grid step from
+	// the best for tailoring alone (on the real pendulum, tailoring alone
+	// diverges at the rate that meta-tailors best; see the README).
+	MetaRates []float64
+	Top       int // candidates meta-tailored (20)
 	// Experiment holds the baseline and meta-training settings; its
 	// MetaEpochs (100), Dir and Resume apply to every candidate.
 	Experiment ExperimentConfig
@@ -92,18 +98,30 @@ type CandidateResult struct {
 	Formula string             `json:"formula"`
 	Params  map[string]float64 `json:"params,omitempty"`
 	Score   float64            `json:"score,omitempty"` // absent for the oracle, which is not fitted
-	// InnerLR is the tailoring rate with the lowest TailorRMSE, the
+	// TailorLR is the tailoring rate with the lowest TailorRMSE, the
 	// long-term prediction RMSE on the training trajectories of the
 	// baseline tailored by one inner step (no meta-training).
-	InnerLR    float64 `json:"inner_lr"`
+	TailorLR   float64 `json:"tailor_lr"`
 	TailorRMSE float64 `json:"tailor_train_rmse"`
+	// Rates holds meta-tailoring at each of SearchConfig.MetaRates times
+	// TailorLR; InnerLR is the one kept, with the lowest training RMSE.
+	Rates   []RateResult `json:"rates,omitempty"`
+	InnerLR float64      `json:"inner_lr,omitempty"`
 	// TrainRMSE (long-term prediction on the training trajectories, the
-	// selection criterion) and TestRMSE after meta-tailoring; absent for a
-	// shard's candidates that other shards meta-tailor.
+	// selection criterion) and TestRMSE after meta-tailoring at InnerLR;
+	// absent for a shard's candidates that other shards meta-tailor.
 	TrainRMSE   *float64     `json:"train_rmse,omitempty"`
 	TestRMSE    *float64     `json:"test_rmse,omitempty"`
 	Equivalence *Equivalence `json:"equivalence,omitempty"`
 	Diverged    bool         `json:"diverged,omitempty"` // meta-tailoring gave NaN
+}
+
+// RateResult is a candidate meta-tailored at one inner rate.
+type RateResult struct {
+	LR        float64 `json:"lr"`
+	TrainRMSE float64 `json:"train_rmse,omitempty"`
+	TestRMSE  float64 `json:"test_rmse,omitempty"`
+	Diverged  bool    `json:"diverged,omitempty"` // NaN
 }
 
 // SearchReport is the outcome of a search.
@@ -152,6 +170,9 @@ func (c *SearchConfig) defaults() error {
 	}
 	if len(c.InnerLRs) == 0 {
 		c.InnerLRs = DefaultInnerLRs()
+	}
+	if len(c.MetaRates) == 0 {
+		c.MetaRates = []float64{1 / math.Sqrt(10), 1, math.Sqrt(10)}
 	}
 	if c.Top == 0 {
 		c.Top = 20
@@ -335,8 +356,8 @@ func (c SearchConfig) Search(v *kernels.Vulkan, d *Dataset, fits *FitReport) (*S
 		if i%c.Shards != c.Shard {
 			continue
 		}
-		fmt.Fprintf(c.Progress, "meta-tailor %d/%d: %s %v (inner lr %.3g)\n", i+1, len(cands), cands[i].Formula, cands[i].Params, cands[i].InnerLR)
-		if err := e.assess(&cands[i], candidateDir(c.Experiment.Dir, i), states); err != nil {
+		fmt.Fprintf(c.Progress, "meta-tailor %d/%d: %s %v (tailoring rate %.3g)\n", i+1, len(cands), cands[i].Formula, cands[i].Params, cands[i].TailorLR)
+		if err := e.assess(&cands[i], candidateDir(c.Experiment.Dir, i), states, c.MetaRates); err != nil {
 			return nil, err
 		}
 	}
@@ -353,8 +374,8 @@ func (c SearchConfig) Search(v *kernels.Vulkan, d *Dataset, fits *FitReport) (*S
 		if err := e.sweep(&oracle, f, c.InnerLRs); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(c.Progress, "oracle: %s %v (inner lr %.3g)\n", oracle.Formula, params, oracle.InnerLR)
-		if err := e.assess(&oracle, filepath.Join(c.Experiment.Dir, "oracle"), states); err != nil {
+		fmt.Fprintf(c.Progress, "oracle: %s %v (tailoring rate %.3g)\n", oracle.Formula, params, oracle.TailorLR)
+		if err := e.assess(&oracle, filepath.Join(c.Experiment.Dir, "oracle"), states, c.MetaRates); err != nil {
 			return nil, err
 		}
 		rep.Oracle, rep.OracleTestRMSE = &oracle, *oracle.TestRMSE
@@ -377,29 +398,41 @@ func (e *experiment) sweep(cr *CandidateResult, f *Expr, lrs []float64) error {
 		return fmt.Errorf("formulas: tailoring with %s: %w", cr.Formula, err)
 	}
 	best := slices.Index(losses, slices.Min(losses))
-	cr.InnerLR, cr.TailorRMSE = lrs[best], losses[best]
+	cr.TailorLR, cr.TailorRMSE = lrs[best], losses[best]
 	if math.IsInf(cr.TailorRMSE, 0) {
 		cr.TailorRMSE = math.MaxFloat64 // JSON has no infinity
 	}
 	return nil
 }
 
-// assess meta-tailors a candidate and measures it.
-func (e *experiment) assess(cr *CandidateResult, dir string, states [][2]float64) error {
+// assess meta-tailors a candidate at each factor of its tailoring rate
+// (each in its own folder under dir), keeps the rate with the lowest
+// training RMSE and measures the candidate there.
+func (e *experiment) assess(cr *CandidateResult, dir string, states [][2]float64, factors []float64) error {
 	f, err := Parse(cr.Formula)
 	if err != nil {
 		return err
 	}
-	res, err := e.metaTailor(f, cr.Params, cr.InnerLR, dir)
-	if err != nil {
-		return fmt.Errorf("formulas: meta-tailoring with %s: %w", cr.Formula, err)
+	cr.Rates, cr.Diverged = nil, true
+	for _, k := range factors {
+		lr := cr.TailorLR * k
+		res, err := e.metaTailor(f, cr.Params, lr, filepath.Join(dir, fmt.Sprintf("lr%.4g", lr)))
+		if err != nil {
+			return fmt.Errorf("formulas: meta-tailoring with %s at rate %.3g: %w", cr.Formula, lr, err)
+		}
+		train, test := res.TrainRMSE, res.TestRMSE
+		if math.IsNaN(train) || math.IsNaN(test) {
+			cr.Rates = append(cr.Rates, RateResult{LR: lr, Diverged: true})
+			continue
+		}
+		cr.Rates = append(cr.Rates, RateResult{LR: lr, TrainRMSE: train, TestRMSE: test})
+		if cr.TrainRMSE == nil || train < *cr.TrainRMSE {
+			cr.InnerLR, cr.TrainRMSE, cr.TestRMSE, cr.Diverged = lr, &train, &test, false
+		}
 	}
-	train, test := res.TrainRMSE, res.TestRMSE
-	if math.IsNaN(train) || math.IsNaN(test) {
-		cr.Diverged = true
+	if cr.Diverged {
 		return nil
 	}
-	cr.TrainRMSE, cr.TestRMSE = &train, &test
 	q, err := Compare(f, cr.Params, e.data.Name, states)
 	if err != nil {
 		return err

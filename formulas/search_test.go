@@ -180,6 +180,24 @@ func TestSearchPipeline(t *testing.T) {
 	if rep.Oracle == nil || !(rep.OracleTestRMSE > 0) || !(rep.TestRMSE > 0) || rep.CandidatesEnumerated != 6253 {
 		t.Errorf("report: %+v", rep)
 	}
+	// Each candidate is meta-tailored at its tailoring rate and the two
+	// grid rates beside it, and keeps the one with the lowest training RMSE.
+	for _, c := range append(rep.Top, *rep.Oracle) {
+		if len(c.Rates) != 3 || c.TrainRMSE == nil {
+			t.Errorf("%s: meta-tailored at %d rates (train RMSE %v), want 3", c.Formula, len(c.Rates), c.TrainRMSE)
+			continue
+		}
+		kept := false
+		for _, r := range c.Rates {
+			if !r.Diverged && r.TrainRMSE < *c.TrainRMSE {
+				t.Errorf("%s: kept rate %g (train %g), but rate %g trains to %g", c.Formula, c.InnerLR, *c.TrainRMSE, r.LR, r.TrainRMSE)
+			}
+			kept = kept || r.LR == c.InnerLR && r.TrainRMSE == *c.TrainRMSE
+		}
+		if !kept || math.Abs(c.Rates[1].LR-c.TailorLR) > 1e-12 {
+			t.Errorf("%s: rates %+v, kept %g, tailoring rate %g", c.Formula, c.Rates, c.InnerLR, c.TailorLR)
+		}
+	}
 	if _, err := json.Marshal(rep); err != nil {
 		t.Errorf("report does not encode: %v", err)
 	}

@@ -288,7 +288,7 @@ func searchFits(c *cli.Context, cfg formulas.SearchConfig, v *kernels.Vulkan, da
 
 func printSearch(w io.Writer, rep *formulas.SearchReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "rank\tformula\tparameters\tscore\tinner lr\ttailored train RMSE\ttrain RMSE\ttest RMSE\tfamily c (residual)")
+	fmt.Fprintln(tw, "rank\tformula\tparameters\tscore\ttailor lr\ttailored train RMSE\tmeta lr\ttrain RMSE\ttest RMSE\tfamily c (residual)")
 	row := func(name string, r formulas.CandidateResult) {
 		rmse := func(x *float64) string {
 			if x == nil {
@@ -307,8 +307,12 @@ func printSearch(w io.Writer, rep *formulas.SearchReport) {
 		if r.Rank < 0 {
 			score = "-" // the oracle is given, not fitted
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3g\t%.4g\t%s\t%s\t%s\n", name, r.Formula, params(r.Params), score, r.InnerLR, r.TailorRMSE,
-			rmse(r.TrainRMSE), rmse(r.TestRMSE), fam)
+		meta := "-"
+		if r.TrainRMSE != nil {
+			meta = fmt.Sprintf("%.3g", r.InnerLR)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3g\t%.4g\t%s\t%s\t%s\t%s\n", name, r.Formula, params(r.Params), score, r.TailorLR, r.TailorRMSE,
+			meta, rmse(r.TrainRMSE), rmse(r.TestRMSE), fam)
 	}
 	for _, r := range rep.Top {
 		row(fmt.Sprint(r.Rank+1), r)

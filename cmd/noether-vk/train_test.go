@@ -112,7 +112,7 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"train", "--task", "moon"}, "want spring, pendulum or real-pendulum"},
 		{[]string{"train", "--task", "real-pendulum"}, "--data PATH"},
 		{[]string{"train", "--task", "real-pendulum", "--data", "/nonexistent/real_pend_h_1.txt"}, "not found"},
-		{[]string{"train", "--method", "magic"}, "want vanilla, finetune, tailor, meta-tailor or noether"},
+		{[]string{"train", "--method", "magic"}, "want vanilla, finetune, tailor, meta-tailor, noether or project"},
 		{[]string{"train", "--loss", "p^3"}, "--loss"},
 		{[]string{"train", "--inner-opt", "lbfgs"}, "want sgd or adam"},
 		{[]string{"train", "--loss-param", "c"}, "want name=value"},
