@@ -6,8 +6,8 @@
 // experiment behind `noether-vk train` (ExperimentConfig.Run: the MLP
 // baseline, the fine-tuning control, tailoring, meta-tailoring, the
 // Noether Network and the exact-conservation reference Project), and the
-// formula search behind `noether-vk formulas`: Enumerate (every units-valid formula up to a size), Compile and FitBatch
-// (all of them fitted at once on the GPU), and SearchConfig (the filter,
-// tailoring, meta-tailoring and selection; sharded with MergeFits and
-// MergeSearches).
+// formula search behind `noether-vk formulas`: Enumerate (every
+// units-valid formula up to a size), Compile and FitBatch (all of them
+// fitted at once on the GPU), and SearchConfig (the filter, tailoring,
+// meta-tailoring and selection; sharded with MergeFits and MergeSearches).
 package formulas
