@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every row of the README's results table: for each task, the MLP baseline
 # (vanilla), the fine-tuning control, tailoring and meta-tailoring with the
-# true energy (the oracle rows), and the Noether Network with a neural
-# embedding, and the exact-conservation reference (project), all from one
-# baseline per task. Tailoring and meta-tailoring
-# each run at the inner learning rate that gave them the lowest TRAINING
-# long-term RMSE in tools/inner_lr_sweep.sh (the README lists the sweep).
+# true energy (the oracle rows), the Noether Network with a neural
+# embedding and the exact-conservation reference (project), all from one
+# baseline per task. Tailoring and meta-tailoring each run at the inner
+# learning rate that gave them the lowest TRAINING long-term RMSE in
+# tools/inner_lr_sweep.sh (the README lists the sweep).
 # Reports go to $OUT/<task>.json (vanilla, finetune, tailor, project),
 # $OUT/<task>-meta-tailor.json and $OUT/<task>-noether.json.
 # Usage: tools/tables.sh [OUT] [extra train flags...]

@@ -97,17 +97,23 @@ func searchConfig(c *cli.Context) (formulas.SearchConfig, error) {
 	return cfg, nil
 }
 
-// openVulkan opens the device the global flags choose.
-func openVulkan(c *cli.Context, command string) (*gpu.Device, *kernels.Vulkan, error) {
+// openTask is the start of every command that trains or fits: it loads
+// the task's data (the real pendulum's from --data), then opens the device
+// the global flags choose. The caller closes the device.
+func openTask(c *cli.Context, command, task string, seed uint64) (*formulas.Dataset, *gpu.Device, *kernels.Vulkan, error) {
+	data, err := formulas.LoadTask(task, c.String("data"), seed)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", command, err)
+	}
 	o, err := gpuOptions(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	d, err := gpu.Open(o)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", command, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", command, err)
 	}
-	return d, kernels.NewVulkan(d), nil
+	return data, d, kernels.NewVulkan(d), nil
 }
 
 // enumerateReport is the --json of formulas enumerate.
@@ -164,11 +170,7 @@ func runFit(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	data, err := formulas.LoadTask(cfg.System, c.String("data"), cfg.Experiment.Seed)
-	if err != nil {
-		return fmt.Errorf("formulas fit: %w", err)
-	}
-	dev, v, err := openVulkan(c, "formulas fit")
+	data, dev, v, err := openTask(c, "formulas fit", cfg.System, cfg.Experiment.Seed)
 	if err != nil {
 		return err
 	}
@@ -225,11 +227,7 @@ func runSearch(c *cli.Context) error {
 	if c.String("out") == "" {
 		cfg.Experiment.Dir = filepath.Join("runs", fmt.Sprintf("search-%s-seed%d", cfg.System, cfg.Experiment.Seed))
 	}
-	data, err := formulas.LoadTask(cfg.System, c.String("data"), cfg.Experiment.Seed)
-	if err != nil {
-		return fmt.Errorf("formulas search: %w", err)
-	}
-	dev, v, err := openVulkan(c, "formulas search")
+	data, dev, v, err := openTask(c, "formulas search", cfg.System, cfg.Experiment.Seed)
 	if err != nil {
 		return err
 	}

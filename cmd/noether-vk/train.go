@@ -70,11 +70,7 @@ func runTrain(c *cli.Context) error {
 		return err
 	}
 	task := c.String("task")
-	data, err := formulas.LoadTask(task, c.String("data"), c.Uint64("seed"))
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	d, v, err := openVulkan(c, "train")
+	data, d, v, err := openTask(c, "train", task, c.Uint64("seed"))
 	if err != nil {
 		return err
 	}
