@@ -471,6 +471,47 @@ func checkConvBufs(op string, p ConvParams, bufs ...convBuf) error {
 // recordConvPrim records one primitive: out = sum over pairs of mode(a, b)
 // (+ bias). a2, b2 nil: one pair; bias nil: none.
 func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g convGeom, out, a1, b1, a2, b2, bias *gpu.Buffer) error {
+	return v.recordConvPrimSplit(r, t, mode, g, 1, out, a1, b1, a2, b2, bias)
+}
+
+// wgradTile returns the direct weight gradient's input channels per
+// invocation, register block (tm output channels, tn pixels), workgroup
+// size and workgroup grid in x and y (the grid's z is the row splits).
+func wgradTile(t ConvTile, g convGeom) (wc, tm, tn, local int, groups [2]int) {
+	// Below 32 channels at most 2 input channels per invocation, which
+	// keeps enough invocations (measured on lavapipe: 6 channels run
+	// best at 2, 32 and 128 at 4).
+	wc = t.WeightGradInputs
+	if g.C < 32 {
+		wc = min(wc, 2)
+	}
+	wc = max(1, min(wc, g.C))
+	tm, tn = min(t.Channels, pow2Ceil(g.K)), min(t.Pixels, pow2Ceil(g.OW))
+	lanes := (g.C + wc - 1) / wc * g.KH
+	local = min(t.Local, pow2Ceil(lanes))
+	return wc, tm, tn, local, [2]int{(lanes + local - 1) / local, (g.K + tm - 1) / tm}
+}
+
+// The direct weight gradient sums over all N*OH*OW output pixels, and its
+// (c, ky) x k grid is small (4 workgroups for the embedding's 6 -> 32 5x5
+// convolution), too few to share evenly among a device's cores: on
+// lavapipe's 2 threads the time of 4 workgroups is either 2 or 3 of them,
+// whichever way they happen to be handed out. So the rows (n, oy) are
+// split into slices summed by separate workgroups, about wgradTargetGroups
+// in all and at least wgradMinRows rows each, and the partial sums added.
+const wgradTargetGroups, wgradMinRows = 64, 4
+
+// wgradSplits is the number of row slices of the direct weight gradient.
+func wgradSplits(t ConvTile, g convGeom) int {
+	_, _, _, _, groups := wgradTile(t, g)
+	n := groups[0] * groups[1]
+	return max(1, min((wgradTargetGroups+n-1)/n, g.N*g.OH/wgradMinRows))
+}
+
+// recordConvPrimSplit is recordConvPrim with WGRAD's rows in splits slices
+// (1 for the other modes): with splits > 1, out holds splits partial dW,
+// one after the other.
+func (v *Vulkan) recordConvPrimSplit(r *gpu.Recorder, t ConvTile, mode convMode, g convGeom, splits int, out, a1, b1, a2, b2, bias *gpu.Buffer) error {
 	pairs := uint32(1)
 	if a2 != nil {
 		pairs = 2
@@ -486,14 +527,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 	push := gpu.Push{}.U32(uint32(g.N)).U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.K)).U32(uint32(g.OH)).U32(uint32(g.OW))
 	lim := v.D.Info.MaxWorkgroupCount
 	ceil := func(a, b int) uint32 { return uint32((a + b - 1) / b) }
-	// WGRAD: input channels per invocation; below 32 channels at most 2,
-	// which keeps enough invocations (measured on lavapipe: 6 channels
-	// run best at 2, 32 and 128 at 4).
-	wc := t.WeightGradInputs
-	if g.C < 32 {
-		wc = min(wc, 2)
-	}
-	wc = max(1, min(wc, g.C))
+	wc, wtm, wtn, wlocal, wgroups := wgradTile(t, g)
 	dispatch := func(local, tm, tn, py, px int, groups [3]uint32) error {
 		// vec4 reads of the uniform operand (see the shader's VEC4).
 		vec4 := g.KW == 4
@@ -533,10 +567,7 @@ func (v *Vulkan) recordConvPrim(r *gpu.Recorder, t ConvTile, mode convMode, g co
 		}
 		return nil
 	case convWGrad:
-		tm, tn := min(t.Channels, pow2Ceil(g.K)), min(t.Pixels, pow2Ceil(g.OW))
-		lanes := (g.C + wc - 1) / wc * g.KH
-		local := min(t.Local, pow2Ceil(lanes))
-		return dispatch(local, tm, tn, 0, 0, [3]uint32{ceil(lanes, local), ceil(g.K, tm), 1})
+		return dispatch(wlocal, wtm, wtn, 0, 0, [3]uint32{uint32(wgroups[0]), uint32(wgroups[1]), uint32(splits)})
 	}
 	return fmt.Errorf("kernels: conv2d: bad mode %d", mode)
 }

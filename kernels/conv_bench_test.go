@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -141,4 +142,71 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// TestConv2DWeightGradSplits checks the direct weight gradient's row
+// splits: at the embedding's 6 -> 32 shape the pass asks for scratch (so
+// it splits), and the split result, the unsplit one (no scratch) and the
+// CPU reference agree.
+func TestConv2DWeightGradSplits(t *testing.T) {
+	p := kernels.ConvParams{N: 2, C: 6, H: 64, W: 64, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}
+	v := openVulkan(t)
+	v.Conv = kernels.ConvDirect
+	ns, err := v.ConvScratch(p, false, kernels.ConvPassWeightGrad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns < 2*p.WeightLen() {
+		t.Fatalf("ConvScratch = %d floats: the weight gradient at %v does not split (want at least 2 x %d)", ns, p, p.WeightLen())
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, g := randSlice(rng, p.InLen()), randSlice(rng, p.OutLen(false))
+	_, want, _, err := kernels.CPU{}.Conv2DBackward(p, x, make([]float32, p.WeightLen()), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := v.D
+	alloc := func(n int) *gpu.Buffer {
+		b, err := d.Alloc(int64(4 * n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Free)
+		return b
+	}
+	xb, gb, scratch := alloc(len(x)), alloc(len(g)), alloc(ns)
+	if err := xb.WriteFloat32(0, x); err != nil {
+		t.Fatal(err)
+	}
+	if err := gb.WriteFloat32(0, g); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		scratch *gpu.Buffer
+	}{{"split", scratch}, {"unsplit", nil}} {
+		dw := alloc(p.WeightLen())
+		r := d.NewRecorder()
+		if err := v.RecordConv2DWeightGrad(r, p, xb, gb, dw, tc.scratch); err != nil {
+			t.Fatal(err)
+		}
+		prog, err := r.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = prog.Run()
+		prog.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, p.WeightLen())
+		if err := dw.ReadFloat32(0, got); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if diff := math.Abs(float64(got[i] - want[i])); diff > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%s: dw[%d] = %g, CPU reference %g", tc.name, i, got[i], want[i])
+			}
+		}
+	}
 }

@@ -101,9 +101,10 @@ func (v *Vulkan) useGemm(mode convMode, g convGeom) bool {
 
 // ConvScratch is the number of floats of scratch memory the Record method
 // of pass needs for the op (conv2d, or conv_transpose2d when transposed)
-// at p: the column matrix of the GEMM form, 0 when the pass runs the
-// direct shader (then the scratch argument may be nil). It depends on
-// v.Conv; set that before asking.
+// at p: the column matrix of the GEMM form, or the partial sums of the
+// direct weight gradient's row slices (see wgradSplits); 0 when none (then
+// the scratch argument may be nil). It depends on v.Conv; set that before
+// asking. Given no scratch, ConvAuto runs the direct shader unsplit.
 func (v *Vulkan) ConvScratch(p ConvParams, transposed bool, pass ConvPass) (int, error) {
 	g, err := p.geom(transposed)
 	if err != nil {
@@ -111,6 +112,9 @@ func (v *Vulkan) ConvScratch(p ConvParams, transposed bool, pass ConvPass) (int,
 	}
 	mode := pass.mode(transposed)
 	if !v.useGemm(mode, g) {
+		if s := wgradSplits(DefaultConvTile, g); mode == convWGrad && s > 1 {
+			return s * g.wLen(), nil
+		}
 		return 0, nil
 	}
 	n, _ := v.gemmScratch(mode, g)
@@ -223,7 +227,27 @@ func (v *Vulkan) recordConvPass(r *gpu.Recorder, mode convMode, g convGeom, out,
 	if v.useGemm(mode, g) && (scratch != nil || v.Conv == ConvGemm) {
 		return v.recordConvGemm(r, mode, g, out, a, b, bias, scratch)
 	}
+	if s := wgradSplits(DefaultConvTile, g); mode == convWGrad && s > 1 && scratch != nil {
+		return v.recordConvWGradSplit(r, g, s, out, a, b, scratch)
+	}
 	return v.recordConvPrim(r, DefaultConvTile, mode, g, out, a, b, nil, nil, bias)
+}
+
+// recordConvWGradSplit records the direct weight gradient in splits row
+// slices, their partial sums into scratch, then dW = their sum.
+func (v *Vulkan) recordConvWGradSplit(r *gpu.Recorder, g convGeom, splits int, dw, a, b, scratch *gpu.Buffer) error {
+	n := splits * g.wLen()
+	if scratch.Size() < int64(4*n) {
+		return fmt.Errorf("kernels: conv2d weight gradient: scratch holds %d bytes, want %d (see Vulkan.ConvScratch)", scratch.Size(), 4*n)
+	}
+	part, err := scratch.View(0, int64(4*n))
+	if err != nil {
+		return err
+	}
+	if err := v.recordConvPrimSplit(r, DefaultConvTile, convWGrad, g, splits, part, a, b, nil, nil, nil); err != nil {
+		return err
+	}
+	return v.RecordReduce(r, Sum, part, Shape{splits, g.wLen()}, []int{0}, dw, nil)
 }
 
 // convScratchBuf allocates the scratch of the passes (the largest), nil

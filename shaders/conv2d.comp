@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 // conv2d: the 2-D convolution family (NCHW, square stride S and padding P,
 // kernel KH x KW). Every op of conv2d and conv_transpose2d and of their
 // derivatives is one of four modes on the geometry of a convolution with
@@ -36,7 +37,8 @@
 // pixels (PY + S*q, PX + S*j), whose contributing taps are the same
 // (PX + P - kx divisible by S, likewise ky) and whose inputs ox are
 // consecutive in j.
-// The grid is x: pixel or (c, ky) blocks, y: channel blocks, z: batch.
+// The grid is x: pixel or (c, ky) blocks, y: channel blocks, z: batch
+// (WGRAD: row splits).
 layout(local_size_x_id = 0) in;
 
 layout(constant_id = 1) const uint MODE = 0;
@@ -102,9 +104,9 @@ void forward() {
 	const int oy = min(gx / nb, p.OH - 1), ox0 = (gx % nb) * TN;
 	const int k0 = int(gl_WorkGroupID.y) * TM, n = int(gl_WorkGroupID.z);
 	float acc[TM][TN];
-	for (int m = 0; m < TM; m++)
-		for (int t = 0; t < TN; t++) acc[m][t] = 0.0;
-	for (int pair = 0; pair < PAIRS; pair++) {
+	[[unroll]] for (int m = 0; m < TM; m++)
+		[[unroll]] for (int t = 0; t < TN; t++) acc[m][t] = 0.0;
+	[[unroll]] for (int pair = 0; pair < PAIRS; pair++) {
 		const bool sec = pair == 1;
 		for (int c = 0; c < p.C; c++) {
 			for (int ky = 0; ky < KH; ky++) {
@@ -113,29 +115,29 @@ void forward() {
 				const int base = ((n * p.C + c) * p.H + clamp(iy, 0, p.H - 1)) * p.W;
 				const int ix0 = ox0 * S - P;
 				float seg[SEG];
-				for (int u = 0; u < SEG; u++) {
+				[[unroll]] for (int u = 0; u < SEG; u++) {
 					const int ix = ix0 + u;
 					const float v = la(sec, base + clamp(ix, 0, p.W - 1));
 					seg[u] = rowok && ix >= 0 && ix < p.W ? v : 0.0;
 				}
-				for (int m = 0; m < TM; m++) {
+				[[unroll]] for (int m = 0; m < TM; m++) {
 					const int wbase = ((min(k0 + m, p.K - 1) * p.C + c) * KH + ky) * KW;
 					const vec4 w4 = VEC4 ? lb4(sec, wbase / 4) : vec4(0.0);
-					for (int kx = 0; kx < KW; kx++) {
+					[[unroll]] for (int kx = 0; kx < KW; kx++) {
 						const float w = wtap(sec, wbase, kx, w4);
-						for (int t = 0; t < TN; t++) acc[m][t] = fma(w, seg[t * S + kx], acc[m][t]);
+						[[unroll]] for (int t = 0; t < TN; t++) acc[m][t] = fma(w, seg[t * S + kx], acc[m][t]);
 					}
 				}
 			}
 		}
 	}
 	if (!live) return;
-	for (int m = 0; m < TM; m++) {
+	[[unroll]] for (int m = 0; m < TM; m++) {
 		const int k = k0 + m;
 		if (k >= p.K) break;
 		const float b = BIAS ? bias[k] : 0.0;
 		const int obase = ((n * p.K + k) * p.OH + oy) * p.OW + ox0;
-		for (int t = 0; t < TN; t++)
+		[[unroll]] for (int t = 0; t < TN; t++)
 			if (ox0 + t < p.OW) o[obase + t] = acc[m][t] + b;
 	}
 }
@@ -152,9 +154,9 @@ void dgrad() {
 	const int q = min(gx / nb, nq - 1), j0 = (gx % nb) * TN;
 	const int c0 = int(gl_WorkGroupID.y) * TM, n = int(gl_WorkGroupID.z);
 	float acc[TM][TN];
-	for (int m = 0; m < TM; m++)
-		for (int t = 0; t < TN; t++) acc[m][t] = 0.0;
-	for (int pair = 0; pair < PAIRS; pair++) {
+	[[unroll]] for (int m = 0; m < TM; m++)
+		[[unroll]] for (int t = 0; t < TN; t++) acc[m][t] = 0.0;
+	[[unroll]] for (int pair = 0; pair < PAIRS; pair++) {
 		const bool sec = pair == 1;
 		for (int k = 0; k < p.K; k++) {
 			for (int ky = 0; ky < KH; ky++) {
@@ -163,97 +165,101 @@ void dgrad() {
 				const bool rowok = oy >= 0 && oy < p.OH;
 				const int base = ((n * p.K + k) * p.OH + clamp(oy, 0, p.OH - 1)) * p.OW;
 				float seg[SEGD];
-				for (int u = 0; u < SEGD; u++) {
+				[[unroll]] for (int u = 0; u < SEGD; u++) {
 					const int ox = j0 + DMIN + u;
 					const float v = la(sec, base + clamp(ox, 0, p.OW - 1));
 					seg[u] = rowok && ox >= 0 && ox < p.OW ? v : 0.0;
 				}
-				for (int m = 0; m < TM; m++) {
+				[[unroll]] for (int m = 0; m < TM; m++) {
 					const int wbase = ((k * p.C + min(c0 + m, p.C - 1)) * KH + ky) * KW;
 					const vec4 w4 = VEC4 ? lb4(sec, wbase / 4) : vec4(0.0);
-					for (int kx = 0; kx < KW; kx++) {
+					[[unroll]] for (int kx = 0; kx < KW; kx++) {
 						if ((PX + P - kx + OFF) % S != 0) continue;
 						const int d = (PX + P - kx + OFF) / S - KM - DMIN;
 						const float w = wtap(sec, wbase, kx, w4);
-						for (int t = 0; t < TN; t++) acc[m][t] = fma(w, seg[d + t], acc[m][t]);
+						[[unroll]] for (int t = 0; t < TN; t++) acc[m][t] = fma(w, seg[d + t], acc[m][t]);
 					}
 				}
 			}
 		}
 	}
 	if (!live) return;
-	for (int m = 0; m < TM; m++) {
+	[[unroll]] for (int m = 0; m < TM; m++) {
 		const int c = c0 + m;
 		if (c >= p.C) break;
 		const float b = BIAS ? bias[c] : 0.0;
 		const int obase = ((n * p.C + c) * p.H + PY + S * q) * p.W + PX;
-		for (int t = 0; t < TN; t++)
+		[[unroll]] for (int t = 0; t < TN; t++)
 			if (j0 + t < nj) o[obase + (j0 + t) * S] = acc[m][t] + b;
 	}
 }
 
 void wgrad() {
 	// An invocation owns (WC channels from c0, ky) and accumulates TM
-	// output channels x KW taps for each.
+	// output channels x KW taps for each, over the rows r = (n, oy) of
+	// its split: workgroup z of Z sums rows [R z / Z, R (z+1) / Z) of the
+	// R = N*OH and writes its partial dW to o[z * |dW| ...] (the launcher
+	// adds the Z partials when Z > 1, so the reduction over N*OH*OW
+	// spreads over Z times more workgroups).
 	const int nc = (p.C + WC - 1) / WC;
 	const int gx = int(gl_GlobalInvocationID.x);
 	const bool live = gx < nc * KH;
 	const int c0 = min(gx / KH, nc - 1) * WC, ky = gx % KH;
 	const int k0 = int(gl_WorkGroupID.y) * TM;
 	float acc[WC][TM][KW];
-	for (int h = 0; h < WC; h++)
-		for (int m = 0; m < TM; m++)
-			for (int kx = 0; kx < KW; kx++) acc[h][m][kx] = 0.0;
-	for (int pair = 0; pair < PAIRS; pair++) {
+	[[unroll]] for (int h = 0; h < WC; h++)
+		[[unroll]] for (int m = 0; m < TM; m++)
+			[[unroll]] for (int kx = 0; kx < KW; kx++) acc[h][m][kx] = 0.0;
+	const int rows = p.N * p.OH, z = int(gl_WorkGroupID.z), nz = int(gl_NumWorkGroups.z);
+	[[unroll]] for (int pair = 0; pair < PAIRS; pair++) {
 		const bool sec = pair == 1;
-		for (int n = 0; n < p.N; n++) {
-			for (int oy = 0; oy < p.OH; oy++) {
-				const int iy = oy * S - P + ky;
-				const bool rowok = iy >= 0 && iy < p.H;
-				for (int ox0 = 0; ox0 < p.OW; ox0 += TN) {
-					const int ix0 = ox0 * S - P;
-					float seg[WC][SEG];
-					for (int h = 0; h < WC; h++) {
-						const int base = ((n * p.C + min(c0 + h, p.C - 1)) * p.H + clamp(iy, 0, p.H - 1)) * p.W;
-						for (int u = 0; u < SEG; u++) {
-							const int ix = ix0 + u;
-							const float v = lb(sec, base + clamp(ix, 0, p.W - 1));
-							seg[h][u] = rowok && ix >= 0 && ix < p.W ? v : 0.0;
+		for (int r = rows * z / nz; r < rows * (z + 1) / nz; r++) {
+			const int n = r / p.OH, oy = r % p.OH;
+			const int iy = oy * S - P + ky;
+			const bool rowok = iy >= 0 && iy < p.H;
+			for (int ox0 = 0; ox0 < p.OW; ox0 += TN) {
+				const int ix0 = ox0 * S - P;
+				float seg[WC][SEG];
+				[[unroll]] for (int h = 0; h < WC; h++) {
+					const int base = ((n * p.C + min(c0 + h, p.C - 1)) * p.H + clamp(iy, 0, p.H - 1)) * p.W;
+					[[unroll]] for (int u = 0; u < SEG; u++) {
+						const int ix = ix0 + u;
+						const float v = lb(sec, base + clamp(ix, 0, p.W - 1));
+						seg[h][u] = rowok && ix >= 0 && ix < p.W ? v : 0.0;
+					}
+				}
+				[[unroll]] for (int m = 0; m < TM; m++) {
+					const int gbase = ((n * p.K + min(k0 + m, p.K - 1)) * p.OH + oy) * p.OW;
+					float gs[TN];
+					if (VEC4) {
+						// OW is a multiple of 4: a chunk is all in or all out.
+						[[unroll]] for (int t = 0; t < TN; t += 4) {
+							const vec4 g4 = la4(sec, (gbase + min(ox0 + t, p.OW - 4)) / 4);
+							const bool ok = ox0 + t < p.OW;
+							[[unroll]] for (int e = 0; e < 4; e++) gs[t + e] = ok ? g4[e] : 0.0;
+						}
+					} else {
+						[[unroll]] for (int t = 0; t < TN; t++) {
+							const float g = la(sec, gbase + min(ox0 + t, p.OW - 1));
+							gs[t] = ox0 + t < p.OW ? g : 0.0;
 						}
 					}
-					for (int m = 0; m < TM; m++) {
-						const int gbase = ((n * p.K + min(k0 + m, p.K - 1)) * p.OH + oy) * p.OW;
-						float gs[TN];
-						if (VEC4) {
-							// OW is a multiple of 4: a chunk is all in or all out.
-							for (int t = 0; t < TN; t += 4) {
-								const vec4 g4 = la4(sec, (gbase + min(ox0 + t, p.OW - 4)) / 4);
-								const bool ok = ox0 + t < p.OW;
-								for (int e = 0; e < 4; e++) gs[t + e] = ok ? g4[e] : 0.0;
-							}
-						} else {
-							for (int t = 0; t < TN; t++) {
-								const float g = la(sec, gbase + min(ox0 + t, p.OW - 1));
-								gs[t] = ox0 + t < p.OW ? g : 0.0;
-							}
-						}
-						for (int h = 0; h < WC; h++)
-							for (int t = 0; t < TN; t++)
-								for (int kx = 0; kx < KW; kx++) acc[h][m][kx] = fma(gs[t], seg[h][t * S + kx], acc[h][m][kx]);
-					}
+					[[unroll]] for (int h = 0; h < WC; h++)
+						[[unroll]] for (int t = 0; t < TN; t++)
+							[[unroll]] for (int kx = 0; kx < KW; kx++) acc[h][m][kx] = fma(gs[t], seg[h][t * S + kx], acc[h][m][kx]);
 				}
 			}
 		}
 	}
 	if (!live) return;
-	for (int h = 0; h < WC; h++) {
+	[[unroll]] for (int h = 0; h < WC; h++) {
 		const int c = c0 + h;
 		if (c >= p.C) break;
-		for (int m = 0; m < TM; m++) {
+		[[unroll]] for (int m = 0; m < TM; m++) {
 			const int k = k0 + m;
 			if (k >= p.K) break;
-			const int obase = ((k * p.C + c) * KH + ky) * KW;
-			for (int kx = 0; kx < KW; kx++) o[obase + kx] = acc[h][m][kx];
+			const int obase = z * p.K * p.C * KH * KW + ((k * p.C + c) * KH + ky) * KW;
+			[[unroll]] for (int kx = 0; kx < KW; kx++) o[obase + kx] = acc[h][m][kx];
 		}
 	}
 }

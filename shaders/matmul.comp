@@ -5,6 +5,7 @@
 #ifndef NO_SUBGROUP_SHUFFLE
 #extension GL_KHR_shader_subgroup_shuffle : require
 #endif
+#extension GL_EXT_control_flow_attributes : require
 // matmul: C[b] = op(A[b]) op(B[b]) (+ bias) for b < batch; op(A) is M x K,
 // op(B) is K x N, all row-major. A is stored [M,K], or [K,M] with TRANS_A;
 // B is [K,N], or [N,K] with TRANS_B. A shared operand has batch stride 0.
@@ -52,16 +53,16 @@ void main() {
 	const uint row0 = gl_GlobalInvocationID.y * TM, col0 = gl_GlobalInvocationID.x * TN;
 	if (!SHARE_A && (row0 >= p.M || col0 >= p.N)) return;
 	uint rows[TM], cols[TN], chunks[TC];
-	for (uint r = 0; r < TM; r++) rows[r] = min(row0 + r, p.M - 1);
-	for (uint j = 0; j < TN; j++) cols[j] = min(col0 + j, p.N - 1);
-	for (uint q = 0; q < TC; q++) chunks[q] = min(col0 / 4 + q, p.N / 4 - 1);
+	[[unroll]] for (uint r = 0; r < TM; r++) rows[r] = min(row0 + r, p.M - 1);
+	[[unroll]] for (uint j = 0; j < TN; j++) cols[j] = min(col0 + j, p.N - 1);
+	[[unroll]] for (uint q = 0; q < TC; q++) chunks[q] = min(col0 / 4 + q, p.N / 4 - 1);
 	const uint K4 = p.K & ~3u;
 
 	for (uint n = gl_WorkGroupID.z; n < p.batch; n += gl_NumWorkGroups.z) {
 		const uint offA = n * p.strideA, offB = n * p.strideB;
 		vec4 acc[TM][TC];
-		for (uint r = 0; r < TM; r++)
-			for (uint q = 0; q < TC; q++) acc[r][q] = vec4(0.0);
+		[[unroll]] for (uint r = 0; r < TM; r++)
+			[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = vec4(0.0);
 
 		for (uint k = 0; k < K4; k += 4) {
 			// av[r][kk] = op(A)(row r, k+kk); bv[kk][q] = op(B)(k+kk, columns 4q..4q+3).
@@ -70,62 +71,62 @@ void main() {
 			if (SHARE_A) {
 				// Lane l loads rows l, l + SG, ... (SG = gl_SubgroupSize).
 				vec4 mine[TM];
-				for (uint h = 0; h < TM; h += gl_SubgroupSize) {
+				[[unroll]] for (uint h = 0; h < TM; h += gl_SubgroupSize) {
 					const uint i = min(row0 + h + gl_SubgroupInvocationID, p.M - 1);
 					mine[h / gl_SubgroupSize] = !TRANS_A && VEC_A ? a4[(offA + i * p.K + k) / 4]
 						: vec4(loadA(offA, i, k), loadA(offA, i, k + 1), loadA(offA, i, k + 2), loadA(offA, i, k + 3));
 				}
-				for (uint r = 0; r < TM; r++) av[r] = subgroupShuffle(mine[r / gl_SubgroupSize], r % gl_SubgroupSize);
+				[[unroll]] for (uint r = 0; r < TM; r++) av[r] = subgroupShuffle(mine[r / gl_SubgroupSize], r % gl_SubgroupSize);
 			} else
 #endif
 			if (!TRANS_A && VEC_A) {
-				for (uint r = 0; r < TM; r++) av[r] = a4[(offA + rows[r] * p.K + k) / 4];
+				[[unroll]] for (uint r = 0; r < TM; r++) av[r] = a4[(offA + rows[r] * p.K + k) / 4];
 			} else if (TRANS_A && VEC_A) {
-				for (uint kk = 0; kk < 4; kk++)
-					for (uint r = 0; r < TM; r += 4) {
+				[[unroll]] for (uint kk = 0; kk < 4; kk++)
+					[[unroll]] for (uint r = 0; r < TM; r += 4) {
 						vec4 t = a4[(offA + (k + kk) * p.M) / 4 + min((row0 + r) / 4, p.M / 4 - 1)];
 						av[r][kk] = t.x, av[r + 1][kk] = t.y, av[r + 2][kk] = t.z, av[r + 3][kk] = t.w;
 					}
 			} else {
-				for (uint r = 0; r < TM; r++)
-					for (uint kk = 0; kk < 4; kk++) av[r][kk] = loadA(offA, rows[r], k + kk);
+				[[unroll]] for (uint r = 0; r < TM; r++)
+					[[unroll]] for (uint kk = 0; kk < 4; kk++) av[r][kk] = loadA(offA, rows[r], k + kk);
 			}
 			if (!TRANS_B && VEC_B) {
-				for (uint kk = 0; kk < 4; kk++)
-					for (uint q = 0; q < TC; q++) bv[kk][q] = b4[(offB + (k + kk) * p.N) / 4 + chunks[q]];
+				[[unroll]] for (uint kk = 0; kk < 4; kk++)
+					[[unroll]] for (uint q = 0; q < TC; q++) bv[kk][q] = b4[(offB + (k + kk) * p.N) / 4 + chunks[q]];
 			} else if (TRANS_B && VEC_B) {
-				for (uint j = 0; j < TN; j++) {
+				[[unroll]] for (uint j = 0; j < TN; j++) {
 					vec4 t = b4[(offB + cols[j] * p.K + k) / 4];
 					bv[0][j / 4][j % 4] = t.x, bv[1][j / 4][j % 4] = t.y, bv[2][j / 4][j % 4] = t.z, bv[3][j / 4][j % 4] = t.w;
 				}
 			} else {
-				for (uint kk = 0; kk < 4; kk++)
-					for (uint j = 0; j < TN; j++) bv[kk][j / 4][j % 4] = loadB(offB, k + kk, cols[j]);
+				[[unroll]] for (uint kk = 0; kk < 4; kk++)
+					[[unroll]] for (uint j = 0; j < TN; j++) bv[kk][j / 4][j % 4] = loadB(offB, k + kk, cols[j]);
 			}
-			for (uint kk = 0; kk < 4; kk++)
-				for (uint r = 0; r < TM; r++)
-					for (uint q = 0; q < TC; q++) acc[r][q] = fma(vec4(av[r][kk]), bv[kk][q], acc[r][q]);
+			[[unroll]] for (uint kk = 0; kk < 4; kk++)
+				[[unroll]] for (uint r = 0; r < TM; r++)
+					[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = fma(vec4(av[r][kk]), bv[kk][q], acc[r][q]);
 		}
 		for (uint k = K4; k < p.K; k++) {
 			vec4 bv[TC];
-			for (uint j = 0; j < TN; j++) bv[j / 4][j % 4] = loadB(offB, k, cols[j]);
-			for (uint r = 0; r < TM; r++) {
+			[[unroll]] for (uint j = 0; j < TN; j++) bv[j / 4][j % 4] = loadB(offB, k, cols[j]);
+			[[unroll]] for (uint r = 0; r < TM; r++) {
 				float s = loadA(offA, rows[r], k);
-				for (uint q = 0; q < TC; q++) acc[r][q] = fma(vec4(s), bv[q], acc[r][q]);
+				[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = fma(vec4(s), bv[q], acc[r][q]);
 			}
 		}
 
 		vec4 bias4[TC];
-		for (uint j = 0; j < TN; j++) bias4[j / 4][j % 4] = BIAS ? bias[cols[j]] : 0.0;
-		for (uint r = 0; r < TM; r++) {
+		[[unroll]] for (uint j = 0; j < TN; j++) bias4[j / 4][j % 4] = BIAS ? bias[cols[j]] : 0.0;
+		[[unroll]] for (uint r = 0; r < TM; r++) {
 			if (row0 + r >= p.M) break;
 			const uint base = (n * p.M + row0 + r) * p.N + col0;
-			for (uint q = 0; q < TC; q++) {
+			[[unroll]] for (uint q = 0; q < TC; q++) {
 				vec4 v = acc[r][q] + bias4[q];
 				if (VEC_C && col0 + 4 * q < p.N) {
 					c4[base / 4 + q] = v;
 				} else if (!VEC_C) {
-					for (uint e = 0; e < 4; e++)
+					[[unroll]] for (uint e = 0; e < 4; e++)
 						if (col0 + 4 * q + e < p.N) c[base + 4 * q + e] = v[e];
 				}
 			}
