@@ -41,9 +41,9 @@ bench: deps
 PYTHON ?= /usr/bin/python3
 bench-peer: deps build
 	@$(PYTHON) -c 'import torch' 2>/dev/null || { echo "bench-peer: PyTorch not installed for $(PYTHON): apt-get install python3-torch"; exit 1; }
-	./$(BIN) bench-kernels --quick --json .cache/bench-ours.json
-	$(PYTHON) tools/peer/kernels.py --quick --json .cache/bench-peer.json
-	$(PYTHON) tools/peer/metastep.py --quick --json .cache/bench-peer-meta.json
+	./$(BIN) bench-kernels --json .cache/bench-ours.json
+	$(PYTHON) tools/peer/kernels.py --json .cache/bench-peer.json
+	$(PYTHON) tools/peer/metastep.py --json .cache/bench-peer-meta.json
 	$(PYTHON) tools/peer/compare.py .cache/bench-ours.json .cache/bench-peer.json .cache/bench-peer-meta.json
 
 # On a lent NVIDIA machine (see tools/bench-gpu.sh for what to carry).

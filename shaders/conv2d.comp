@@ -31,7 +31,8 @@
 // DGRAD and the G loads of WGRAD have the same address on every lane; the
 // lane-varying operand is loaded once per input row segment and reused by
 // every tap that reads it. Geometry is specialized (S, P, KH, KW, TM, TN),
-// so every tap loop unrolls and the segments stay in registers.
+// and every loop over a register array is marked [[unroll]] (see
+// shaders/doc.go), so the tiles and segments stay in registers.
 //
 // DGRAD with S > 1 runs one dispatch per phase (PY, PX): it computes the
 // pixels (PY + S*q, PX + S*j), whose contributing taps are the same
