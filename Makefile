@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
 export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
 
-.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run tables inner-lr-sweep search lint clean
+.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run tables spring-seeds inner-lr-sweep search lint clean
 
 all: build
 
@@ -57,6 +57,10 @@ run: deps build
 # Every row of the README's results table (3 tasks; see README for the time it takes).
 tables: deps build
 	./tools/tables.sh runs/tables
+
+# The spring's rows over ten seeds (see the README's analysis).
+spring-seeds: deps build
+	./tools/spring_seeds.sh runs/spring-seeds
 
 # The inner learning rates of the tables' tailor and meta-tailor rows.
 inner-lr-sweep: deps build
