@@ -141,9 +141,15 @@ const (
 )
 
 // cnReduceLocal is the largest workgroup of the backward modes, which run
-// one workgroup per row. Short rows get the next power of two above S, so
-// that S = 1 (a linear layer's features) does not idle 63 invocations.
+// one workgroup per row. Rows up to cnReduceLocal get the next power of two
+// above S.
 const cnReduceLocal = 64
+
+// cnSerialMax is the longest row the backward modes sum with one
+// invocation per row (SERIAL) instead of a workgroup: an MLP layer's rows
+// (S = 1) took a workgroup launch and its barriers per element, 10-17 ms
+// per 128x200 layer on lavapipe, most of the meta-training step.
+const cnSerialMax = 32
 
 // cnAffineAccess is the binding layout every mode shares (see the table in
 // shaders/cn_affine.comp).
@@ -177,15 +183,23 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 	}
 	push := gpu.Push{}.U32(uint32(sh.rows())).U32(uint32(sh.S))
 	if mode == cnForward || mode == cnTangent {
-		k, err := v.kernel("cn_affine", cnAffineAccess, 8, v.Local, 1, 1, uint32(mode))
+		k, err := v.kernel("cn_affine", cnAffineAccess, 8, v.Local, 1, 1, uint32(mode), 0)
 		if err != nil {
 			return err
 		}
 		r.Dispatch(k, v.D.Grid(k, sh.rows()*sh.S), push, binds...)
 		return nil
 	}
+	if sh.S <= cnSerialMax {
+		k, err := v.kernel("cn_affine", cnAffineAccess, 8, v.Local, 1, 1, uint32(mode), 1)
+		if err != nil {
+			return err
+		}
+		r.Dispatch(k, v.D.Grid(k, sh.rows()), push, binds...)
+		return nil
+	}
 	local := uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1))))
-	k, err := v.kernel("cn_affine", cnAffineAccess, 8, local, 1, 1, uint32(mode))
+	k, err := v.kernel("cn_affine", cnAffineAccess, 8, local, 1, 1, uint32(mode), 0)
 	if err != nil {
 		return err
 	}

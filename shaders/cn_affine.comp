@@ -28,12 +28,16 @@
 // FORWARD and TANGENT run one invocation per element over a 1-D grid. The
 // backward modes run one workgroup per row: each invocation strides over
 // the row, then the workgroup adds its partial sums in a shared-memory
-// tree (the workgroup size is a power of two).
+// tree (the workgroup size is a power of two). With SERIAL (short rows,
+// such as an MLP layer's S = 1) they run one invocation per row instead,
+// summing it in order: a workgroup per row of one element costs lavapipe
+// a whole workgroup launch and its barriers for each element.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
 
 layout(constant_id = 3) const uint MODE = 0;
+layout(constant_id = 4) const bool SERIAL = false;
 
 // The mode codes match kernels.cnAffineMode.
 const uint FORWARD = 0, BACKWARD = 1, TANGENT = 2, TANGENT_BACKWARD = 3;
@@ -63,16 +67,14 @@ void elementwise() {
 	}
 }
 
-void reduce_row() {
-	// The row is uniform across the workgroup, so returning early keeps
-	// the barriers below in uniform control flow.
-	uint r = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
-	if (r >= p.rows) return;
-	uint lid = gl_LocalInvocationID.x;
+// row_sums accumulates the backward modes' outputs over elements
+// [j0, j1) of row r (stride step), writing dx or tdx, and returns the
+// partial sums (dgamma, dbeta) or (tdgamma, tdbeta).
+vec2 row_sums(uint r, uint j0, uint j1, uint step) {
 	float gam = gamma[r];
 	float tgam = MODE == TANGENT_BACKWARD ? tgamma[r] : 0.0;
 	float a0 = 0.0, a1 = 0.0;
-	for (uint j = lid; j < p.s; j += gl_WorkGroupSize.x) {
+	for (uint j = j0; j < j1; j += step) {
 		uint i = r * p.s + j;
 		float g = in5[i];
 		if (MODE == BACKWARD) {
@@ -86,8 +88,26 @@ void reduce_row() {
 			a1 += t;
 		}
 	}
-	red0[lid] = a0;
-	red1[lid] = a1;
+	return vec2(a0, a1);
+}
+
+void serial_row() {
+	uint r = flat_index();
+	if (r >= p.rows) return;
+	vec2 a = row_sums(r, 0, p.s, 1);
+	sum0[r] = a.x;
+	sum1[r] = a.y;
+}
+
+void reduce_row() {
+	// The row is uniform across the workgroup, so returning early keeps
+	// the barriers below in uniform control flow.
+	uint r = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+	if (r >= p.rows) return;
+	uint lid = gl_LocalInvocationID.x;
+	vec2 a = row_sums(r, lid, p.s, gl_WorkGroupSize.x);
+	red0[lid] = a.x;
+	red1[lid] = a.y;
 	barrier();
 	for (uint k = gl_WorkGroupSize.x / 2; k > 0; k /= 2) {
 		if (lid < k) {
@@ -105,6 +125,8 @@ void reduce_row() {
 void main() {
 	if (MODE == FORWARD || MODE == TANGENT) {
 		elementwise();
+	} else if (SERIAL) {
+		serial_row();
 	} else {
 		reduce_row();
 	}

@@ -148,6 +148,24 @@ func init() {
 		}.register()
 	}
 
+	// The backward of per-example conditional normalization on the MLP's
+	// hidden layer at full batch (rows of one element), as the
+	// meta-gradient of the physics tasks runs it.
+	{
+		sh := kernels.CNShape{N: mlpRows, C: mlpHidden, S: 1}
+		m, rows := sh.N*sh.C*sh.S, sh.N*sh.C
+		spec{op: "cn_affine_backward", shape: sh.String(), flops: 3 * float64(m), bytes: 4 * float64(3*m+3*rows),
+			ins: []int{m, rows, m}, outs: []int{m, rows, rows},
+			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, _ *gpu.Buffer) error {
+				return v.RecordCNAffineBackward(r, sh, in[0], in[1], in[2], out[0], out[1], out[2])
+			},
+			ref: func(in [][]float32) [][]float32 {
+				dx, dg, db, err := cpu.CNAffineBackward(sh, in[0], in[1], in[2])
+				must(dx, err)
+				return [][]float32{dx, dg, db}
+			}}.register()
+	}
+
 	// The SVG predictor's LSTM: 256 hidden units, batch 2 (Physics 101) and 100 (SVG's default).
 	for _, batch := range []int{2, 100} {
 		sh := kernels.LSTMShape{B: batch, H: 256}

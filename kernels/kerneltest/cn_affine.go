@@ -12,6 +12,9 @@ func cnAffineCases(rng *rand.Rand) []Case {
 	shapes := []kernels.CNShape{
 		{N: 1, C: 1, S: 1},
 		{N: 2, C: 3, S: 5},     // small enough for the full finite-difference gradient
+		{N: 4, C: 50, S: 1},    // an MLP layer's features: the backward's one-invocation-per-row path
+		{N: 1, C: 2, S: 32},    // the longest rows of that path
+		{N: 1, C: 2, S: 33},    // the shortest rows of the workgroup-per-row path
 		{N: 1, C: 3, S: 7 * 9}, // odd spatial size
 		// Rows longer than the reduction workgroup, of random odd length.
 		{N: 1 + rng.IntN(3), C: 1 + 2*rng.IntN(4), S: 65 + 2*rng.IntN(100)},
