@@ -186,19 +186,9 @@ func TestConv2DWeightGradSplits(t *testing.T) {
 		scratch *gpu.Buffer
 	}{{"split", scratch}, {"unsplit", nil}} {
 		dw := alloc(p.WeightLen())
-		r := d.NewRecorder()
-		if err := v.RecordConv2DWeightGrad(r, p, xb, gb, dw, tc.scratch); err != nil {
-			t.Fatal(err)
-		}
-		prog, err := r.Finish()
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = prog.Run()
-		prog.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		runRecorded(t, d, func(r *gpu.Recorder) error {
+			return v.RecordConv2DWeightGrad(r, p, xb, gb, dw, tc.scratch)
+		})
 		got := make([]float32, p.WeightLen())
 		if err := dw.ReadFloat32(0, got); err != nil {
 			t.Fatal(err)

@@ -27,6 +27,23 @@ func openBenchDevice(b *testing.B) *gpu.Device {
 	return d
 }
 
+// runRecorded records one program with rec, runs it once and frees it.
+func runRecorded(t testing.TB, d *gpu.Device, rec func(*gpu.Recorder) error) {
+	t.Helper()
+	r := d.NewRecorder()
+	if err := rec(r); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := r.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func randSlice(rng *rand.Rand, n int) []float32 {
 	x := make([]float32, n)
 	for i := range x {
@@ -128,20 +145,10 @@ func TestMatMulTiles(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r := v.D.NewRecorder()
-			if err := v.RecordMatMulTile(r, tile, p, bufs[0], bufs[1], bufs[2], bufs[3]); err != nil {
-				t.Fatal(err)
-			}
-			prog, err := r.Finish()
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = prog.Run()
-			prog.Close()
-			if err == nil {
-				err = bufs[3].ReadFloat32(0, got)
-			}
-			if err != nil {
+			runRecorded(t, v.D, func(r *gpu.Recorder) error {
+				return v.RecordMatMulTile(r, tile, p, bufs[0], bufs[1], bufs[2], bufs[3])
+			})
+			if err := bufs[3].ReadFloat32(0, got); err != nil {
 				t.Fatal(err)
 			}
 			for i := range want {
