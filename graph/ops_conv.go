@@ -193,8 +193,9 @@ func (o convOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 	return [][]float32{y}, err
 }
 
-// Scratch implements scratcher: the column matrix of the kernels' GEMM
-// form of the pass the op records (0 when it runs the direct shader).
+// Scratch implements scratcher: what kernels.Vulkan.ConvScratch asks for
+// the pass the op records (the GEMM form's column matrix, or the direct
+// weight gradient's partial sums; 0 for none).
 func (o convOp) Scratch(v *kernels.Vulkan, n *Node) (int, error) {
 	switch o.role {
 	case convFwd:
