@@ -501,6 +501,15 @@ func wgradTile(t ConvTile, g convGeom) (wc, tm, tn, local int, groups [2]int) {
 // in all and at least wgradMinRows rows each, and the partial sums added.
 const wgradTargetGroups, wgradMinRows = 64, 4
 
+// directSplits is the number of row slices the direct shader runs mode in
+// with DefaultConvTile: 1 for all but the weight gradient.
+func directSplits(mode convMode, g convGeom) int {
+	if mode != convWGrad {
+		return 1
+	}
+	return wgradSplits(DefaultConvTile, g)
+}
+
 // wgradSplits is the number of row slices of the direct weight gradient.
 func wgradSplits(t ConvTile, g convGeom) int {
 	_, _, _, _, groups := wgradTile(t, g)

@@ -112,7 +112,7 @@ func (v *Vulkan) ConvScratch(p ConvParams, transposed bool, pass ConvPass) (int,
 	}
 	mode := pass.mode(transposed)
 	if !v.useGemm(mode, g) {
-		if s := wgradSplits(DefaultConvTile, g); mode == convWGrad && s > 1 {
+		if s := directSplits(mode, g); s > 1 {
 			return s * g.wLen(), nil
 		}
 		return 0, nil
@@ -227,7 +227,7 @@ func (v *Vulkan) recordConvPass(r *gpu.Recorder, mode convMode, g convGeom, out,
 	if v.useGemm(mode, g) && (scratch != nil || v.Conv == ConvGemm) {
 		return v.recordConvGemm(r, mode, g, out, a, b, bias, scratch)
 	}
-	if s := wgradSplits(DefaultConvTile, g); mode == convWGrad && s > 1 && scratch != nil {
+	if s := directSplits(mode, g); s > 1 && scratch != nil {
 		return v.recordConvWGradSplit(r, g, s, out, a, b, scratch)
 	}
 	return v.recordConvPrim(r, DefaultConvTile, mode, g, out, a, b, nil, nil, bias)
