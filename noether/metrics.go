@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/noether-vk/noether-vk/graph/atomicfile"
 )
 
 // Metrics appends training records to a metrics.jsonl file: one JSON
@@ -43,7 +45,7 @@ func OpenMetrics(path, key string, keepUpTo int) (*Metrics, error) {
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
 		// Make the new directory entry durable too.
-		if err := syncDir(filepath.Dir(path)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("opening metrics %s: %w", path, err)
 		}

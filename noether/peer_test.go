@@ -11,6 +11,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/safetensors"
 	"github.com/noether-vk/noether-vk/kernels"
 )
 
@@ -40,7 +41,7 @@ func TestPeerMetaGradient(t *testing.T) {
 			if *writePeerInput {
 				writePeerFile(t, in, adapt)
 			}
-			ck, err := ReadCheckpoint(in)
+			ck, err := safetensors.ReadFile(in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,13 +114,13 @@ func TestPeerMetaGradient(t *testing.T) {
 func writePeerFile(t *testing.T, path, adapt string) {
 	rng := rand.New(rand.NewPCG(11, 5))
 	model, emb := peerModels()
-	ck := &Checkpoint{Tensors: map[string]Tensor{}, Meta: map[string]string{
+	ck := &safetensors.File{Tensors: map[string]safetensors.Tensor{}, Meta: map[string]string{
 		"dt": strconv.FormatFloat(peerDT, 'g', -1, 32), "inner_lr": strconv.FormatFloat(peerInner, 'g', -1, 32), "adapt": adapt,
 	}}
 	for _, m := range []*MLP{model, emb} {
 		vals := m.Init(rng)
 		for _, s := range m.Params() {
-			ck.Tensors[s.Name] = Tensor{Shape: s.Shape, Data: vals[s.Name]}
+			ck.Tensors[s.Name] = safetensors.Tensor{Shape: s.Shape, Data: vals[s.Name]}
 		}
 	}
 	for _, name := range []string{"x", "y"} {
@@ -127,9 +128,9 @@ func writePeerFile(t *testing.T, path, adapt string) {
 		for i := range v {
 			v[i] = float32(2*rng.Float64() - 1)
 		}
-		ck.Tensors[name] = Tensor{Shape: []int{peerBatch, 2}, Data: v}
+		ck.Tensors[name] = safetensors.Tensor{Shape: []int{peerBatch, 2}, Data: v}
 	}
-	if err := WriteCheckpoint(path, ck); err != nil {
+	if err := safetensors.WriteFile(path, ck); err != nil {
 		t.Fatal(err)
 	}
 }

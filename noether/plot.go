@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/noether-vk/noether-vk/graph/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -286,7 +287,7 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 func savePlot(path string, w, h vg.Length, render func(draw.Canvas)) error {
 	img := vgimg.New(w, h)
 	render(draw.New(img))
-	if err := WriteFileAtomic(path+".png", func(out io.Writer) error {
+	if err := atomicfile.Write(path+".png", func(out io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(out)
 		return err
 	}); err != nil {
@@ -294,7 +295,7 @@ func savePlot(path string, w, h vg.Length, render func(draw.Canvas)) error {
 	}
 	svg := vgsvg.New(w, h)
 	render(draw.New(svg))
-	return WriteFileAtomic(path+".svg", func(out io.Writer) error {
+	return atomicfile.Write(path+".svg", func(out io.Writer) error {
 		_, err := svg.WriteTo(out)
 		return err
 	})

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/noether-vk/noether-vk/graph/safetensors"
 )
 
 // Executor is a compiled training program (graph.VulkanExec or
@@ -218,7 +220,7 @@ func (t *Trainer) save(path string, epoch int) error {
 	if err != nil {
 		return err
 	}
-	ck := &Checkpoint{Tensors: map[string]Tensor{}, Meta: map[string]string{
+	ck := &safetensors.File{Tensors: map[string]safetensors.Tensor{}, Meta: map[string]string{
 		"epoch": strconv.Itoa(epoch), "step": strconv.Itoa(step), "seed": strconv.FormatUint(t.Config.Seed, 10),
 		"phase": t.Config.Label, "settings": t.Config.Settings,
 	}}
@@ -227,17 +229,17 @@ func (t *Trainer) save(path string, epoch int) error {
 		if err != nil {
 			return err
 		}
-		ck.Tensors[p.Name] = Tensor{Shape: p.Shape, Data: v}
+		ck.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: v}
 	}
 	for k, v := range moments {
-		ck.Tensors[k] = Tensor{Shape: []int{len(v)}, Data: v}
+		ck.Tensors[k] = safetensors.Tensor{Shape: []int{len(v)}, Data: v}
 	}
-	return WriteCheckpoint(path, ck)
+	return safetensors.WriteFile(path, ck)
 }
 
 // restore loads a checkpoint written by save, returning its epoch.
 func (t *Trainer) restore(path string) (int, error) {
-	ck, err := ReadCheckpoint(path)
+	ck, err := safetensors.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}

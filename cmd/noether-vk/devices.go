@@ -13,7 +13,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/gpu/window"
-	"github.com/noether-vk/noether-vk/noether"
+	"github.com/noether-vk/noether-vk/graph/atomicfile"
 )
 
 func devicesCommand() *cli.Command {
@@ -156,7 +156,7 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return noether.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package noether
+package atomicfile
 
 // isUnsupportedSync reports whether err says the file system cannot fsync
 // this kind of file. Outside Unix, directory fsync is not meaningful, so

@@ -1,4 +1,4 @@
-package noether
+package safetensors
 
 import (
 	"bytes"
@@ -13,12 +13,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/noether-vk/noether-vk/graph/atomicfile"
 )
 
-// sampleCheckpoint returns a small checkpoint with a matrix, a vector, a
+// sampleFile returns a small checkpoint with a matrix, a vector, a
 // scalar, an empty tensor and special float values.
-func sampleCheckpoint() *Checkpoint {
-	return &Checkpoint{
+func sampleFile() *File {
+	return &File{
 		Tensors: map[string]Tensor{
 			"enc.w":  {Shape: []int{2, 3}, Data: []float32{1, 2, 3, 4, 5, 6}},
 			"enc.b":  {Shape: []int{3}, Data: []float32{-1, float32(math.Inf(1)), 1e-30}},
@@ -40,14 +42,14 @@ func rawFile(header string, data []byte) []byte {
 	return b.Bytes()
 }
 
-func TestCheckpointRoundTrip(t *testing.T) {
+func TestFileRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ckpt.safetensors")
-	want := sampleCheckpoint()
-	if err := WriteCheckpoint(path, want); err != nil {
+	want := sampleFile()
+	if err := WriteFile(path, want); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadCheckpoint(path)
+	got, err := ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +76,12 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 }
 
-func TestCheckpointDeterministicLayout(t *testing.T) {
+func TestFileDeterministicLayout(t *testing.T) {
 	dir := t.TempDir()
 	var files [][]byte
 	for i := range 3 {
 		path := filepath.Join(dir, fmt.Sprintf("c%d.safetensors", i))
-		if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
+		if err := WriteFile(path, sampleFile()); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(path)
@@ -109,7 +111,7 @@ func TestCheckpointDeterministicLayout(t *testing.T) {
 	}
 }
 
-func TestReadForeignCheckpointWithoutChecksum(t *testing.T) {
+func TestReadForeignFileWithoutChecksum(t *testing.T) {
 	// As PyTorch's safetensors writes it: no metadata, 8-aligned header.
 	data := binary.LittleEndian.AppendUint32(nil, math.Float32bits(1.5))
 	data = binary.LittleEndian.AppendUint32(data, math.Float32bits(-2))
@@ -119,7 +121,7 @@ func TestReadForeignCheckpointWithoutChecksum(t *testing.T) {
 	if err := os.WriteFile(path, rawFile(hdr, data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := ReadCheckpoint(path)
+	c, err := ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,10 +133,10 @@ func TestReadForeignCheckpointWithoutChecksum(t *testing.T) {
 	}
 }
 
-func TestReadCheckpointErrors(t *testing.T) {
+func TestReadFileErrors(t *testing.T) {
 	valid := func(t *testing.T) []byte {
 		path := filepath.Join(t.TempDir(), "v.safetensors")
-		if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
+		if err := WriteFile(path, sampleFile()); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(path)
@@ -197,7 +199,7 @@ func TestReadCheckpointErrors(t *testing.T) {
 			if err := os.WriteFile(path, tt.file(t), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := ReadCheckpoint(path)
+			_, err := ReadFile(path)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -205,8 +207,8 @@ func TestReadCheckpointErrors(t *testing.T) {
 			if !strings.Contains(msg, tt.want) || !strings.Contains(msg, path) {
 				t.Errorf("error %q does not contain %q and the path", msg, tt.want)
 			}
-			if got := errors.Is(err, ErrCorruptCheckpoint); got != tt.wantCorrupt {
-				t.Errorf("errors.Is(err, ErrCorruptCheckpoint) = %v, want %v", got, tt.wantCorrupt)
+			if got := errors.Is(err, ErrCorrupt); got != tt.wantCorrupt {
+				t.Errorf("errors.Is(err, ErrCorrupt) = %v, want %v", got, tt.wantCorrupt)
 			}
 			if tt.wantCorrupt && !strings.Contains(msg, "delete it or resume from an earlier checkpoint") {
 				t.Errorf("error %q lacks the advice", msg)
@@ -215,15 +217,15 @@ func TestReadCheckpointErrors(t *testing.T) {
 	}
 }
 
-func TestReadCheckpointMissingFile(t *testing.T) {
+func TestReadFileMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope.safetensors")
-	_, err := ReadCheckpoint(path)
+	_, err := ReadFile(path)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), path) {
 		t.Fatalf("err = %v", err)
 	}
 }
 
-func TestWriteCheckpointRejectsInvalid(t *testing.T) {
+func TestWriteFileRejectsInvalid(t *testing.T) {
 	tests := []struct {
 		name string
 		t    map[string]Tensor
@@ -237,7 +239,7 @@ func TestWriteCheckpointRejectsInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			err := WriteCheckpoint(filepath.Join(dir, "c.safetensors"), &Checkpoint{Tensors: tt.t})
+			err := WriteFile(filepath.Join(dir, "c.safetensors"), &File{Tensors: tt.t})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
@@ -248,10 +250,10 @@ func TestWriteCheckpointRejectsInvalid(t *testing.T) {
 	}
 }
 
-func TestCheckpointAtomicity(t *testing.T) {
+func TestFileAtomicity(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ckpt.safetensors")
-	if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
+	if err := WriteFile(path, sampleFile()); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
@@ -262,25 +264,25 @@ func TestCheckpointAtomicity(t *testing.T) {
 		if err := os.WriteFile(leftover, []byte("half a checkpo"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ReadCheckpoint(path); err != nil {
+		if _, err := ReadFile(path); err != nil {
 			t.Fatal(err)
 		}
-		c := sampleCheckpoint()
+		c := sampleFile()
 		c.Meta["epoch"] = "8"
-		if err := WriteCheckpoint(path, c); err != nil {
+		if err := WriteFile(path, c); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadCheckpoint(path)
+		got, err := ReadFile(path)
 		if err != nil || got.Meta["epoch"] != "8" {
 			t.Fatalf("after rewrite: %v, %v", got, err)
 		}
-		if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
+		if err := WriteFile(path, sampleFile()); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	t.Run("failed write keeps previous", func(t *testing.T) {
-		err := WriteFileAtomic(path, func(w io.Writer) error {
+		err := atomicfile.Write(path, func(w io.Writer) error {
 			w.Write(bytes.Repeat([]byte{0xff}, 3<<20)) // more than the buffer
 			return errors.New("disk on fire")
 		})
@@ -300,7 +302,7 @@ func TestCheckpointAtomicity(t *testing.T) {
 	})
 
 	t.Run("missing directory", func(t *testing.T) {
-		err := WriteCheckpoint(filepath.Join(dir, "no", "such", "dir", "c.safetensors"), sampleCheckpoint())
+		err := WriteFile(filepath.Join(dir, "no", "such", "dir", "c.safetensors"), sampleFile())
 		if err == nil || !strings.Contains(err.Error(), "temporary file") {
 			t.Fatalf("err = %v", err)
 		}
@@ -314,7 +316,7 @@ func TestCheckpointAtomicity(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Chmod(dir, 0o755)
-		if err := WriteCheckpoint(path, &Checkpoint{}); err == nil {
+		if err := WriteFile(path, &File{}); err == nil {
 			t.Fatal("write into a read-only directory succeeded")
 		}
 		after, _ := os.ReadFile(path)
@@ -324,8 +326,8 @@ func TestCheckpointAtomicity(t *testing.T) {
 	})
 }
 
-func TestCheckpointExpect(t *testing.T) {
-	c := &Checkpoint{Tensors: map[string]Tensor{
+func TestFileExpect(t *testing.T) {
+	c := &File{Tensors: map[string]Tensor{
 		"a": {Shape: []int{2}, Data: make([]float32, 2)},
 		"b": {Shape: []int{2, 2}, Data: make([]float32, 4)},
 		"x": {Shape: []int{1}, Data: make([]float32, 1)},
@@ -362,9 +364,9 @@ func TestCheckpointExpect(t *testing.T) {
 	}
 }
 
-func FuzzReadCheckpoint(f *testing.F) {
+func FuzzReadFile(f *testing.F) {
 	path := filepath.Join(f.TempDir(), "seed.safetensors")
-	if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
+	if err := WriteFile(path, sampleFile()); err != nil {
 		f.Fatal(err)
 	}
 	seed, _ := os.ReadFile(path)
@@ -374,7 +376,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 	f.Add(rawFile(`{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)))
 	f.Add(rawFile(`{"w":{"dtype":"F32","shape":[1073741824,4],"data_offsets":[0,8]}}`, make([]byte, 8)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := decodeCheckpoint(b)
+		c, err := decode(b)
 		if err != nil {
 			return
 		}
@@ -387,12 +389,12 @@ func FuzzReadCheckpoint(f *testing.F) {
 	})
 }
 
-func ExampleWriteCheckpoint() {
+func ExampleWriteFile() {
 	dir, _ := os.MkdirTemp("", "ckpt")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "epoch-3.safetensors")
 
-	err := WriteCheckpoint(path, &Checkpoint{
+	err := WriteFile(path, &File{
 		Tensors: map[string]Tensor{"w": {Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}},
 		Meta:    map[string]string{"epoch": "3"},
 	})
@@ -400,7 +402,7 @@ func ExampleWriteCheckpoint() {
 		fmt.Println(err)
 		return
 	}
-	c, err := ReadCheckpoint(path)
+	c, err := ReadFile(path)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,4 +1,9 @@
-package noether
+// Package safetensors reads and writes the safetensors format (float32
+// tensors by name, string metadata), the format of every checkpoint and
+// parameter file the project writes, so that the safetensors Python
+// library and PyTorch open them as they are. Writes are atomic and carry a
+// SHA-256 of the data section that reads verify.
+package safetensors
 
 import (
 	"bytes"
@@ -15,32 +20,34 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/noether-vk/noether-vk/graph/atomicfile"
 )
 
-// Tensor is one named array of a checkpoint: a row-major float32 array of
+// Tensor is one named array of a file: a row-major float32 array of
 // the given shape. A scalar has an empty Shape and one element.
 type Tensor struct {
 	Shape []int
 	Data  []float32
 }
 
-// Checkpoint is the content of a checkpoint file: named tensors and free
+// File is the content of a safetensors file: named tensors and free
 // string metadata (epoch, step, configuration, ...).
 //
-// On disk it is a safetensors file: an 8-byte little-endian header length
+// On disk: an 8-byte little-endian header length
 // N, N bytes of JSON header (padded with spaces to a multiple of 8) giving
 // for every tensor its dtype ("F32"), shape and byte range in the data
 // section, plus a "__metadata__" object of strings, then the data section,
 // with the tensors laid out in name order. Files written by other
 // safetensors writers (PyTorch, ...) are read as long as every tensor is
 // F32.
-type Checkpoint struct {
+type File struct {
 	Tensors map[string]Tensor
 	Meta    map[string]string
 }
 
-// ChecksumKey is the metadata key under which WriteCheckpoint stores the
-// hex SHA-256 of the data section. ReadCheckpoint verifies it when present
+// ChecksumKey is the metadata key under which WriteFile stores the
+// hex SHA-256 of the data section. ReadFile verifies it when present
 // and removes it from the returned Meta; files without it (from other
 // tools) are read without verification.
 const ChecksumKey = "sha256"
@@ -48,11 +55,11 @@ const ChecksumKey = "sha256"
 // metadataKey is the reserved safetensors header entry for metadata.
 const metadataKey = "__metadata__"
 
-// ErrCorruptCheckpoint is wrapped by every error ReadCheckpoint returns for
+// ErrCorrupt is wrapped by every error ReadFile returns for
 // a file that exists but cannot be trusted (truncated, malformed, failing
 // its checksum), so that callers can fall back to an earlier checkpoint
 // with errors.Is.
-var ErrCorruptCheckpoint = errors.New("corrupt checkpoint")
+var ErrCorrupt = errors.New("corrupt checkpoint")
 
 // tensorHeader is the header entry of one tensor.
 type tensorHeader struct {
@@ -77,14 +84,14 @@ func numElements(shape []int) (int, error) {
 	return n, nil
 }
 
-// WriteCheckpoint writes c to path atomically (into a temporary file in
+// WriteFile writes c to path atomically (into a temporary file in
 // the same directory, fsynced, renamed over path, then the directory
 // fsynced), so that a crash leaves either the previous checkpoint or the
 // new one, never a torn file. The
 // output is byte-for-byte deterministic for equal checkpoints. The
 // SHA-256 of the data section is stored in the metadata under ChecksumKey,
 // replacing any value c.Meta has there.
-func WriteCheckpoint(path string, c *Checkpoint) error {
+func WriteFile(path string, c *File) error {
 	names := make([]string, 0, len(c.Tensors))
 	for name, t := range c.Tensors {
 		if name == "" || name == metadataKey {
@@ -136,7 +143,7 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	if pad := (8 - len(hdr)%8) % 8; pad > 0 {
 		hdr = append(hdr, bytes.Repeat([]byte{' '}, pad)...)
 	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		var n [8]byte
 		binary.LittleEndian.PutUint64(n[:], uint64(len(hdr)))
 		for _, b := range [][]byte{n[:], hdr, data} {
@@ -148,12 +155,12 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	})
 }
 
-// ReadCheckpoint reads a safetensors checkpoint written by WriteCheckpoint
+// ReadFile reads a safetensors checkpoint written by WriteFile
 // or by another tool. It checks the header against the file (sizes,
 // offsets, dtypes) and, when the metadata holds ChecksumKey, the SHA-256 of
 // the data. A missing file gives an error wrapping fs.ErrNotExist; a file
-// that cannot be trusted gives one wrapping ErrCorruptCheckpoint.
-func ReadCheckpoint(path string) (*Checkpoint, error) {
+// that cannot be trusted gives one wrapping ErrCorrupt.
+func ReadFile(path string) (*File, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -161,22 +168,22 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 		}
 		return nil, fmt.Errorf("reading checkpoint %s: %w", path, err)
 	}
-	c, err := decodeCheckpoint(b)
+	c, err := decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint %s: %w", path, err)
 	}
 	return c, nil
 }
 
-// corrupt returns an error wrapping ErrCorruptCheckpoint with the given
+// corrupt returns an error wrapping ErrCorrupt with the given
 // description and the advice that applies to every corrupt file.
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s; the file is corrupt; delete it or resume from an earlier checkpoint",
-		ErrCorruptCheckpoint, fmt.Sprintf(format, args...))
+		ErrCorrupt, fmt.Sprintf(format, args...))
 }
 
-// decodeCheckpoint parses and checks the bytes of a safetensors file.
-func decodeCheckpoint(b []byte) (*Checkpoint, error) {
+// decode parses and checks the bytes of a safetensors file.
+func decode(b []byte) (*File, error) {
 	if len(b) < 8 {
 		return nil, corrupt("file is truncated: %d bytes, shorter than the 8-byte header length", len(b))
 	}
@@ -190,7 +197,7 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 	if err := json.Unmarshal(hdr, &raw); err != nil {
 		return nil, corrupt("header is not a JSON object: %v", err)
 	}
-	c := &Checkpoint{Tensors: make(map[string]Tensor, len(raw)), Meta: map[string]string{}}
+	c := &File{Tensors: make(map[string]Tensor, len(raw)), Meta: map[string]string{}}
 	if m, ok := raw[metadataKey]; ok {
 		if err := json.Unmarshal(m, &c.Meta); err != nil {
 			return nil, corrupt("%s is not an object of strings: %v", metadataKey, err)
@@ -279,7 +286,7 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 // shapes. The error lists every missing, extra and mismatched tensor, in
 // name order, so that a checkpoint from another model configuration is
 // reported at once.
-func (c *Checkpoint) Expect(want map[string][]int) error {
+func (c *File) Expect(want map[string][]int) error {
 	var missing, extra, mismatched []string
 	for name, shape := range want {
 		t, ok := c.Tensors[name]

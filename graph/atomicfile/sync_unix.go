@@ -1,6 +1,6 @@
 //go:build unix
 
-package noether
+package atomicfile
 
 import (
 	"errors"

@@ -1,4 +1,6 @@
-package noether
+// Package atomicfile replaces files so that a reader (or a run killed
+// mid-write) sees the old file or the complete new one, never a mix.
+package atomicfile
 
 import (
 	"bufio"
@@ -8,19 +10,19 @@ import (
 	"path/filepath"
 )
 
-// tempPattern names the temporary files WriteFileAtomic creates next to
+// tempPattern names the temporary files Write creates next to
 // their target; a crash leaves at most one such file behind, which readers
 // never look at and the next successful write of the same target does not
 // depend on.
 const tempPattern = ".tmp-*"
 
-// WriteFileAtomic replaces path with the bytes fill writes, so that a
+// Write replaces path with the bytes fill writes, so that a
 // reader sees either the old file or the complete new one, never a mix:
 // fill writes into a temporary file in the same directory, which is
 // flushed, fsynced and closed, then renamed over path, and finally the
 // directory itself is fsynced so that the rename survives a power loss.
 // On any error the temporary file is removed and path is left untouched.
-func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
+func Write(path string, fill func(w io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -57,13 +59,13 @@ func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("writing %s: rename from temporary file: %w", path, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// syncDir fsyncs a directory so that entries created or renamed in it are
+// SyncDir fsyncs a directory so that entries created or renamed in it are
 // durable. Some systems cannot fsync directories; they report EINVAL,
 // which is ignored because there is nothing more to be done there.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
