@@ -1,13 +1,14 @@
-// Package formulas holds the state-space systems of the paper's first
-// experiment (ideal spring, ideal pendulum, real pendulum) and their data,
-// conserved-quantity formulas over the state (a parser, a CPU evaluator and
-// a graph builder, so a formula can be the tailoring loss; their physical
-// units, TypeOf), the long-term prediction protocol (Rollout, RMSE), the
-// experiment behind `noether-vk train` (ExperimentConfig.Run: the MLP
-// baseline, the fine-tuning control, tailoring, meta-tailoring, the
-// Noether Network and the exact-conservation reference Project), and the
-// formula search behind `noether-vk formulas`: Enumerate (every
-// units-valid formula up to a size), Compile and FitBatch (all of them
-// fitted at once on the GPU), and SearchConfig (the filter, tailoring,
-// meta-tailoring and selection; sharded with MergeFits and MergeSearches).
+// Package formulas is the units-typed language of conserved-quantity
+// formulas over a state (q, p): expressions with named parameters, a
+// parser and printer, a CPU evaluator with gradients, a graph builder (so
+// a formula can be a tailoring loss: Expr.Build), physical units and their
+// checking (Vocabulary, TypeOf, ParseTyped), the enumeration of every
+// units-valid formula up to a size (Enumerate), the bytecode the GPU
+// fitting kernel interprets (Compile), and the batched fit itself
+// (NewFitData, FitBatch: every formula's parameters fitted at once for
+// conservation along sequences of states).
+//
+// It is a leaf of the project: it imports graph and below, nothing of
+// noether. The candidate search of the paper's section 5.1, which runs
+// physics experiments, is the subpackage search.
 package formulas

@@ -8,21 +8,8 @@ import (
 	"github.com/noether-vk/noether-vk/kernels"
 )
 
-// StateField selects which states of a trajectory a formula is fitted on.
-type StateField int
-
-const (
-	// Observed is Trajectory.X, what a model sees: noisy states for the
-	// ideal systems, the measurements for the real pendulum.
-	Observed StateField = iota
-	// NoiseFree is Trajectory.True: the noise-free states of the ideal
-	// systems (the measurements again for the real pendulum).
-	NoiseFree
-)
-
 // FitDataOptions choose the sequences of a FitData.
 type FitDataOptions struct {
-	Field StateField
 	// Stride keeps every Stride-th state of a trajectory, from its first
 	// (0 or 1: all). Fewer points per sequence make each fit cheaper; a
 	// conserved quantity stays conserved along the thinned sequence.
@@ -43,8 +30,8 @@ type FitDataOptions struct {
 // pendulum's 45, which still cover its orbits, at a third of the cost),
 // sequences cut into pieces of at most 32 states after thinning (only the
 // real pendulum's segments, up to 293 states, are that long), and seed 0.
-func DefaultFitDataOptions(field StateField) FitDataOptions {
-	return FitDataOptions{Field: field, Stride: 3, MaxLen: 32}
+func DefaultFitDataOptions() FitDataOptions {
+	return FitDataOptions{Stride: 3, MaxLen: 32}
 }
 
 // FitData are the sequences formulas are fitted on (see
@@ -59,19 +46,16 @@ type FitData struct {
 	True, Random []uint32
 }
 
-// NewFitData builds FitData from d's training trajectories. Pieces of
-// fewer than 2 states, which have no variance, are left out.
-func NewFitData(d *Dataset, o FitDataOptions) (*FitData, error) {
-	if o.Stride < 0 || o.MaxLen < 0 || o.MaxSeqs < 0 || o.Field != Observed && o.Field != NoiseFree {
-		return nil, fmt.Errorf("formulas: NewFitData %s: bad options %+v", d.Name, o)
+// NewFitData builds FitData from trajectories of states (q, p), each in
+// time order; name names them in errors. Pieces of fewer than 2 states,
+// which have no variance, are left out.
+func NewFitData(name string, trajectories [][][2]float64, o FitDataOptions) (*FitData, error) {
+	if o.Stride < 0 || o.MaxLen < 0 || o.MaxSeqs < 0 {
+		return nil, fmt.Errorf("formulas: NewFitData %s: bad options %+v", name, o)
 	}
 	stride := max(o.Stride, 1)
 	var seqs [][][2]float64
-	for i := range d.Train {
-		states := d.Train[i].X
-		if o.Field == NoiseFree {
-			states = d.Train[i].True
-		}
+	for _, states := range trajectories {
 		var thin [][2]float64
 		for j := 0; j < len(states); j += stride {
 			thin = append(thin, states[j])
@@ -94,7 +78,7 @@ func NewFitData(d *Dataset, o FitDataOptions) (*FitData, error) {
 		seqs = kept
 	}
 	if len(seqs) == 0 {
-		return nil, fmt.Errorf("formulas: NewFitData %s: no training sequence of 2 or more states", d.Name)
+		return nil, fmt.Errorf("formulas: NewFitData %s: no sequence of 2 or more states", name)
 	}
 	fd := &FitData{True: []uint32{0}}
 	var all [][2]float64

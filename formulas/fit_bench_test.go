@@ -44,17 +44,17 @@ func randomFormulas(n int, seed uint64) []*Expr {
 }
 
 // BenchmarkFitFormulas fits 4096 random formulas (3 starts each where they
-// have parameters) with the default options on the ideal pendulum's
-// noise-free training states thinned to every third (the data
+// have parameters) with the default options on noise-free pendulum
+// trajectories (pendulumTrajectories) thinned to every third (the data
 // DefaultFitDataOptions gives), and reports candidates per second, the
 // projected time for 40,000 formulas, and the relative error of c fitted
 // in p^2 - c*cos(q) (the first formula).
 func BenchmarkFitFormulas(b *testing.B) {
-	benchFit(b, []fitSetting{{DefaultFitDataOptions(NoiseFree), DefaultFitOptions()}})
+	benchFit(b, []fitSetting{{DefaultFitDataOptions(), DefaultFitOptions()}})
 }
 
 // BenchmarkFitFormulasSweep is BenchmarkFitFormulas over other numbers of
-// steps and points, and on the observed (noisy) states. It takes minutes
+// steps and points. It takes minutes
 // on a CPU device, so it runs only with NOETHER_FIT_SWEEP=1.
 func BenchmarkFitFormulasSweep(b *testing.B) {
 	if os.Getenv("NOETHER_FIT_SWEEP") == "" {
@@ -64,16 +64,12 @@ func BenchmarkFitFormulasSweep(b *testing.B) {
 	for _, c := range []struct{ stride, steps, polish int }{
 		{1, 20, 6}, {5, 20, 6}, {3, 10, 6}, {3, 30, 6}, {3, 45, 6}, {3, 20, 3}, {3, 20, 10},
 	} {
-		data := DefaultFitDataOptions(NoiseFree)
+		data := DefaultFitDataOptions()
 		data.Stride = c.stride
 		opt := DefaultFitOptions()
 		opt.Steps, opt.Polish = c.steps, c.polish
 		settings = append(settings, fitSetting{data, opt})
 	}
-	settings = append(settings, fitSetting{DefaultFitDataOptions(Observed), DefaultFitOptions()})
-	data := DefaultFitDataOptions(Observed)
-	data.Stride = 1
-	settings = append(settings, fitSetting{data, DefaultFitOptions()})
 	benchFit(b, settings)
 }
 
@@ -84,18 +80,14 @@ type fitSetting struct {
 
 func benchFit(b *testing.B, settings []fitSetting) {
 	v := kernels.NewVulkan(gputest.Open(b))
-	d, err := Pendulum().Generate(GenOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	trajs := pendulumTrajectories()
 	exprs := randomFormulas(4096, 1)
 	for _, c := range settings {
-		fd, err := NewFitData(d, c.data)
+		fd, err := NewFitData("pendulum", trajs, c.data)
 		if err != nil {
 			b.Fatal(err)
 		}
-		name := fmt.Sprintf("field=%s/stride=%d/points=%d/steps=%d+%d", [...]string{"observed", "noise-free"}[c.data.Field],
-			max(c.data.Stride, 1), len(fd.Points)/4, c.opt.Steps, c.opt.Polish)
+		name := fmt.Sprintf("stride=%d/points=%d/steps=%d+%d", max(c.data.Stride, 1), len(fd.Points)/4, c.opt.Steps, c.opt.Polish)
 		b.Run(name, func(b *testing.B) {
 			candidates := 0
 			opt := c.opt

@@ -1,9 +1,19 @@
-// Package noether implements Noether Networks (Alet et al., NeurIPS 2021):
-// conservation losses (equation 2a and 2b) over an embedding built as a
-// graph (in the physics setting, StepProblem, on a central or forward
-// finite-difference step of the predicted field), tailoring (an inner
-// optimisation of chosen parameters against that loss at prediction
-// time), the meta-gradient through the inner update, and the trainer
-// around them (epochs, evaluation, metrics, plots and checkpoints that a
-// killed run resumes from).
+// Package noether implements the algorithm of Noether Networks (Alet et
+// al., NeurIPS 2021), independent of any task:
+//
+//   - the Noether losses of equation 2 over a sequence of embeddings
+//     (Loss: 2a, distance to the first; 2b, between consecutive ones);
+//   - tailoring: an inner optimisation (SGD or Adam, any number of steps)
+//     of per-example tensors against an unsupervised loss at prediction
+//     time (Predict), where what adapts is an Adaptation;
+//   - the meta-gradient through the inner update (Meta): forward over
+//     reverse, reverse over reverse, or first order;
+//   - the Trainer: shuffled epochs of a compiled training program, which
+//     reports what happens as typed events (StartEvent, StepEvent,
+//     EpochEvent, CheckpointEvent, RolloutEvent, DoneEvent) to Sinks and
+//     touches no files itself.
+//
+// Subpackages: physics (the paper's state-space tasks, their data and
+// the experiment runner behind `noether-vk train`) and rundir (the sinks
+// that write a run folder: event log, checkpoints, progress, plots).
 package noether

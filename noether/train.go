@@ -1,14 +1,9 @@
 package noether
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -34,48 +29,48 @@ type TrainConfig struct {
 	// after the last epoch).
 	EvalEvery int
 	// CheckpointEvery bounds the wall time between checkpoints, which are
-	// written at epoch ends (0: 10 s); the last epoch always gets one.
+	// emitted at epoch ends (0: 10 s); the last epoch always gets one.
 	CheckpointEvery time.Duration
-	Dir             string // the run folder: metrics.jsonl, checkpoint.safetensors
-	Resume          bool   // continue from Dir's checkpoint when there is one
-	Progress        io.Writer
-	Label           string // names the phase in progress lines and metrics
+	// Resume is the checkpoint to continue from (nil: a fresh start). It
+	// must have been written with the same Label, Seed and Settings.
+	Resume     *safetensors.File
+	ResumePath string // where Resume was read, for messages
+	Label      string // names the phase in events
 	// Settings describes everything besides Epochs that the run's numbers
 	// depend on; a checkpoint written under other settings is refused.
 	Settings string
 }
 
-// Trainer runs epochs of shuffled mini-batches through an Executor.
+// Trainer runs epochs of shuffled mini-batches through an Executor and
+// reports what happens as events to its sinks; it touches no files.
 type Trainer struct {
 	Config TrainConfig
 	Exec   Executor
 	// Params are the parameters a checkpoint holds (with the optimiser's
-	// moments).
-	Params []ParamSpec
+	// moments), by name and shape.
+	Params map[string][]int
 	// Data maps each input of the program to its examples, row-major:
 	// every input has the same number of rows, and the program's input
 	// holds BatchSize of them.
 	Data  map[string][]float32
 	Width map[string]int // floats per example of each input
 	// Eval, when set, evaluates the current parameters; its numbers go
-	// into metrics.jsonl and the result.
-	Eval func(epoch int) (map[string]float64, error)
+	// into the epoch's event and the result.
+	Eval  func(epoch int) (map[string]float64, error)
+	Sinks []Sink
 }
 
 // Result summarises a finished training run.
 type Result struct {
-	Epochs    int
-	Steps     int
-	LastLoss  float64
-	Eval      map[string]float64
-	Resumed   int // the epoch the run resumed after (0: a fresh run)
-	Seconds   float64
-	LossCurve []float64 // mean training loss per epoch, from metrics.jsonl (so resumed runs have it whole)
+	Epochs   int
+	Steps    int
+	LastLoss float64
+	Eval     map[string]float64
+	Resumed  int // the epoch the run resumed after (0: a fresh run)
+	Seconds  float64
 }
 
-const checkpointName = "checkpoint.safetensors"
-
-// Run trains, resuming from a checkpoint when asked.
+// Run trains, resuming from Config.Resume when it is set.
 func (t *Trainer) Run() (*Result, error) {
 	c := t.Config
 	rows, err := t.rows()
@@ -85,36 +80,19 @@ func (t *Trainer) Run() (*Result, error) {
 	if c.BatchSize <= 0 || c.BatchSize > rows {
 		return nil, fmt.Errorf("noether: train %s: batch size %d with %d examples", c.Label, c.BatchSize, rows)
 	}
-	if c.Dir == "" {
-		return nil, fmt.Errorf("noether: train %s: no run folder", c.Label)
-	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("noether: train %s: %w", c.Label, err)
-	}
-	ckpt := filepath.Join(c.Dir, checkpointName)
-	res := &Result{}
+	res := &Result{Epochs: c.Epochs}
 	start := 0
-	if c.Resume {
-		epoch, err := t.restore(ckpt)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
+	if c.Resume != nil {
+		if start, err = t.restore(c.Resume); err != nil {
 			return nil, err
-		default:
-			start, res.Resumed = epoch, epoch
 		}
+		res.Resumed = start
 	}
-	keep := start
-	if start == 0 {
-		keep = -1 // a fresh run starts a fresh file
-	}
-	metrics, err := OpenMetrics(filepath.Join(c.Dir, "metrics.jsonl"), "epoch", keep)
-	if err != nil {
+	perEpoch := rows / c.BatchSize
+	emit := func(e Event) error { return Emit(t.Sinks, e) }
+	if err := emit(StartEvent{Phase: c.Label, Epochs: c.Epochs, StepsPerEpoch: perEpoch, Resumed: start}); err != nil {
 		return nil, err
 	}
-	defer metrics.Close()
-	perEpoch := rows / c.BatchSize
-	bar := NewProgress(progressOut(c.Progress), c.Epochs*perEpoch, c.Label)
 	began, lastSave := time.Now(), time.Now()
 	feeds := map[string][]float32{}
 	for name, w := range t.Width {
@@ -144,56 +122,37 @@ func (t *Trainer) Run() (*Result, error) {
 			}
 			sum += loss
 			res.Steps++
-			bar.Update((epoch-1)*perEpoch+b+1, "loss", loss)
+			if err := emit(StepEvent{Phase: c.Label, Epoch: epoch, Step: (epoch-1)*perEpoch + b + 1, Loss: loss}); err != nil {
+				return nil, err
+			}
 		}
 		res.LastLoss = sum / float64(perEpoch)
-		rec := map[string]any{"phase": c.Label, "epoch": epoch, "loss": res.LastLoss, "seconds": time.Since(began).Seconds()}
+		ev := EpochEvent{Phase: c.Label, Epoch: epoch, Loss: res.LastLoss, Seconds: time.Since(began).Seconds()}
 		if t.Eval != nil && (epoch == c.Epochs || (c.EvalEvery > 0 && epoch%c.EvalEvery == 0)) {
-			ev, err := t.Eval(epoch)
-			if err != nil {
+			if ev.Eval, err = t.Eval(epoch); err != nil {
 				return nil, fmt.Errorf("noether: train %s: evaluating epoch %d: %w", c.Label, epoch, err)
 			}
-			for k, v := range ev {
-				rec[k] = v
-			}
-			res.Eval = ev
+			res.Eval = ev.Eval
 		}
-		if err := metrics.Write(rec); err != nil {
+		if err := emit(ev); err != nil {
 			return nil, err
 		}
 		if epoch == c.Epochs || time.Since(lastSave) >= every {
-			if err := t.save(ckpt, epoch); err != nil {
+			state, err := t.state(epoch)
+			if err != nil {
+				return nil, err
+			}
+			if err := emit(CheckpointEvent{Phase: c.Label, Epoch: epoch, State: state}); err != nil {
 				return nil, err
 			}
 			lastSave = time.Now()
 		}
 	}
-	bar.Done()
-	if err := metrics.Close(); err != nil {
-		return nil, err
-	}
-	recs, err := ReadMetrics(filepath.Join(c.Dir, "metrics.jsonl"))
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range recs {
-		if l, ok := r["loss"].(float64); ok {
-			res.LossCurve = append(res.LossCurve, l)
-		}
-	}
-	if n := len(res.LossCurve); n > 0 {
-		res.LastLoss = res.LossCurve[n-1]
-	}
-	res.Epochs = c.Epochs
 	res.Seconds = time.Since(began).Seconds()
-	return res, nil
-}
-
-func progressOut(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
+	if err := emit(DoneEvent{Phase: c.Label, Epochs: c.Epochs, Seconds: res.Seconds}); err != nil {
+		return nil, err
 	}
-	return w
+	return res, nil
 }
 
 func (t *Trainer) rows() (int, error) {
@@ -214,34 +173,35 @@ func (t *Trainer) rows() (int, error) {
 	return rows, nil
 }
 
-// save writes parameters, optimiser state and the epoch atomically.
-func (t *Trainer) save(path string, epoch int) error {
+// state gathers parameters, optimiser state and the epoch into a
+// checkpoint.
+func (t *Trainer) state(epoch int) (*safetensors.File, error) {
 	step, moments, err := t.Exec.OptimState()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ck := &safetensors.File{Tensors: map[string]safetensors.Tensor{}, Meta: map[string]string{
 		"epoch": strconv.Itoa(epoch), "step": strconv.Itoa(step), "seed": strconv.FormatUint(t.Config.Seed, 10),
 		"phase": t.Config.Label, "settings": t.Config.Settings,
 	}}
-	for _, p := range t.Params {
-		v, err := t.Exec.Param(p.Name)
+	for name, shape := range t.Params {
+		v, err := t.Exec.Param(name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ck.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: v}
+		ck.Tensors[name] = safetensors.Tensor{Shape: shape, Data: v}
 	}
 	for k, v := range moments {
 		ck.Tensors[k] = safetensors.Tensor{Shape: []int{len(v)}, Data: v}
 	}
-	return safetensors.WriteFile(path, ck)
+	return ck, nil
 }
 
-// restore loads a checkpoint written by save, returning its epoch.
-func (t *Trainer) restore(path string) (int, error) {
-	ck, err := safetensors.ReadFile(path)
-	if err != nil {
-		return 0, err
+// restore loads a checkpoint made by state, returning its epoch.
+func (t *Trainer) restore(ck *safetensors.File) (int, error) {
+	path := t.Config.ResumePath
+	if path == "" {
+		path = "the checkpoint of phase " + t.Config.Label
 	}
 	if ck.Meta["phase"] != t.Config.Label || ck.Meta["seed"] != strconv.FormatUint(t.Config.Seed, 10) {
 		return 0, fmt.Errorf("noether: %s holds phase %q seed %s, not phase %q seed %d: resume with the same settings or use another --out",
@@ -257,12 +217,12 @@ func (t *Trainer) restore(path string) (int, error) {
 		return 0, fmt.Errorf("noether: %s: bad epoch or step in its metadata; delete it to start over", path)
 	}
 	moments := map[string][]float32{}
-	for _, p := range t.Params {
-		ts, ok := ck.Tensors[p.Name]
+	for name := range t.Params {
+		ts, ok := ck.Tensors[name]
 		if !ok {
-			return 0, fmt.Errorf("noether: %s has no parameter %q: it is from another model", path, p.Name)
+			return 0, fmt.Errorf("noether: %s has no parameter %q: it is from another model", path, name)
 		}
-		if err := t.Exec.SetParam(p.Name, ts.Data); err != nil {
+		if err := t.Exec.SetParam(name, ts.Data); err != nil {
 			return 0, fmt.Errorf("noether: %s: %w", path, err)
 		}
 	}

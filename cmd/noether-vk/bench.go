@@ -11,10 +11,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kernelbench"
+	"github.com/noether-vk/noether-vk/noether/physics"
 )
 
 func benchCommand() *cli.Command {
@@ -147,7 +147,7 @@ func benchMetaSteps(v *kernels.Vulkan, quick bool, start time.Time) []kernelbenc
 		shape := fmt.Sprintf("%s/b%d", c.adapt, c.batch)
 		fmt.Fprintf(os.Stderr, "bench-kernels: %s %s (%.0f s)\n", metaStepOp, shape, time.Since(start).Seconds())
 		r := kernelbench.Result{Op: metaStepOp, Shape: shape}
-		step, err := formulas.NewMetaStep(v, c.adapt, c.batch)
+		step, err := physics.NewMetaStep(v, c.adapt, c.batch)
 		if err != nil {
 			r.Error = err.Error()
 			out = append(out, r)

@@ -5,10 +5,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/noether-vk/noether-vk/noether/physics"
 	"github.com/urfave/cli/v2"
-
-	"github.com/noether-vk/noether-vk/formulas"
-	"github.com/noether-vk/noether-vk/noether"
 )
 
 // experimentFlags are the baseline and meta-training settings that train
@@ -31,8 +29,8 @@ func experimentFlags(epochs int) []cli.Flag {
 }
 
 // experimentConfig reads experimentFlags for a task.
-func experimentConfig(c *cli.Context, task string) (formulas.ExperimentConfig, error) {
-	cfg := formulas.ExperimentConfig{
+func experimentConfig(c *cli.Context, task string) (physics.Config, error) {
+	cfg := physics.Config{
 		BaselineSteps:   c.Int("baseline-steps"),
 		BaselineLR:      float32(c.Float64("lr")),
 		MetaEpochs:      c.Int("epochs"),
@@ -46,7 +44,7 @@ func experimentConfig(c *cli.Context, task string) (formulas.ExperimentConfig, e
 		WeightDecay:     float32(c.Float64("weight-decay")),
 	}
 	var err error
-	if cfg.Scheme, err = noether.ParseStepScheme(c.String("noether-step")); err != nil {
+	if cfg.Scheme, err = physics.ParseStepScheme(c.String("noether-step")); err != nil {
 		return cfg, fmt.Errorf("--noether-step: %w", err)
 	}
 	if cfg.Dir == "" {

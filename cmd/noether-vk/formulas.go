@@ -15,8 +15,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/noether-vk/noether-vk/formulas"
+	"github.com/noether-vk/noether-vk/formulas/search"
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/noether/physics"
 )
 
 func formulasCommand() *cli.Command {
@@ -75,8 +77,8 @@ baseline, and the one with the best long-term training RMSE reported with its te
 }
 
 // searchConfig reads the flags common to fit and search.
-func searchConfig(c *cli.Context) (formulas.SearchConfig, error) {
-	cfg := formulas.SearchConfig{System: c.String("system"), Depth: c.Int("depth"), AcceptRatio: c.Float64("accept-ratio"),
+func searchConfig(c *cli.Context) (search.Config, error) {
+	cfg := search.Config{System: c.String("system"), Depth: c.Int("depth"), AcceptRatio: c.Float64("accept-ratio"),
 		Fit: formulas.DefaultFitOptions(), Progress: os.Stderr}
 	if n := c.Int("fit-steps"); n > 0 {
 		cfg.Fit.Steps = n
@@ -89,7 +91,7 @@ func searchConfig(c *cli.Context) (formulas.SearchConfig, error) {
 		return cfg, fmt.Errorf("--accept-ratio %g: want at least 1", cfg.AcceptRatio)
 	}
 	var err error
-	cfg.Shard, cfg.Shards, err = formulas.ParseShard(c.String("shard"))
+	cfg.Shard, cfg.Shards, err = search.ParseShard(c.String("shard"))
 	if err != nil {
 		return cfg, fmt.Errorf("--shard: %w", err)
 	}
@@ -100,8 +102,8 @@ func searchConfig(c *cli.Context) (formulas.SearchConfig, error) {
 // openTask is the start of every command that trains or fits: it loads
 // the task's data (the real pendulum's from --data), then opens the device
 // the global flags choose. The caller closes the device.
-func openTask(c *cli.Context, command, task string, seed uint64) (*formulas.Dataset, *gpu.Device, *kernels.Vulkan, error) {
-	data, err := formulas.LoadTask(task, c.String("data"), seed)
+func openTask(c *cli.Context, command, task string, seed uint64) (*physics.Dataset, *gpu.Device, *kernels.Vulkan, error) {
+	data, err := physics.LoadTask(task, c.String("data"), seed)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", command, err)
 	}
@@ -187,7 +189,7 @@ func runFit(c *cli.Context) error {
 	return nil
 }
 
-func printFits(w io.Writer, rep *formulas.FitReport, n int) {
+func printFits(w io.Writer, rep *search.FitReport, n int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "formula\tparameters\tscore\taccepted")
 	for _, r := range rep.Records[:min(n, len(rep.Records))] {
@@ -238,7 +240,8 @@ func runSearch(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("formulas search: %w", err)
 	}
-	rep, err := cfg.Search(v, data, fits)
+	cfg.Experiment.Backend = physics.Vulkan(v)
+	rep, err := cfg.Search(data, fits)
 	if err != nil {
 		return fmt.Errorf("formulas search: %w", err)
 	}
@@ -252,7 +255,7 @@ func runSearch(c *cli.Context) error {
 // searchFits returns every formula's fit: from --fits, from the run
 // folder when resuming, or fitted now (all shards' shares: the fit is
 // the cheap stage) and saved in the run folder.
-func searchFits(c *cli.Context, cfg formulas.SearchConfig, v *kernels.Vulkan, data *formulas.Dataset) (*formulas.FitReport, error) {
+func searchFits(c *cli.Context, cfg search.Config, v *kernels.Vulkan, data *physics.Dataset) (*search.FitReport, error) {
 	path := c.String("fits")
 	saved := filepath.Join(cfg.Experiment.Dir, "fits.json")
 	if path == "" && cfg.Experiment.Resume {
@@ -261,7 +264,7 @@ func searchFits(c *cli.Context, cfg formulas.SearchConfig, v *kernels.Vulkan, da
 		}
 	}
 	if path != "" {
-		var rep formulas.FitReport
+		var rep search.FitReport
 		if err := readJSON(path, &rep); err != nil {
 			return nil, err
 		}
@@ -284,10 +287,10 @@ func searchFits(c *cli.Context, cfg formulas.SearchConfig, v *kernels.Vulkan, da
 	return rep, writeJSON(saved, rep)
 }
 
-func printSearch(w io.Writer, rep *formulas.SearchReport) {
+func printSearch(w io.Writer, rep *search.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "rank\tformula\tparameters\tscore\ttailor lr\ttailored train RMSE\tmeta lr\ttrain RMSE\ttest RMSE\tfamily c (residual)")
-	row := func(name string, r formulas.CandidateResult) {
+	row := func(name string, r search.CandidateResult) {
 		rmse := func(x *float64) string {
 			if x == nil {
 				if r.Diverged {
@@ -339,8 +342,8 @@ func runMerge(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return fmt.Errorf("formulas merge: name the --json outputs of every shard")
 	}
-	var fits []*formulas.FitReport
-	var searches []*formulas.SearchReport
+	var fits []*search.FitReport
+	var searches []*search.Report
 	for _, path := range c.Args().Slice() {
 		var head struct {
 			Kind string `json:"kind"`
@@ -350,13 +353,13 @@ func runMerge(c *cli.Context) error {
 		}
 		switch head.Kind {
 		case "fit":
-			var r formulas.FitReport
+			var r search.FitReport
 			if err := readJSON(path, &r); err != nil {
 				return err
 			}
 			fits = append(fits, &r)
 		case "search":
-			var r formulas.SearchReport
+			var r search.Report
 			if err := readJSON(path, &r); err != nil {
 				return err
 			}
@@ -370,14 +373,14 @@ func runMerge(c *cli.Context) error {
 	case len(fits) > 0 && len(searches) > 0:
 		return fmt.Errorf("formulas merge: give the outputs of one stage: %d fits and %d searches given", len(fits), len(searches))
 	case len(fits) > 0:
-		rep, err := formulas.MergeFits(fits)
+		rep, err := search.MergeFits(fits)
 		if err != nil {
 			return err
 		}
 		printFits(c.App.Writer, rep, 20)
 		out = rep
 	default:
-		rep, err := formulas.MergeSearches(searches)
+		rep, err := search.MergeSearches(searches)
 		if err != nil {
 			return err
 		}

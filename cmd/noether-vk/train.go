@@ -12,6 +12,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/noether"
+	"github.com/noether-vk/noether-vk/noether/physics"
 )
 
 func trainCommand() *cli.Command {
@@ -29,14 +30,13 @@ RMSEs side by side. The rollout protocol is in the README.`,
 			&cli.StringFlag{Name: "loss", Usage: "conservation formula over p and q for tailor, meta-tailor and project, e.g. 'p^2 - 3*cos(q)'"},
 			&cli.StringSliceFlag{Name: "loss-param", Usage: "a formula parameter's starting value, name=value (repeatable)"},
 			&cli.BoolFlag{Name: "train-loss-params", Usage: "let meta-tailoring train the formula's parameters"},
-			&cli.StringFlag{Name: "embedding", Value: "mlp", Usage: "the noether method's embedding g_phi: mlp"},
-			&cli.StringFlag{Name: "embedding-sizes", Value: "2,64,64,8", Usage: "layer widths of the mlp embedding"},
+			&cli.StringFlag{Name: "embedding-sizes", Value: "2,64,64,8", Usage: "layer widths of the noether method's MLP embedding g_phi"},
+			&cli.Float64Flag{Name: "embedding-lr", Value: 1e-3, Usage: "outer Adam learning rate of the noether method's embedding g_phi (0 keeps g_phi at its random initialisation)"},
 			&cli.StringFlag{Name: "adapt", Value: "cn", Usage: "what tailoring adapts per example: cn (a scale and shift per hidden unit, CNGrad) or all (every weight)"},
 			&cli.Float64Flag{Name: "inner-lr", Usage: "inner (tailoring) learning rate (default: 100 for noether, 0.1 with a formula)"},
 			&cli.IntFlag{Name: "inner-steps", Value: 1, Usage: "inner steps"},
 			&cli.StringFlag{Name: "inner-opt", Value: "sgd", Usage: "inner optimiser: sgd or adam"},
 			&cli.StringFlag{Name: "meta-grad", Value: "forward-over-reverse", Usage: "forward-over-reverse, reverse or first-order"},
-			&cli.StringFlag{Name: "form", Value: "2a", Usage: "Noether loss form: 2a or 2b (equal for the one-step physics loss)"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report here"},
 		}, experimentFlags(50)...),
 		Action: runTrain,
@@ -75,11 +75,11 @@ func runTrain(c *cli.Context) error {
 		return err
 	}
 	defer d.Close()
-	methods := []formulas.Method{formulas.Vanilla, formulas.FineTune, formulas.Noether}
+	methods := []physics.Method{physics.Vanilla, physics.FineTune, physics.Noether}
 	if s := c.String("method"); s != "" {
 		methods = nil
 		for _, name := range strings.Split(s, ",") {
-			m, err := formulas.ParseMethod(strings.TrimSpace(name))
+			m, err := physics.ParseMethod(strings.TrimSpace(name))
 			if err != nil {
 				return err
 			}
@@ -90,28 +90,29 @@ func runTrain(c *cli.Context) error {
 	fmt.Fprintf(out, "train: %s on %s (%s)\n", task, d.Info.Name, d.Info.DriverName)
 	rep := trainReport{Device: d.Info.Name, Task: task, Command: os.Args}
 	cfg.Progress = os.Stderr
-	results, err := cfg.Run(v, data, methods...)
+	cfg.Backend = physics.Vulkan(v)
+	results, err := cfg.Run(data, methods...)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	for _, res := range results {
 		m := res.Method
 		epochs := cfg.BaselineSteps
-		if m == formulas.MetaTailor || m == formulas.Noether || m == formulas.FineTune {
+		if m == physics.MetaTailor || m == physics.Noether || m == physics.FineTune {
 			epochs = cfg.MetaEpochs
 		}
 		mr := methodReport{Task: task, Method: string(m), TestRMSE: res.TestRMSE, TrainRMSE: res.TrainRMSE, Epochs: epochs,
 			Seconds: res.Seconds, Device: d.Info.Name, LossParams: res.LossParams, StepRMSE: res.StepRMSE}
-		if cfg.Loss != nil && (m == formulas.Tailor || m == formulas.MetaTailor || m == formulas.Project) {
+		if cfg.Loss != nil && (m == physics.Tailor || m == physics.MetaTailor || m == physics.Project) {
 			mr.Loss = cfg.Loss.String()
 		}
 		rep.Runs = append(rep.Runs, mr)
 	}
 	printTrain(out, rep, results)
-	if err := formulas.WritePlots(cfg.Dir, data, results); err != nil {
+	if err := physics.WritePlots(cfg.Dir, data, results); err != nil {
 		return fmt.Errorf("train: plots: %w", err)
 	}
-	fmt.Fprintf(out, "run folder: %s (metrics.jsonl, checkpoints, plots)\n", cfg.Dir)
+	fmt.Fprintf(out, "run folder: %s (events.jsonl, checkpoints, plots)\n", cfg.Dir)
 	if p := c.String("report"); p != "" {
 		if err := writeJSON(p, rep); err != nil {
 			return fmt.Errorf("train: %w", err)
@@ -120,7 +121,7 @@ func runTrain(c *cli.Context) error {
 	return nil
 }
 
-func printTrain(w io.Writer, rep trainReport, results []*formulas.ExperimentResult) {
+func printTrain(w io.Writer, rep trainReport, results []*physics.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "method\tloss\ttest RMSE\ttrain RMSE\tbaseline test RMSE\tseconds")
 	for i, r := range rep.Runs {
@@ -132,7 +133,7 @@ func printTrain(w io.Writer, rep trainReport, results []*formulas.ExperimentResu
 	}
 	tw.Flush()
 	for _, r := range rep.Runs {
-		if r.Method == string(formulas.FineTune) {
+		if r.Method == string(physics.FineTune) {
 			fmt.Fprintln(w, "finetune is the control: the baseline trained for as many epochs as the meta-trained rows, without tailoring.")
 			break
 		}
@@ -140,7 +141,7 @@ func printTrain(w io.Writer, rep trainReport, results []*formulas.ExperimentResu
 }
 
 // trainConfig turns the flags into an experiment configuration.
-func trainConfig(c *cli.Context) (formulas.ExperimentConfig, error) {
+func trainConfig(c *cli.Context) (physics.Config, error) {
 	task := c.String("task")
 	cfg, err := experimentConfig(c, task)
 	if err != nil {
@@ -150,10 +151,8 @@ func trainConfig(c *cli.Context) (formulas.ExperimentConfig, error) {
 	cfg.EmbedLR = float32(c.Float64("embedding-lr"))
 	cfg.EmbedClip = 1000
 	cfg.LossParams = map[string]float64{}
-	if cfg.Form, err = noether.ParseForm(c.String("form")); err != nil {
-		return cfg, err
-	}
 	cfg.Inner = noether.Tailoring{Steps: c.Int("inner-steps"), LR: float32(c.Float64("inner-lr"))}
+	cfg.DefaultInnerLR = !c.IsSet("inner-lr")
 	switch c.String("inner-opt") {
 	case "sgd":
 	case "adam":
@@ -163,9 +162,6 @@ func trainConfig(c *cli.Context) (formulas.ExperimentConfig, error) {
 	}
 	if cfg.Inner.MetaGrad, err = noether.ParseMetaGrad(c.String("meta-grad")); err != nil {
 		return cfg, err
-	}
-	if e := c.String("embedding"); e != "mlp" {
-		return cfg, fmt.Errorf("--embedding %q: only mlp is available (formulas are given with --loss)", e)
 	}
 	for _, s := range strings.Split(c.String("embedding-sizes"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -94,12 +94,12 @@ func TestTrainKillResume(t *testing.T) {
 		t.Errorf("resumed: test %v train %v; uninterrupted: test %v train %v", got.TestRMSE, got.TrainRMSE, want.TestRMSE, want.TrainRMSE)
 	}
 	// The metrics file holds each epoch once.
-	raw, err := os.ReadFile(filepath.Join(dir, "cut", "noether", "metrics.jsonl"))
+	raw, err := os.ReadFile(filepath.Join(dir, "cut", "noether", "events.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(string(raw), "\n"); n != 4 {
-		t.Errorf("noether metrics.jsonl has %d lines after resuming, want 4:\n%s", n, raw)
+		t.Errorf("noether events.jsonl has %d lines after resuming, want 4:\n%s", n, raw)
 	}
 }
 

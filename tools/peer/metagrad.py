@@ -3,15 +3,15 @@
 check of noether-vk's forward-over-reverse meta-gradient.
 
 Reads the weights, data and settings that noether-vk wrote in safetensors
-format (noether/testdata/peer_metagrad.safetensors, written by
+format (noether/physics/testdata/peer_metagrad.safetensors, written by
 `go test ./noether -run TestPeerMetaGradient -write-peer-input`), computes
 the task loss after one per-example SGD step on the Noether loss and its
 gradient with respect to the model's and the embedding's parameters in
 float64, by plain reverse over reverse (torch.autograd.grad with
 create_graph=True), and prints JSON.
 
-    python3 tools/peer/metagrad.py noether/testdata/peer_metagrad.safetensors \
-        > noether/testdata/peer_metagrad.json
+    python3 tools/peer/metagrad.py noether/physics/testdata/peer_metagrad.safetensors \
+        > noether/physics/testdata/peer_metagrad.json
 
 Model: f(x) = tanh(x W1 + b1) W2 (with per-example CN, tanh((x W1 + b1) * gamma
 + beta) W2); embedding: e(x) = tanh(x V1 + c1) V2 + c2. Noether loss per

@@ -1,0 +1,123 @@
+package search
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ParseShard reads "i/N" (0 <= i < N).
+func ParseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("search: shard %q: want i/N with 0 <= i < N, e.g. 0/4", s)
+	}
+	return i, n, nil
+}
+
+// shards checks that parts named by shard strings are exactly 0/N ... N-1/N.
+func shards(names []string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("search: merge: no parts")
+	}
+	seen := map[int]bool{}
+	n := -1
+	for _, s := range names {
+		i, m, err := ParseShard(s)
+		if err != nil {
+			return fmt.Errorf("search: merge: %w (only sharded outputs merge)", err)
+		}
+		if n >= 0 && m != n {
+			return fmt.Errorf("search: merge: shard %s is of a %d-way split, others of %d", s, m, n)
+		}
+		if seen[i] {
+			return fmt.Errorf("search: merge: shard %s given twice", s)
+		}
+		n, seen[i] = m, true
+	}
+	for i := range n {
+		if !seen[i] {
+			return fmt.Errorf("search: merge: shard %d/%d is missing", i, n)
+		}
+	}
+	return nil
+}
+
+// MergeFits joins the fit outputs of every shard of one split into the
+// report of the whole enumeration.
+func MergeFits(parts []*FitReport) (*FitReport, error) {
+	var names []string
+	for _, p := range parts {
+		names = append(names, p.Shard)
+		if p.Settings != parts[0].Settings {
+			return nil, fmt.Errorf("search: merge: shard %s was fitted with %q, shard %s with %q", p.Shard, p.Settings, parts[0].Shard, parts[0].Settings)
+		}
+	}
+	if err := shards(names); err != nil {
+		return nil, err
+	}
+	out := &FitReport{Kind: "fit", System: parts[0].System, Depth: parts[0].Depth, Shard: "all", Settings: parts[0].Settings,
+		Enumerated: parts[0].Enumerated}
+	stages := map[string]float64{}
+	for _, p := range parts {
+		out.Fitted += p.Fitted
+		out.Accepted += p.Accepted
+		out.Records = append(out.Records, p.Records...)
+		for _, s := range p.Stages {
+			stages[s.Name] += s.Seconds // machine-seconds over the shards
+		}
+	}
+	if out.Fitted != out.Enumerated {
+		return nil, fmt.Errorf("search: merge: the shards fitted %d of %d formulas", out.Fitted, out.Enumerated)
+	}
+	for _, name := range []string{"enumerate", "fit"} {
+		out.Stages = append(out.Stages, Stage{name, stages[name]})
+	}
+	sortRecords(out.Records)
+	return out, nil
+}
+
+// MergeSearches joins the search outputs of every shard of one split: each
+// meta-tailored its share of the same top candidates, shard 0 the oracle;
+// the merged report chooses among all of them.
+func MergeSearches(parts []*Report) (*Report, error) {
+	var names []string
+	for _, p := range parts {
+		names = append(names, p.Shard)
+	}
+	if err := shards(names); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(parts, func(a, b *Report) int { return cmp.Compare(a.Shard, b.Shard) })
+	out := *parts[0]
+	out.Shard, out.Top = "all", slices.Clone(parts[0].Top)
+	for _, p := range parts {
+		if p.System != out.System || len(p.Top) != len(out.Top) {
+			return nil, fmt.Errorf("search: merge: shard %s searched %s with %d candidates, shard %s %s with %d", p.Shard, p.System, len(p.Top), out.Shard, out.System, len(out.Top))
+		}
+		for i, c := range p.Top {
+			if c.Formula != out.Top[i].Formula {
+				return nil, fmt.Errorf("search: merge: shards disagree on candidate %d (%s vs %s): were they run with the same settings?", i, c.Formula, out.Top[i].Formula)
+			}
+			if c.TrainRMSE != nil || c.Diverged {
+				out.Top[i] = c
+			}
+		}
+		if p.Oracle != nil {
+			out.Oracle, out.OracleTestRMSE = p.Oracle, p.OracleTestRMSE
+		}
+	}
+	if out.Oracle == nil {
+		return nil, fmt.Errorf("search: merge: no shard has the oracle row (shard 0 computes it)")
+	}
+	for i, c := range out.Top {
+		if c.TrainRMSE == nil && !c.Diverged {
+			return nil, fmt.Errorf("search: merge: candidate %d (%s) was meta-tailored by no shard", i, c.Formula)
+		}
+	}
+	return &out, out.choose()
+}

@@ -1,0 +1,675 @@
+package physics
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/noether-vk/noether-vk/formulas"
+	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/noether"
+	"github.com/noether-vk/noether-vk/noether/rundir"
+)
+
+// Method is a row of the paper's Tables 1 and 2.
+type Method string
+
+const (
+	Vanilla    Method = "vanilla"     // the MLP baseline
+	Tailor     Method = "tailor"      // the baseline tailored with a formula at prediction time
+	MetaTailor Method = "meta-tailor" // fine-tuned with a formula through the inner step
+	Noether    Method = "noether"     // fine-tuned with a meta-learned neural embedding
+	// FineTune is the control for the meta-trained rows: the baseline
+	// fine-tuned exactly as they are (same epochs, batches, optimiser),
+	// with no tailoring.
+	FineTune Method = "finetune"
+	// Project is the other reference: the baseline's field with its
+	// component along the formula's gradient removed, so the formula is
+	// conserved exactly along every rollout (up to the integrator). What
+	// exact conservation alone can give, with no learning.
+	Project Method = "project"
+)
+
+// Methods lists every Method.
+func Methods() []Method { return []Method{Vanilla, FineTune, Tailor, MetaTailor, Noether, Project} }
+
+// DefaultInnerLR is the inner learning rate of a method when
+// Config.DefaultInnerLR asks for it: the Noether loss of a freshly initialised neural embedding is
+// about 1e-3 of a formula's on the pendulum, so its steps need a larger rate.
+func DefaultInnerLR(m Method) float32 {
+	if m == Noether {
+		return 100
+	}
+	return 0.1
+}
+
+// ParseMethod reads a Method.
+func ParseMethod(s string) (Method, error) {
+	for _, m := range Methods() {
+		if Method(s) == m {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("physics: method %q: want vanilla, finetune, tailor, meta-tailor, noether or project", s)
+}
+
+// Config sets up one row of the tables. It is a value: every run takes
+// it as it is and changes nothing in it.
+type Config struct {
+	Method Method
+	// Loss is the conservation formula of tailor and meta-tailor.
+	Loss *formulas.Expr
+	// LossParams are the starting values of Loss's parameters;
+	// TrainLossParams lets meta-tailoring move them.
+	LossParams      map[string]float64
+	TrainLossParams bool
+	EmbedSizes      []int // the neural embedding of noether: 2, 64, 64, 8 by default
+	Adapt           string
+	Inner           noether.Tailoring // Inner.LR is used as it is: 0 means no movement
+	// DefaultInnerLR replaces Inner.LR by each method's DefaultInnerLR
+	// (for runs of several methods whose rates differ).
+	DefaultInnerLR bool
+	Scheme         StepScheme // the Noether loss's finite-difference step
+
+	BaselineSteps int     // full-batch Adam steps of the MLP baseline (2000)
+	BaselineLR    float32 // 1e-3
+	WeightDecay   float32 // 1e-4 (1e-5 on the real pendulum)
+	MetaEpochs    int     // epochs of meta-training from the baseline
+	MetaBatch     int     // 0: full batch
+	MetaLR        float32 // outer Adam on the model
+	EmbedLR       float32 // outer Adam on the embedding
+	EmbedClip     float32 // gradient-norm clip on the embedding (1000)
+	Substeps      int     // RK4 substeps per data step in rollouts
+
+	Seed            uint64
+	CheckpointEvery time.Duration // wall time between checkpoints (0: 10 s)
+	Dir             string
+	Resume          bool
+	Progress        io.Writer // progress bars and the programs' memory plans (nil: none)
+	// Sinks receive every training event besides the run folder's own
+	// (the live viewer, ...).
+	Sinks []noether.Sink
+	// Backend compiles and loads the programs (Vulkan or the CPU executor).
+	Backend Backend
+}
+
+// Result is one measured row.
+type Result struct {
+	Method        Method
+	TrainRMSE     float64
+	TestRMSE      float64
+	BaselineTest  float64   // the vanilla baseline's test RMSE in the same run
+	StepRMSE      []float64 // test RMSE per rollout step
+	TestRollouts  [][][2]float64
+	LossParams    map[string]float64 // the (possibly meta-trained) formula parameters
+	BaselineCurve []float64
+	MetaCurve     []float64
+	Seconds       float64
+}
+
+const (
+	stateDim   = 2
+	modelWidth = 200
+	portraits  = 6 // test rollouts drawn in phase portraits and sent to sinks
+)
+
+// Baseline is a trained MLP baseline, the start of every method.
+type Baseline struct {
+	Params   map[string][]float32 // by name
+	Curve    []float64            // training loss per step (full batch: one step an epoch)
+	TestRMSE float64              // long-term prediction RMSE on the test trajectories
+	Seconds  float64
+}
+
+// experiment is one method's run: a private copy of the parameters it
+// moves, the configuration and data it reads.
+type experiment struct {
+	cfg   Config
+	data  *Dataset
+	x, dx []float32 // the training examples, row-major N x 2
+	model *MLP
+	emb   Embedding
+	// params holds the current values of every parameter by name.
+	params map[string][]float32
+	inner  noether.Tailoring // the method's tailoring (no steps: none)
+}
+
+// Run trains the baseline once, then runs each method from it, and
+// evaluates long-term prediction: one result per method, in order.
+func (c Config) Run(d *Dataset, methods ...Method) ([]*Result, error) {
+	base, err := c.TrainBaseline(d)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Result
+	for _, m := range methods {
+		mc := c
+		mc.Method = m
+		res, err := mc.RunMethod(d, base)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m, err)
+		}
+		res.Seconds += base.Seconds
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// RunMethod runs c.Method from a trained baseline.
+func (c Config) RunMethod(d *Dataset, base *Baseline) (*Result, error) {
+	began := time.Now()
+	e, err := c.newExperiment(d, base.Params)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Method: c.Method, BaselineCurve: base.Curve, BaselineTest: base.TestRMSE}
+	if c.Method == MetaTailor || c.Method == Noether || c.Method == FineTune {
+		if res.MetaCurve, err = e.metaTrain(); err != nil {
+			return nil, err
+		}
+	}
+	if res.TestRMSE, res.StepRMSE, res.TestRollouts, err = e.evaluate(d.Test, e.inner); err != nil {
+		return nil, err
+	}
+	if res.TrainRMSE, _, _, err = e.evaluate(d.Train, e.inner); err != nil {
+		return nil, err
+	}
+	if c.Method == Tailor || c.Method == MetaTailor || c.Method == Project {
+		res.LossParams = map[string]float64{}
+		for _, name := range c.Loss.Params() {
+			res.LossParams[name] = float64(e.params["g."+name][0])
+		}
+	}
+	if err := c.emitRollouts(d, res); err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(began).Seconds()
+	return res, nil
+}
+
+// Evaluate is the long-term prediction RMSE on trajs of c.Method from the
+// baseline, without meta-training: the baseline itself, or tailored with
+// c.Loss at c.Inner (the formula search's tailoring stage).
+func (c Config) Evaluate(d *Dataset, base *Baseline, trajs []Trajectory) (float64, error) {
+	e, err := c.newExperiment(d, base.Params)
+	if err != nil {
+		return 0, err
+	}
+	rmse, _, _, err := e.evaluate(trajs, e.inner)
+	return rmse, err
+}
+
+// emitRollouts sends the first test rollouts of a result to the sinks.
+func (c Config) emitRollouts(d *Dataset, res *Result) error {
+	if len(c.Sinks) == 0 {
+		return nil
+	}
+	n := min(portraits, len(d.Test))
+	ev := noether.RolloutEvent{Phase: string(res.Method), Epoch: c.MetaEpochs, StateShape: []int{stateDim}, StepRMSE: res.StepRMSE,
+		Truth: make([][][]float32, n), Pred: make([][][]float32, n)}
+	for i := range n {
+		ev.Truth[i], ev.Pred[i] = states32(d.Test[i].True), states32(res.TestRollouts[i])
+	}
+	return noether.Emit(c.Sinks, ev)
+}
+
+func states32(xs [][2]float64) [][]float32 {
+	out := make([][]float32, len(xs))
+	for i, x := range xs {
+		out[i] = []float32{float32(x[0]), float32(x[1])}
+	}
+	return out
+}
+
+// newExperiment sets up c.Method's run from the parameters start.
+func (c Config) newExperiment(d *Dataset, start map[string][]float32) (*experiment, error) {
+	if c.Backend == nil {
+		return nil, fmt.Errorf("physics: no backend: set Config.Backend to Vulkan(...) or CPU()")
+	}
+	e := &experiment{cfg: c, data: d, params: maps.Clone(start),
+		x: Float32(d.TrainX()), dx: Float32(d.TrainDXDT()),
+		model: &MLP{Prefix: "f.", Sizes: []int{stateDim, modelWidth, modelWidth, stateDim}}}
+	inner := noether.Tailoring{}
+	switch c.Method {
+	case Vanilla, FineTune:
+	case Tailor, MetaTailor, Project:
+		if c.Loss == nil {
+			return nil, fmt.Errorf("physics: %s needs a conservation formula (--loss)", c.Method)
+		}
+		e.emb = &formulaEmbedding{expr: c.Loss}
+		for _, name := range c.Loss.Params() {
+			val, ok := c.LossParams[name]
+			if !ok {
+				return nil, fmt.Errorf("physics: the formula's parameter %q has no value", name)
+			}
+			e.params["g."+name] = []float32{float32(val)}
+		}
+		if c.Method != Project {
+			inner = c.Inner
+		}
+	case Noether:
+		e.neuralEmbedding()
+		inner = c.Inner
+	default:
+		return nil, fmt.Errorf("physics: method %q: want one of %v", c.Method, Methods())
+	}
+	if inner.Steps > 0 && c.DefaultInnerLR {
+		inner.LR = DefaultInnerLR(c.Method)
+	}
+	e.inner = inner
+	return e, nil
+}
+
+// neuralEmbedding sets up the noether method's embedding g_phi with its
+// initial parameters.
+func (e *experiment) neuralEmbedding() {
+	sizes := e.cfg.EmbedSizes
+	if len(sizes) == 0 {
+		sizes = []int{stateDim, 64, 64, 8}
+	}
+	m := &MLP{Prefix: "g.", Sizes: sizes, LastBias: true}
+	for k, val := range m.Init(rand.New(rand.NewPCG(e.cfg.Seed, 2))) {
+		e.params[k] = val
+	}
+	e.emb = m
+}
+
+// program compiles a graph's outputs on the configured backend, reports
+// its memory plan and loads the current value of every parameter it has.
+func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOptions, outs ...*graph.Node) (Executor, error) {
+	prog, err := g.Compile(o, outs...)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := e.cfg.Backend.Load(prog)
+	if err != nil {
+		return nil, fmt.Errorf("physics: %s program: %w", label, err)
+	}
+	for k, v := range e.params {
+		if err := exe.SetParam(k, v); err != nil {
+			exe.Close()
+			return nil, err
+		}
+	}
+	return exe, nil
+}
+
+// store takes back the parameters a program trained.
+func (e *experiment) store(exe Executor, specs map[string][]int) error {
+	for name := range specs {
+		v, err := exe.Param(name)
+		if err != nil {
+			return err
+		}
+		e.params[name] = v
+	}
+	return nil
+}
+
+// train runs a phase's trainer in its folder under the run folder,
+// resuming from its checkpoint when asked, and returns the loss curve of
+// every epoch (resumed ones included).
+func (e *experiment) train(label, settings string, exe Executor, specs map[string][]int, batch, epochs int) ([]float64, error) {
+	c := e.cfg
+	ph, err := rundir.OpenPhase(filepath.Join(c.Dir, label), label, c.Resume, c.Progress)
+	if err != nil {
+		return nil, err
+	}
+	defer ph.Close()
+	tr := &noether.Trainer{
+		Config: noether.TrainConfig{Epochs: epochs, BatchSize: batch, Seed: c.Seed, Label: label, CheckpointEvery: c.CheckpointEvery,
+			Resume: ph.Resume(), ResumePath: ph.CheckpointPath(), Settings: settings},
+		Exec: exe, Params: specs, Sinks: append(ph.Sinks(), c.Sinks...),
+		Data: map[string][]float32{"x": e.x, "y": e.dx}, Width: map[string]int{"x": stateDim, "y": stateDim},
+	}
+	if _, err := tr.Run(); err != nil {
+		return nil, err
+	}
+	if err := e.store(exe, specs); err != nil {
+		return nil, err
+	}
+	if err := ph.Close(); err != nil {
+		return nil, err
+	}
+	return ph.LossCurve()
+}
+
+// TrainBaseline trains the MLP on dx/dt with full-batch Adam, as the
+// paper's source does, or resumes it from its run folder, and measures its
+// long-term prediction on the test trajectories.
+func (c Config) TrainBaseline(d *Dataset) (*Baseline, error) {
+	began := time.Now()
+	c.Method = Vanilla
+	e, err := c.newExperiment(d, nil)
+	if err != nil {
+		return nil, err
+	}
+	n := len(e.x) / stateDim
+	g := graph.New()
+	x, y := g.Input("x", n, stateDim), g.Input("y", n, stateDim)
+	theta := Declare(g, e.model.Params())
+	loss := g.MSE(e.model.Apply(g, theta, x), y)
+	grads := g.Grad(loss, theta...)
+	adam := kernels.AdamConfig{LR: c.BaselineLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}
+	e.params = e.model.Init(rand.New(rand.NewPCG(c.Seed, 1)))
+	exe, err := e.program("baseline", g, graph.CompileOptions{Updates: []graph.Update{{Params: theta, Grads: grads, Adam: adam}}}, loss)
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	settings := fmt.Sprintf("task=%s n=%d lr=%g wd=%g", d.Name, n, c.BaselineLR, c.WeightDecay)
+	curve, err := e.train("baseline", settings, exe, specMap(e.model.Params()), n, c.BaselineSteps)
+	if err != nil {
+		return nil, err
+	}
+	base := &Baseline{Params: e.params, Curve: curve}
+	if base.TestRMSE, _, _, err = e.evaluate(d.Test, noether.Tailoring{}); err != nil {
+		return nil, err
+	}
+	base.Seconds = time.Since(began).Seconds()
+	return base, nil
+}
+
+// specMap is specs by name.
+func specMap(specs []ParamSpec) map[string][]int {
+	out := make(map[string][]int, len(specs))
+	for _, s := range specs {
+		out[s.Name] = s.Shape
+	}
+	return out
+}
+
+// adaptation is the configured tailoring target.
+func (e *experiment) adaptation() (ModelAdaptation, error) {
+	switch e.cfg.Adapt {
+	case "", "cn":
+		return AdaptCN{Model: e.model}, nil
+	case "all":
+		return AdaptAll{Model: e.model}, nil
+	}
+	return nil, fmt.Errorf("physics: --adapt %q: want cn (per-example scale and shift) or all (per-example copies of every weight)", e.cfg.Adapt)
+}
+
+// embedParams are the embedding's trainable parameters.
+func (e *experiment) embedParams() []ParamSpec {
+	if e.emb == nil || e.cfg.Method == MetaTailor && !e.cfg.TrainLossParams {
+		return nil
+	}
+	return e.emb.Params()
+}
+
+// metaProgram compiles one meta-training step on batches of b examples,
+// with Adam updates of the model (and the embedding, when it trains), and
+// loads the current parameters.
+func (e *experiment) metaProgram(ad ModelAdaptation, b int) (Executor, []ParamSpec, error) {
+	c := e.cfg
+	g := graph.New()
+	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
+	theta := Declare(g, e.model.Params())
+	var phi []*graph.Node
+	if e.emb != nil {
+		phi = Declare(g, e.emb.Params())
+	}
+	p := &StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Scheme: c.Scheme, X: x, Y: y}
+	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, e.inner)
+	if err != nil {
+		return nil, nil, err
+	}
+	updates := []graph.Update{{Params: theta, Grads: dth,
+		Adam: kernels.AdamConfig{LR: c.MetaLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}}}
+	specs := e.model.Params()
+	if len(e.embedParams()) > 0 {
+		updates = append(updates, graph.Update{Params: phi, Grads: dph, ClipNorm: c.EmbedClip,
+			Adam: kernels.AdamConfig{LR: c.EmbedLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}})
+		specs = append(specs, e.emb.Params()...)
+	}
+	exe, err := e.program(string(c.Method), g, graph.CompileOptions{Updates: updates}, loss)
+	return exe, specs, err
+}
+
+// settings describes a meta-training run for its checkpoints.
+func (e *experiment) settings(batch int) string {
+	c := e.cfg
+	s := fmt.Sprintf("task=%s baseline=%d method=%s adapt=%s inner=%+v step=%v batch=%d lr=%g wd=%g", e.data.Name, c.BaselineSteps,
+		c.Method, c.Adapt, e.inner, c.Scheme, batch, c.MetaLR, c.WeightDecay)
+	switch {
+	case e.emb == nil:
+	case c.Loss != nil:
+		s += fmt.Sprintf(" loss=%q params=%v train-params=%v", c.Loss, c.LossParams, c.TrainLossParams)
+	default:
+		s += fmt.Sprintf(" embedding=%v embedding-lr=%g clip=%g", c.EmbedSizes, c.EmbedLR, c.EmbedClip)
+	}
+	return s
+}
+
+// metaTrain fine-tunes the baseline (and the embedding) through the inner
+// step, Algorithm 1 of the paper.
+func (e *experiment) metaTrain() ([]float64, error) {
+	c := e.cfg
+	ad, err := e.adaptation()
+	if err != nil {
+		return nil, err
+	}
+	if c.Method == FineTune {
+		// The control adapts nothing: the identity CN start costs two
+		// elementwise ops, per-example weight copies would cost gigabytes.
+		ad = AdaptCN{Model: e.model}
+	}
+	b := len(e.x) / stateDim
+	if c.MetaBatch > 0 {
+		b = min(c.MetaBatch, b)
+	}
+	exe, specs, err := e.metaProgram(ad, b)
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	return e.train(string(c.Method), e.settings(b), exe, specMap(specs), b, c.MetaEpochs)
+}
+
+// evaluate rolls out every trajectory with the (tailored) model as the
+// vector field, as Rollout's protocol says, and returns the RMSE over all
+// states and coordinates, the RMSE at each step and the rollouts.
+func (e *experiment) evaluate(trajs []Trajectory, inner noether.Tailoring) (float64, []float64, [][][2]float64, error) {
+	ad, err := e.adaptation()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	b := len(trajs)
+	g := graph.New()
+	x := g.Input("x", b, stateDim)
+	theta := Declare(g, e.model.Params())
+	var out *graph.Node
+	switch {
+	case e.cfg.Method == Project:
+		phi := Declare(g, e.emb.Params())
+		out = projectOut(g, e.model.Apply(g, theta, x), e.emb.Apply(g, phi, x), x)
+	case inner.Steps == 0 || e.emb == nil:
+		out = e.model.Apply(g, theta, x)
+	default:
+		phi := Declare(g, e.emb.Params())
+		p := &StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Scheme: e.cfg.Scheme, X: x}
+		adapted, err := noether.Predict(g, p, ad, theta, phi, b, inner)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		out = ad.Apply(g, theta, adapted, x)
+	}
+	exe, err := e.program("evaluation", g, graph.CompileOptions{}, out)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer exe.Close()
+	var runErr error
+	in := make([]float32, 2*b)
+	field := func(states [][2]float64) [][2]float64 {
+		d := make([][2]float64, len(states))
+		if runErr != nil {
+			return d
+		}
+		for i, s := range states {
+			in[2*i], in[2*i+1] = float32(s[0]), float32(s[1])
+		}
+		res, err := exe.Run(map[string][]float32{"x": in})
+		if err != nil {
+			runErr = err
+			return d
+		}
+		for i := range d {
+			d[i] = [2]float64{float64(res[0][2*i]), float64(res[0][2*i+1])}
+		}
+		return d
+	}
+	pred := Rollout(field, trajs, e.data.DT, max(1, e.cfg.Substeps))
+	if runErr != nil {
+		return 0, nil, nil, runErr
+	}
+	rmse, err := RMSE(pred, trajs)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return rmse, stepRMSE(pred, trajs), pred, nil
+}
+
+// stepRMSE is the RMSE at each rollout step over the trajectories that
+// reach it.
+func stepRMSE(pred [][][2]float64, trajs []Trajectory) []float64 {
+	var out []float64
+	for s := 0; ; s++ {
+		var sse, n float64
+		for i, t := range trajs {
+			if s < t.Len() {
+				for k := range 2 {
+					d := pred[i][s][k] - t.True[s][k]
+					sse += d * d
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			return out
+		}
+		out = append(out, math.Sqrt(sse/n))
+	}
+}
+
+// projectOut removes from the field f [B, 2] its component along the
+// gradient of h [B, 1] at the states x: f - (grad h . f) grad h / |grad h|^2,
+// under which h is constant along the flow. Where grad h vanishes (an
+// equilibrium of h) f is left almost unchanged.
+func projectOut(g *graph.Graph, f, h, x *graph.Node) *graph.Node {
+	grad := g.Grad(g.Sum(h), x)[0]
+	b := x.Shape()[0]
+	along := g.Reshape(g.Sum(g.Mul(grad, f), 1), b, 1)
+	norm := g.AddScalar(g.Reshape(g.Sum(g.Square(grad), 1), b, 1), 1e-12)
+	return g.Sub(f, g.Mul(g.Div(along, norm), grad))
+}
+
+// formulaEmbedding is a conservation formula as an Embedding: the state's
+// columns are q and p; the formula's parameters are named "g.<name>".
+type formulaEmbedding struct{ expr *formulas.Expr }
+
+func (f *formulaEmbedding) Params() []ParamSpec {
+	var ps []ParamSpec
+	for _, name := range f.expr.Params() {
+		ps = append(ps, ParamSpec{Name: "g." + name, Shape: []int{1}})
+	}
+	return ps
+}
+
+func (f *formulaEmbedding) Apply(g *graph.Graph, phi []*graph.Node, x *graph.Node) *graph.Node {
+	q := g.MatMul(x, g.Const([]float32{1, 0}, stateDim, 1))
+	p := g.MatMul(x, g.Const([]float32{0, 1}, stateDim, 1))
+	params := map[string]*graph.Node{}
+	for i, name := range f.expr.Params() {
+		params[name] = phi[i]
+	}
+	out, err := f.expr.Build(g, q, p, params)
+	if err != nil {
+		panic(fmt.Sprintf("physics: building %v: %v", f.expr, err)) // Params and Build disagree: a bug
+	}
+	return out
+}
+
+// LoadTask returns a task's data: the ideal systems generated from seed,
+// the real pendulum read from path.
+func LoadTask(task, path string, seed uint64) (*Dataset, error) {
+	switch task {
+	case "spring", "pendulum":
+		if path != "" {
+			return nil, fmt.Errorf("physics: --data is for the real pendulum; %s is generated from --seed", task)
+		}
+		if seed > math.MaxUint32 {
+			return nil, fmt.Errorf("physics: seed %d: the data generator takes a 32-bit seed", seed)
+		}
+		sys := Pendulum()
+		if task == "spring" {
+			sys = Spring()
+		}
+		return sys.Generate(GenOptions{Seed: uint32(seed)})
+	case "real-pendulum":
+		if path == "" {
+			return nil, fmt.Errorf("physics: the real pendulum needs its data file: pass --data PATH to %s (the project's shared/data folder has it)", RealPendulumFile)
+		}
+		return LoadRealPendulum(path)
+	}
+	return nil, fmt.Errorf("physics: task %q: want spring, pendulum or real-pendulum", task)
+}
+
+// WritePlots draws a run's figures into dir, each as PNG and SVG: the
+// training loss per epoch, the test RMSE per rollout step, and phase
+// portraits of the first test trajectories against the truth.
+func WritePlots(dir string, d *Dataset, results []*Result) error {
+	if len(results) == 0 {
+		return nil
+	}
+	var losses, steps []rundir.Series
+	preds := map[string][][][2]float64{}
+	n := min(portraits, len(d.Test))
+	truth := make([][][2]float64, n)
+	for i := range truth {
+		truth[i] = d.Test[i].True
+	}
+	for i, r := range results {
+		if i == 0 && len(r.BaselineCurve) > 0 {
+			losses = append(losses, rundir.Series{Name: "baseline (MSE of dx/dt)", X: epochs(len(r.BaselineCurve)), Y: r.BaselineCurve})
+		}
+		if len(r.MetaCurve) > 0 {
+			// The meta-trained phases continue from the baseline's last step.
+			x := epochs(len(r.MetaCurve))
+			for j := range x {
+				x[j] += float64(len(r.BaselineCurve))
+			}
+			losses = append(losses, rundir.Series{Name: string(r.Method) + " (task loss after tailoring)", X: x, Y: r.MetaCurve})
+		}
+		at := make([]float64, len(r.StepRMSE))
+		for s := range at {
+			at[s] = float64(s)
+		}
+		steps = append(steps, rundir.Series{Name: string(r.Method), X: at, Y: r.StepRMSE})
+		preds[string(r.Method)] = r.TestRollouts[:n]
+	}
+	if len(losses) > 0 {
+		if err := rundir.PlotLossCurves(filepath.Join(dir, "loss"), losses, true); err != nil {
+			return err
+		}
+	}
+	if err := rundir.PlotRolloutRMSE(filepath.Join(dir, "rollout_rmse"), steps, false); err != nil {
+		return err
+	}
+	return rundir.PlotPhase(filepath.Join(dir, "phase"), d.Name+": test rollouts against the truth", truth, preds)
+}
+
+// epochs is 1..n as float64s.
+func epochs(n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	return x
+}

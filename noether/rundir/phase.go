@@ -1,0 +1,149 @@
+package rundir
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/noether-vk/noether-vk/graph/safetensors"
+	"github.com/noether-vk/noether-vk/noether"
+)
+
+// File names inside a phase's folder.
+const (
+	EventLogName   = "events.jsonl"
+	CheckpointName = "checkpoint.safetensors"
+)
+
+// Phase is the folder of one training phase: its event log and its
+// checkpoint. Its Sinks write what a noether.Trainer reports there, and
+// draw a progress bar.
+type Phase struct {
+	Dir    string
+	Label  string
+	resume *safetensors.File
+	log    *EventLog
+	sinks  []noether.Sink
+}
+
+// OpenPhase opens (creating it if needed) the folder dir of the phase
+// label. With resume, the phase's checkpoint, when there is one, is loaded
+// (Resume returns it) and the event log is cut back to its epoch;
+// otherwise the event log starts empty. Progress lines go to progress (nil:
+// none).
+func OpenPhase(dir, label string, resume bool, progress io.Writer) (*Phase, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("rundir: phase %s: no run folder", label)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("rundir: phase %s: %w", label, err)
+	}
+	p := &Phase{Dir: dir, Label: label}
+	keep := -1 // a fresh phase starts a fresh log
+	if resume {
+		ck, err := safetensors.ReadFile(p.CheckpointPath())
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, err
+		default:
+			epoch, err := strconv.Atoi(ck.Meta["epoch"])
+			if err != nil {
+				return nil, fmt.Errorf("rundir: %s: bad epoch %q in its metadata; delete it to start over", p.CheckpointPath(), ck.Meta["epoch"])
+			}
+			p.resume, keep = ck, epoch
+		}
+	}
+	log, err := OpenEventLog(filepath.Join(dir, EventLogName), "epoch", keep)
+	if err != nil {
+		return nil, err
+	}
+	p.log = log
+	if progress == nil {
+		progress = io.Discard
+	}
+	p.sinks = []noether.Sink{noether.SinkFunc(p.record), noether.SinkFunc(p.checkpoint), NewProgressSink(progress)}
+	return p, nil
+}
+
+// CheckpointPath is where the phase's checkpoint lives.
+func (p *Phase) CheckpointPath() string { return filepath.Join(p.Dir, CheckpointName) }
+
+// Resume is the checkpoint to resume from, nil for a fresh start.
+func (p *Phase) Resume() *safetensors.File { return p.resume }
+
+// Sinks are the phase's event sinks: the event log, the checkpoint
+// writer and the progress bar, in that order.
+func (p *Phase) Sinks() []noether.Sink { return p.sinks }
+
+// record writes every epoch to the event log, one fsynced line each.
+func (p *Phase) record(e noether.Event) error {
+	ev, ok := e.(noether.EpochEvent)
+	if !ok {
+		return nil
+	}
+	rec := map[string]any{"phase": ev.Phase, "epoch": ev.Epoch, "loss": ev.Loss, "seconds": ev.Seconds}
+	for k, v := range ev.Eval {
+		rec[k] = v
+	}
+	return p.log.Write(rec)
+}
+
+// checkpoint writes each checkpoint atomically over the last.
+func (p *Phase) checkpoint(e noether.Event) error {
+	if ev, ok := e.(noether.CheckpointEvent); ok {
+		return safetensors.WriteFile(p.CheckpointPath(), ev.State)
+	}
+	return nil
+}
+
+// LossCurve is the mean training loss of every epoch in the event log,
+// resumed epochs included.
+func (p *Phase) LossCurve() ([]float64, error) {
+	recs, err := ReadEventLog(filepath.Join(p.Dir, EventLogName))
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	for _, r := range recs {
+		if l, ok := r["loss"].(float64); ok {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Close closes the event log; every record is already on disk.
+func (p *Phase) Close() error {
+	if p.log == nil {
+		return nil
+	}
+	err := p.log.Close()
+	p.log = nil
+	return err
+}
+
+// NewProgressSink draws a progress bar per phase on w: steps done of the
+// phase's total, with the last loss.
+func NewProgressSink(w io.Writer) noether.Sink {
+	var bar *Progress
+	return noether.SinkFunc(func(e noether.Event) error {
+		switch ev := e.(type) {
+		case noether.StartEvent:
+			bar = NewProgress(w, ev.Epochs*ev.StepsPerEpoch, ev.Phase)
+		case noether.StepEvent:
+			if bar != nil {
+				bar.Update(ev.Step, "loss", ev.Loss)
+			}
+		case noether.DoneEvent:
+			if bar != nil {
+				bar.Done()
+			}
+		}
+		return nil
+	})
+}
