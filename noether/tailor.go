@@ -44,7 +44,7 @@ type MetaGrad int
 const (
 	// ForwardOverReverse pushes the task-loss gradient at the adapted
 	// parameters forward through the inner gradient's graph, giving the
-	// exact second-order terms (architecture.md); SGD inner steps only.
+	// exact second-order terms (the README's "How it is built"); SGD inner steps only.
 	ForwardOverReverse MetaGrad = iota
 	// Reverse differentiates the whole unrolled inner optimisation in
 	// reverse mode again (reverse over reverse); exact, any optimiser.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
 )
@@ -37,7 +38,7 @@ func NewMetaStep(v *kernels.Vulkan, adapt string, batch int) (*MetaStep, error) 
 	if n := len(e.x) / stateDim; batch > n {
 		return nil, fmt.Errorf("physics: meta-step batch %d: the pendulum has %d training examples", batch, n)
 	}
-	for k, val := range e.model.Init(rand.New(rand.NewPCG(1, 1))) {
+	for k, val := range nn.Init(rand.New(rand.NewPCG(1, 1)), e.model.Params()) {
 		e.params[k] = val
 	}
 	ad, err := e.adaptation()

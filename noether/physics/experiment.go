@@ -11,6 +11,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/rundir"
@@ -132,7 +133,7 @@ type experiment struct {
 	cfg   Config
 	data  *Dataset
 	x, dx []float32 // the training examples, row-major N x 2
-	model *MLP
+	model noether.Model
 	emb   Embedding
 	// params holds the current values of every parameter by name.
 	params map[string][]float32
@@ -233,7 +234,7 @@ func (c Config) newExperiment(d *Dataset, start map[string][]float32) (*experime
 	}
 	e := &experiment{cfg: c, data: d, params: maps.Clone(start),
 		x: Float32(d.TrainX()), dx: Float32(d.TrainDXDT()),
-		model: &MLP{Prefix: "f.", Sizes: []int{stateDim, modelWidth, modelWidth, stateDim}}}
+		model: NewMLP("f", []int{stateDim, modelWidth, modelWidth, stateDim}, false)}
 	inner := noether.Tailoring{}
 	switch c.Method {
 	case Vanilla, FineTune:
@@ -272,8 +273,8 @@ func (e *experiment) neuralEmbedding() {
 	if len(sizes) == 0 {
 		sizes = []int{stateDim, 64, 64, 8}
 	}
-	m := &MLP{Prefix: "g.", Sizes: sizes, LastBias: true}
-	for k, val := range m.Init(rand.New(rand.NewPCG(e.cfg.Seed, 2))) {
+	m := NewMLP("g", sizes, true)
+	for k, val := range nn.Init(rand.New(rand.NewPCG(e.cfg.Seed, 2)), m.Params()) {
 		e.params[k] = val
 	}
 	e.emb = m
@@ -352,11 +353,11 @@ func (c Config) TrainBaseline(d *Dataset) (*Baseline, error) {
 	n := len(e.x) / stateDim
 	g := graph.New()
 	x, y := g.Input("x", n, stateDim), g.Input("y", n, stateDim)
-	theta := Declare(g, e.model.Params())
+	theta := nn.Declare(g, e.model.Params())
 	loss := g.MSE(e.model.Apply(g, theta, x), y)
 	grads := g.Grad(loss, theta...)
 	adam := kernels.AdamConfig{LR: c.BaselineLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}
-	e.params = e.model.Init(rand.New(rand.NewPCG(c.Seed, 1)))
+	e.params = nn.Init(rand.New(rand.NewPCG(c.Seed, 1)), e.model.Params())
 	exe, err := e.program("baseline", g, graph.CompileOptions{Updates: []graph.Update{{Params: theta, Grads: grads, Adam: adam}}}, loss)
 	if err != nil {
 		return nil, err
@@ -376,7 +377,7 @@ func (c Config) TrainBaseline(d *Dataset) (*Baseline, error) {
 }
 
 // specMap is specs by name.
-func specMap(specs []ParamSpec) map[string][]int {
+func specMap(specs []nn.ParamSpec) map[string][]int {
 	out := make(map[string][]int, len(specs))
 	for _, s := range specs {
 		out[s.Name] = s.Shape
@@ -385,18 +386,18 @@ func specMap(specs []ParamSpec) map[string][]int {
 }
 
 // adaptation is the configured tailoring target.
-func (e *experiment) adaptation() (ModelAdaptation, error) {
+func (e *experiment) adaptation() (noether.ModelAdaptation, error) {
 	switch e.cfg.Adapt {
 	case "", "cn":
-		return AdaptCN{Model: e.model}, nil
+		return noether.AdaptSites{Model: e.model}, nil
 	case "all":
-		return AdaptAll{Model: e.model}, nil
+		return noether.AdaptAll{Model: e.model}, nil
 	}
 	return nil, fmt.Errorf("physics: --adapt %q: want cn (per-example scale and shift) or all (per-example copies of every weight)", e.cfg.Adapt)
 }
 
 // embedParams are the embedding's trainable parameters.
-func (e *experiment) embedParams() []ParamSpec {
+func (e *experiment) embedParams() []nn.ParamSpec {
 	if e.emb == nil || e.cfg.Method == MetaTailor && !e.cfg.TrainLossParams {
 		return nil
 	}
@@ -406,14 +407,14 @@ func (e *experiment) embedParams() []ParamSpec {
 // metaProgram compiles one meta-training step on batches of b examples,
 // with Adam updates of the model (and the embedding, when it trains), and
 // loads the current parameters.
-func (e *experiment) metaProgram(ad ModelAdaptation, b int) (Executor, []ParamSpec, error) {
+func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (Executor, []nn.ParamSpec, error) {
 	c := e.cfg
 	g := graph.New()
 	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
-	theta := Declare(g, e.model.Params())
+	theta := nn.Declare(g, e.model.Params())
 	var phi []*graph.Node
 	if e.emb != nil {
-		phi = Declare(g, e.emb.Params())
+		phi = nn.Declare(g, e.emb.Params())
 	}
 	p := &StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Scheme: c.Scheme, X: x, Y: y}
 	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, e.inner)
@@ -458,7 +459,7 @@ func (e *experiment) metaTrain() ([]float64, error) {
 	if c.Method == FineTune {
 		// The control adapts nothing: the identity CN start costs two
 		// elementwise ops, per-example weight copies would cost gigabytes.
-		ad = AdaptCN{Model: e.model}
+		ad = noether.AdaptSites{Model: e.model}
 	}
 	b := len(e.x) / stateDim
 	if c.MetaBatch > 0 {
@@ -483,16 +484,16 @@ func (e *experiment) evaluate(trajs []Trajectory, inner noether.Tailoring) (floa
 	b := len(trajs)
 	g := graph.New()
 	x := g.Input("x", b, stateDim)
-	theta := Declare(g, e.model.Params())
+	theta := nn.Declare(g, e.model.Params())
 	var out *graph.Node
 	switch {
 	case e.cfg.Method == Project:
-		phi := Declare(g, e.emb.Params())
+		phi := nn.Declare(g, e.emb.Params())
 		out = projectOut(g, e.model.Apply(g, theta, x), e.emb.Apply(g, phi, x), x)
 	case inner.Steps == 0 || e.emb == nil:
 		out = e.model.Apply(g, theta, x)
 	default:
-		phi := Declare(g, e.emb.Params())
+		phi := nn.Declare(g, e.emb.Params())
 		p := &StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Scheme: e.cfg.Scheme, X: x}
 		adapted, err := noether.Predict(g, p, ad, theta, phi, b, inner)
 		if err != nil {
@@ -574,10 +575,10 @@ func projectOut(g *graph.Graph, f, h, x *graph.Node) *graph.Node {
 // columns are q and p; the formula's parameters are named "g.<name>".
 type formulaEmbedding struct{ expr *formulas.Expr }
 
-func (f *formulaEmbedding) Params() []ParamSpec {
-	var ps []ParamSpec
+func (f *formulaEmbedding) Params() []nn.ParamSpec {
+	var ps []nn.ParamSpec
 	for _, name := range f.expr.Params() {
-		ps = append(ps, ParamSpec{Name: "g." + name, Shape: []int{1}})
+		ps = append(ps, nn.ParamSpec{Name: "g." + name, Shape: []int{1}})
 	}
 	return ps
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/noether"
 )
 
@@ -15,22 +16,22 @@ import (
 func tinyMeta(t *testing.T, tl noether.Tailoring, cn bool, scheme StepScheme) (*graph.Graph, *graph.Node, []*graph.Node, []*graph.Node, []*graph.Node, map[string][]float32, map[string][]float32) {
 	t.Helper()
 	g := graph.New()
-	model := &MLP{Prefix: "f.", Sizes: []int{2, 4, 2}}
-	emb := &MLP{Prefix: "g.", Sizes: []int{2, 3, 2}, LastBias: true}
+	model := NewMLP("f", []int{2, 4, 2}, false)
+	emb := NewMLP("g", []int{2, 3, 2}, true)
 	x, y := g.Input("x", 3, 2), g.Input("y", 3, 2)
-	var ad ModelAdaptation = AdaptAll{model}
+	var ad noether.ModelAdaptation = noether.AdaptAll{Model: model}
 	if cn {
-		ad = AdaptCN{model}
+		ad = noether.AdaptSites{Model: model}
 	}
-	theta, phi := Declare(g, model.Params()), Declare(g, emb.Params())
+	theta, phi := nn.Declare(g, model.Params()), nn.Declare(g, emb.Params())
 	p := &StepProblem{Adapt: ad, Embed: emb, DT: 0.5, Scheme: scheme, X: x, Y: y}
 	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, 3, tl)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(3, 9))
-	params := model.Init(rng)
-	for k, v := range emb.Init(rng) {
+	params := nn.Init(rng, model.Params())
+	for k, v := range nn.Init(rng, emb.Params()) {
 		params[k] = v
 	}
 	feeds := map[string][]float32{"x": make([]float32, 6), "y": make([]float32, 6)}

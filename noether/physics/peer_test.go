@@ -11,6 +11,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/graph/safetensors"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
@@ -26,8 +27,8 @@ const (
 	peerHidden = 6
 )
 
-func peerModels() (*MLP, *MLP) {
-	return &MLP{Prefix: "f.", Sizes: []int{2, peerHidden, 2}}, &MLP{Prefix: "g.", Sizes: []int{2, 5, 3}, LastBias: true}
+func peerModels() (noether.Model, noether.Model) {
+	return NewMLP("f", []int{2, peerHidden, 2}, false), NewMLP("g", []int{2, 5, 3}, true)
 }
 
 // TestPeerMetaGradient compares the forward-over-reverse meta-gradient of
@@ -60,11 +61,11 @@ func TestPeerMetaGradient(t *testing.T) {
 			model, emb := peerModels()
 			g := graph.New()
 			x, y := g.Input("x", peerBatch, 2), g.Input("y", peerBatch, 2)
-			var ad ModelAdaptation = AdaptAll{model}
+			var ad noether.ModelAdaptation = noether.AdaptAll{Model: model}
 			if adapt == "cn" {
-				ad = AdaptCN{model}
+				ad = noether.AdaptSites{Model: model}
 			}
-			theta, phi := Declare(g, model.Params()), Declare(g, emb.Params())
+			theta, phi := nn.Declare(g, model.Params()), nn.Declare(g, emb.Params())
 			p := &StepProblem{Adapt: ad, Embed: emb, DT: peerDT, Scheme: ForwardStep, X: x, Y: y} // the script's step
 			loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, peerBatch, noether.Tailoring{Steps: 1, LR: peerInner})
 			if err != nil {
@@ -118,8 +119,8 @@ func writePeerFile(t *testing.T, path, adapt string) {
 	ck := &safetensors.File{Tensors: map[string]safetensors.Tensor{}, Meta: map[string]string{
 		"dt": strconv.FormatFloat(peerDT, 'g', -1, 32), "inner_lr": strconv.FormatFloat(peerInner, 'g', -1, 32), "adapt": adapt,
 	}}
-	for _, m := range []*MLP{model, emb} {
-		vals := m.Init(rng)
+	for _, m := range []noether.Model{model, emb} {
+		vals := nn.Init(rng, m.Params())
 		for _, s := range m.Params() {
 			ck.Tensors[s.Name] = safetensors.Tensor{Shape: s.Shape, Data: vals[s.Name]}
 		}

@@ -4,66 +4,16 @@ import (
 	"fmt"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/noether"
 )
 
 // Embedding is a conservation embedding g_phi: a neural network (an MLP)
 // or a formula with trainable parameters.
 type Embedding interface {
-	Params() []ParamSpec
+	Params() []nn.ParamSpec
 	// Apply maps states x [B, D] to embeddings [B, K].
 	Apply(g *graph.Graph, phi []*graph.Node, x *graph.Node) *graph.Node
-}
-
-// AdaptAll tailors every parameter of an MLP, as per-example copies.
-type AdaptAll struct{ Model *MLP }
-
-// Start implements Adaptation.
-func (a AdaptAll) Start(g *graph.Graph, theta []*graph.Node, batch int) []*graph.Node {
-	return PerExample(g, theta, batch)
-}
-
-// Fold implements Adaptation: the copies' gradients summed over the batch.
-func (a AdaptAll) Fold(g *graph.Graph, theta, u []*graph.Node) []*graph.Node {
-	out := make([]*graph.Node, len(theta))
-	for i, th := range theta {
-		out[i] = g.SumTo(u[i], th.Shape()...)
-	}
-	return out
-}
-
-// Apply runs the model with the adapted copies.
-func (a AdaptAll) Apply(g *graph.Graph, theta, adapted []*graph.Node, x *graph.Node) *graph.Node {
-	return a.Model.Apply(g, adapted, x)
-}
-
-// AdaptCN tailors per-example conditional-normalisation tensors (a scale
-// and a shift per hidden unit, starting at the identity at every
-// prediction) inserted before each hidden activation of an MLP: the
-// paper's CNGrad, far cheaper than copying every weight.
-type AdaptCN struct{ Model *MLP }
-
-// Start implements Adaptation.
-func (a AdaptCN) Start(g *graph.Graph, theta []*graph.Node, batch int) []*graph.Node {
-	var out []*graph.Node
-	for _, w := range a.Model.Sizes[1 : len(a.Model.Sizes)-1] {
-		out = append(out, g.Fill(1, batch, w), g.Fill(0, batch, w))
-	}
-	return out
-}
-
-// Fold implements Adaptation: the identity start does not depend on theta.
-func (a AdaptCN) Fold(*graph.Graph, []*graph.Node, []*graph.Node) []*graph.Node { return nil }
-
-// Apply runs the model with the adapted scales and shifts.
-func (a AdaptCN) Apply(g *graph.Graph, theta, adapted []*graph.Node, x *graph.Node) *graph.Node {
-	return a.Model.ApplyCN(g, theta, adapted, x)
-}
-
-// ModelAdaptation is an Adaptation that also runs its model.
-type ModelAdaptation interface {
-	noether.Adaptation
-	Apply(g *graph.Graph, theta, adapted []*graph.Node, x *graph.Node) *graph.Node
 }
 
 // StepScheme is the pair of states whose embeddings the physics Noether
@@ -106,7 +56,7 @@ func ParseStepScheme(s string) (StepScheme, error) {
 // from the state, the Noether loss is applied to a finite-difference step
 // of the predicted field (Scheme), and the task loss is the MSE of dx/dt.
 type StepProblem struct {
-	Adapt  ModelAdaptation
+	Adapt  noether.ModelAdaptation
 	Embed  Embedding
 	DT     float32
 	Scheme StepScheme

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
 )
 
 // springField is the ideal spring's true field, dx/dt = (2p, -2q), as a
@@ -20,7 +21,7 @@ func (springField) Apply(g *graph.Graph, _, _ []*graph.Node, x *graph.Node) *gra
 // springEnergy is H = q^2 + p^2 as a one-dimensional embedding.
 type springEnergy struct{}
 
-func (springEnergy) Params() []ParamSpec { return nil }
+func (springEnergy) Params() []nn.ParamSpec { return nil }
 func (springEnergy) Apply(g *graph.Graph, _ []*graph.Node, x *graph.Node) *graph.Node {
 	return g.Reshape(g.Sum(g.Square(x), 1), x.Shape()[0], 1)
 }

@@ -48,23 +48,23 @@ def main():
     t, meta = read_safetensors(sys.argv[1])
     dt, lr, adapt = float(meta["dt"]), float(meta["inner_lr"]), meta["adapt"]
     x, y = t["x"], t["y"]
-    theta = {k: t[k].clone().requires_grad_(True) for k in ("f.w1", "f.b1", "f.w2")}
-    phi = {k: t[k].clone().requires_grad_(True) for k in ("g.w1", "g.b1", "g.w2", "g.b2")}
+    theta = {k: t[k].clone().requires_grad_(True) for k in ("f.0.weight", "f.0.bias", "f.1.weight")}
+    phi = {k: t[k].clone().requires_grad_(True) for k in ("g.0.weight", "g.0.bias", "g.1.weight", "g.1.bias")}
 
     def f(p, xi, gamma=None, beta=None):
-        z = xi @ p["f.w1"] + p["f.b1"]
+        z = xi @ p["f.0.weight"] + p["f.0.bias"]
         if gamma is not None:
             z = z * gamma + beta
-        return torch.tanh(z) @ p["f.w2"]
+        return torch.tanh(z) @ p["f.1.weight"]
 
     def e(xi):
-        return torch.tanh(xi @ phi["g.w1"] + phi["g.b1"]) @ phi["g.w2"] + phi["g.b2"]
+        return torch.tanh(xi @ phi["g.0.weight"] + phi["g.0.bias"]) @ phi["g.1.weight"] + phi["g.1.bias"]
 
     def noether(out, xi):
         return ((e(xi) - e(xi + dt * out)) ** 2).mean()
 
     task = 0.0
-    hidden = theta["f.b1"].shape[0]
+    hidden = theta["f.0.bias"].shape[0]
     for i in range(x.shape[0]):
         xi, yi = x[i : i + 1], y[i : i + 1]
         if adapt == "all":
