@@ -96,8 +96,11 @@ type Info struct {
 	MinStorageBufferAlign   uint64    `json:"min_storage_buffer_offset_alignment"`
 	NonCoherentAtomSize     uint64    `json:"non_coherent_atom_size"`
 	MaxMemoryAllocations    uint32    `json:"max_memory_allocations"`
-	MaxStorageBuffersStage  uint32    `json:"max_storage_buffers_per_stage"`
-	TimestampPeriodNs       float32   `json:"timestamp_period_ns"`
+	// MaxAllocationSize is the largest single VkDeviceMemory the driver
+	// promises to allocate (maxMemoryAllocationSize, Vulkan 1.1).
+	MaxAllocationSize      uint64  `json:"max_memory_allocation_size"`
+	MaxStorageBuffersStage uint32  `json:"max_storage_buffers_per_stage"`
+	TimestampPeriodNs      float32 `json:"timestamp_period_ns"`
 
 	Float32AtomicAdd       bool `json:"float32_atomic_add"`
 	Float32AtomicAddShared bool `json:"float32_atomic_add_shared"`
@@ -223,6 +226,7 @@ func describe(in *instance, index int, pd vk.PhysicalDevice) Info {
 	var f C.nvk_facts
 	C.nvk_query_facts(in.gipa, in.inst, C.VkPhysicalDevice(unsafe.Pointer(pd)), &sup, &f)
 	info.SubgroupSize = uint32(f.subgroup_size)
+	info.MaxAllocationSize = uint64(f.max_memory_allocation_size)
 	info.SubgroupSizeRange = [2]uint32{info.SubgroupSize, info.SubgroupSize}
 	if f.subgroup_size_control != 0 {
 		info.SubgroupSizeRange = [2]uint32{uint32(f.min_subgroup_size), uint32(f.max_subgroup_size)}

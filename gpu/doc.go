@@ -30,8 +30,9 @@
 // minStorageBufferOffsetAlignment. Memory types are tried in order:
 // device-local and mappable (unified memory: lavapipe, integrated GPUs,
 // resizable BAR), then device-local through a staging buffer, then host
-// memory. A buffer over maxStorageBufferRange is ErrTooLarge, one over a
-// heap ErrOutOfDeviceMemory; neither reaches the driver.
+// memory. A buffer over Device.MaxBufferSize (maxStorageBufferRange or
+// maxMemoryAllocationSize) is ErrTooLarge, one over a heap or over
+// maxMemoryAllocationCount ErrOutOfDeviceMemory; none reaches the driver.
 //
 // # Recording and replay
 //

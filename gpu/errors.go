@@ -17,8 +17,8 @@ var (
 	ErrNoDevice = errors.New("no Vulkan device with a compute queue: install a driver such as mesa-vulkan-drivers (lavapipe runs on any CPU), or check --device / NOETHER_VK_DEVICE")
 	// ErrOutOfDeviceMemory: a heap is full or a request exceeds it.
 	ErrOutOfDeviceMemory = errors.New("out of device memory: reduce the batch size or model, or choose a device with more memory (--device)")
-	// ErrTooLarge: a single buffer exceeds what one storage-buffer binding may address.
-	ErrTooLarge = errors.New("buffer larger than the device's maxStorageBufferRange: split the tensor or reduce the batch size")
+	// ErrTooLarge: a single buffer exceeds what one storage-buffer binding may address or one allocation may hold.
+	ErrTooLarge = errors.New("buffer larger than the device's maxStorageBufferRange or maxMemoryAllocationSize: split the tensor or reduce the batch size")
 	// ErrDeviceLost: the driver lost the device (a hung or faulting kernel, a driver reset). The device must be reopened.
 	ErrDeviceLost = errors.New("Vulkan device lost: the driver reset the device (a kernel ran too long or faulted); rerun with NOETHER_VK_VALIDATE=1 to look for misuse, and resume from the last checkpoint")
 	// ErrClosed: the object was used after Close.

@@ -311,6 +311,9 @@ func TestFailures(t *testing.T) {
 	if _, err := d.Alloc(int64(d.Info.MaxStorageBufferRange) + 1); !errors.Is(err, gpu.ErrTooLarge) {
 		t.Errorf("buffer over maxStorageBufferRange: err = %v, want ErrTooLarge", err)
 	}
+	if m := d.MaxBufferSize(); uint64(m) > d.Info.MaxStorageBufferRange || (d.Info.MaxAllocationSize > 0 && uint64(m) > d.Info.MaxAllocationSize) {
+		t.Errorf("MaxBufferSize %d exceeds maxStorageBufferRange %d or maxMemoryAllocationSize %d", m, d.Info.MaxStorageBufferRange, d.Info.MaxAllocationSize)
+	}
 	if _, err := d.Alloc(0); err == nil {
 		t.Error("Alloc(0) succeeded")
 	}
@@ -349,6 +352,19 @@ func TestFailures(t *testing.T) {
 		t.Errorf("request over the heap: err = %v, want ErrOutOfDeviceMemory", err)
 	} else {
 		t.Logf("out-of-memory error reads: %v", err)
+	}
+	// Out of allocations: a device that allows three keeps one for the
+	// staging buffer, so the third block is refused.
+	small.Info.Heaps = d.Info.Heaps
+	small.Info.MaxMemoryAllocations = 3
+	for i := range 3 {
+		_, err := small.Alloc(1 << 20)
+		if i < 2 && err != nil {
+			t.Fatalf("block %d of 3: %v", i, err)
+		}
+		if i == 2 && !errors.Is(err, gpu.ErrOutOfDeviceMemory) {
+			t.Errorf("block over maxMemoryAllocationCount: err = %v, want ErrOutOfDeviceMemory", err)
+		}
 	}
 	small.Close()
 	if msgs := small.Messages(); len(msgs) > 0 {

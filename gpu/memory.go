@@ -52,7 +52,7 @@ func newAllocator(d *Device, blockSize int64) (*allocator, error) {
 	if blockSize > 0 {
 		bs = uint64(blockSize)
 	}
-	a.blockSize = roundUp(min(bs, d.Info.MaxStorageBufferRange), a.align)
+	a.blockSize = roundUp(min(bs, uint64(d.MaxBufferSize())), a.align)
 	bits, err := a.typeBits()
 	if err != nil {
 		return nil, err
@@ -123,8 +123,8 @@ func (a *allocator) newVkBuffer(size uint64) (vk.Buffer, error) {
 // alloc returns a span of at least size bytes, aligned for binding.
 func (a *allocator) alloc(size uint64) (*block, uint64, error) {
 	size = roundUp(max(size, 4), a.align)
-	if size > a.d.Info.MaxStorageBufferRange {
-		return nil, 0, fmt.Errorf("gpu: allocating %d bytes on %s (limit %d): %w", size, a.d.Info.Name, a.d.Info.MaxStorageBufferRange, ErrTooLarge)
+	if lim := a.d.MaxBufferSize(); size > uint64(lim) {
+		return nil, 0, fmt.Errorf("gpu: allocating %d bytes on %s (limit %d): %w", size, a.d.Info.Name, lim, ErrTooLarge)
 	}
 	if size <= a.blockSize {
 		for _, b := range a.blocks {
@@ -145,6 +145,11 @@ func (a *allocator) alloc(size uint64) (*block, uint64, error) {
 }
 
 func (a *allocator) newBlock(size uint64, private bool) (*block, error) {
+	// One allocation stays free for the staging buffer.
+	if lim := a.d.Info.MaxMemoryAllocations; lim > 0 && uint64(len(a.blocks))+1 >= uint64(lim) {
+		return nil, fmt.Errorf("gpu: allocating a %d-byte block: %s allows %d memory allocations and %d are in use: %w",
+			size, a.d.Info.Name, lim, len(a.blocks), ErrOutOfDeviceMemory)
+	}
 	buf, err := a.newVkBuffer(size)
 	if err != nil {
 		return nil, fmt.Errorf("gpu: %w", err)
@@ -275,6 +280,10 @@ type MemoryStats struct {
 	InUse     uint64 // bytes handed out to live buffers (after alignment)
 	Mappable  bool   // whether buffers are written directly (unified memory)
 	Alignment uint64 // offset and size granularity of buffers
+	// DeviceMemory is the size of the heap the allocator draws from first:
+	// the device's memory, which a program's working set must fit in
+	// (memory types of other heaps are only a slow fallback).
+	DeviceMemory uint64
 }
 
 // MemoryStats returns the allocator's current totals.
@@ -284,12 +293,26 @@ func (d *Device) MemoryStats() MemoryStats {
 	s := MemoryStats{Alignment: d.mem.align}
 	mt := d.Info.MemoryTypes[d.mem.order[0]]
 	s.Mappable = mt.HostVisible && mt.HostCoherent
+	s.DeviceMemory = d.Info.Heaps[mt.Heap].Size
 	for _, b := range d.mem.blocks {
 		s.Blocks++
 		s.Reserved += b.size
 		s.InUse += b.used
 	}
 	return s
+}
+
+// MaxBufferSize is the largest buffer Alloc accepts: the smaller of
+// maxStorageBufferRange (what one binding may address) and
+// maxMemoryAllocationSize (what one allocation may hold), rounded down to
+// the buffer alignment.
+func (d *Device) MaxBufferSize() int64 {
+	lim := d.Info.MaxStorageBufferRange
+	if m := d.Info.MaxAllocationSize; m > 0 {
+		lim = min(lim, m)
+	}
+	align := max(d.Info.MinStorageBufferAlign, 16)
+	return int64(lim / align * align)
 }
 
 func roundUp(x, a uint64) uint64 { return (x + a - 1) / a * a }

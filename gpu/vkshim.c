@@ -78,14 +78,17 @@ void nvk_query_facts(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysical
 	VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
 	VkPhysicalDeviceSubgroupSizeControlProperties sgc = {
 	    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES};
+	VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
 	VkPhysicalDeviceProperties2 p = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
-	void **tail = &sg.pNext;
+	sg.pNext = &m3;
+	void **tail = &m3.pNext;
 	if (sup->ext_driver_props) { *tail = &drv; tail = &drv.pNext; }
 	if (sup->ext_subgroup_control) { *tail = &sgc; tail = &sgc.pNext; }
 	props2(pd, &p);
 	out->subgroup_size = sg.subgroupSize;
 	out->subgroup_stages = sg.supportedStages;
 	out->subgroup_ops = sg.supportedOperations;
+	out->max_memory_allocation_size = m3.maxMemoryAllocationSize;
 	if (sup->ext_driver_props) {
 		out->has_driver_props = 1;
 		out->driver_id = drv.driverID;

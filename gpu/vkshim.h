@@ -41,6 +41,7 @@ typedef struct {
 	uint32_t subgroup_size_control;
 	uint32_t min_subgroup_size;
 	uint32_t max_subgroup_size;
+	uint64_t max_memory_allocation_size; // Vulkan 1.1 maintenance3
 } nvk_facts;
 
 // Which optional pieces the device supports; decides the pNext chains.

@@ -12,7 +12,9 @@ type Program struct {
 	g       *Graph
 	order   []*Node
 	outputs []*Node
-	slots   map[*Node]*slot
+	keep    []*Node // nodes live to the end: outputs and the gradients updates read
+	slots   map[*Node][]*slot
+	buffers []int64 // the arena in one buffer: nil or its size
 	peak    int64
 	align   int64
 	keepAll bool
@@ -65,7 +67,12 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	if o.KeepAll {
 		keep = order
 	}
-	p.slots, p.peak = plan(order, keep, p.align)
+	p.keep = keep
+	// Unbounded, the plan cannot fail.
+	p.slots, p.buffers, _ = plan(order, keep, p.align, 0)
+	for _, b := range p.buffers {
+		p.peak += b
+	}
 	for _, n := range order {
 		switch n.kind {
 		case kindInput:
@@ -77,10 +84,19 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	return p, nil
 }
 
+// arena is the program's memory plan for buffers of at most limit bytes:
+// the one-buffer plan when it fits, else a plan cut into several.
+func (p *Program) arena(limit int64) (map[*Node][]*slot, []int64, error) {
+	if p.peak <= limit {
+		return p.slots, p.buffers, nil
+	}
+	return plan(p.order, p.keep, p.align, limit)
+}
+
 // PlanStats summarises a program's memory plan.
 type PlanStats struct {
 	Ops        int   // op nodes executed
-	PeakBytes  int64 // arena size: the planned peak of simultaneously live intermediates
+	PeakBytes  int64 // arena size in one buffer: the planned peak of simultaneously live intermediates
 	TotalBytes int64 // sum of every intermediate's size: the arena without reuse
 }
 
@@ -89,7 +105,7 @@ func (p *Program) Stats() PlanStats {
 	s := PlanStats{PeakBytes: p.peak}
 	for _, sl := range p.slots {
 		s.Ops++
-		s.TotalBytes += sl.size
+		s.TotalBytes += sl[0].size // one slot each: the program's plan splits nothing
 	}
 	return s
 }
@@ -110,7 +126,7 @@ func (p *Program) Dump() string {
 			fmt.Fprintf(&b, " (%s)", strings.Join(args, ", "))
 		}
 		if s := p.slots[n]; s != nil {
-			fmt.Fprintf(&b, "  %d bytes @%d", s.size, s.offset)
+			fmt.Fprintf(&b, "  %d bytes @%d", s[0].size, s[0].offset)
 		} else if n.kind != kindOutput {
 			fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Len())
 		}

@@ -12,7 +12,8 @@
 //	grads := g.Grad(loss, w)                 // reverse mode
 //	hv := g.JVP(grads, map[*graph.Node]*graph.Node{w: v}) // forward-over-reverse
 //	prog, err := g.Compile(graph.CompileOptions{}, loss, grads[0], hv[0])
-//	exe, err := prog.OnVulkan(kernels.NewVulkan(dev), graph.VulkanOptions{})
+//	backend := graph.VulkanBackend{Kernels: kernels.NewVulkan(dev)} // or graph.CPUBackend{}
+//	exe, err := backend.Load(prog)                                  // a graph.Executor
 //	out, err := exe.Run(map[string][]float32{"x": batch})
 //
 // Every op's VJP and JVP rules are written as graph ops, so any derivative
@@ -30,9 +31,16 @@
 // Compilation drops nodes the outputs do not need, orders the rest
 // topologically, and places every intermediate in one arena by liveness
 // (first fit), reporting the planned peak next to the sum of all tensor
-// sizes. The Vulkan executor records once; the gpu recorder inserts
-// barriers only where a hazard exists, and runs a program of more than
-// gpu.Device.MaxOpsPerSubmit operations as several bounded submissions.
+// sizes. The Vulkan executor cuts the arena into as many buffers as the
+// device's buffer limit (gpu.Device.MaxBufferSize) requires, no tensor
+// straddling two; a tensor larger than a buffer is split by rows into
+// pieces, and the ops on it run a block of rows at a time (shard.go). It
+// refuses a program larger than the device's memory before allocating
+// anything, naming the planned peak and the largest tensors;
+// Executor.Memory reports the plan. It records once; the gpu
+// recorder inserts barriers only where a hazard exists, and runs a
+// program of more than gpu.Device.MaxOpsPerSubmit operations as several
+// bounded submissions.
 //
 // CompileOptions.Updates appends optimiser steps (Adam, optionally after
 // global-norm clipping) that move parameters in place at the end of every

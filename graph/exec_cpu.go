@@ -28,6 +28,25 @@ func (p *Program) OnCPU() *CPUExec {
 	return e
 }
 
+// Memory is the host memory the executor needs: it keeps every
+// intermediate of a run (Program.Stats' TotalBytes), besides the
+// parameters, inputs, constants and Adam moments.
+func (e *CPUExec) Memory() MemoryPlan {
+	m := MemoryPlan{Peak: e.p.Stats().TotalBytes}
+	for _, n := range e.p.order {
+		if n.kind == kindInput || n.kind == kindParam || n.kind == kindConst {
+			m.Other += int64(4 * n.shape.Len())
+		}
+	}
+	for _, mv := range e.moments {
+		m.Other += int64(4 * (len(mv[0]) + len(mv[1])))
+	}
+	return m
+}
+
+// Close implements Executor; the CPU executor holds only Go memory.
+func (e *CPUExec) Close() {}
+
 // SetParam sets a parameter's value. A parameter of the graph that this
 // program does not use is accepted and ignored, so one set of parameters
 // can feed every program compiled from a graph.

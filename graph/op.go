@@ -35,12 +35,12 @@ type Op interface {
 // Launch is what an op's Record gets: the backend, the recorder, its
 // operand and output buffers, and scratch memory when it asked for some.
 type Launch struct {
-	V       *kernels.Vulkan
-	R       *gpu.Recorder
-	In      []*gpu.Buffer
-	Out     []*gpu.Buffer
-	Scratch *gpu.Buffer
-	Node    *Node
+	Kernels  *kernels.Vulkan
+	Recorder *gpu.Recorder
+	In       []*gpu.Buffer
+	Out      []*gpu.Buffer
+	Scratch  *gpu.Buffer
+	Node     *Node
 }
 
 // scratcher is implemented by ops that need temporary device memory.

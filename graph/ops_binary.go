@@ -75,7 +75,7 @@ func (o binaryOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 
 func (o binaryOp) Record(l Launch) error {
 	n := l.Node
-	return l.V.RecordBinary(l.R, o.op, l.In[0], n.in[0].shape, l.In[1], n.in[1].shape, l.Out[0])
+	return l.Kernels.RecordBinary(l.Recorder, o.op, l.In[0], n.in[0].shape, l.In[1], n.in[1].shape, l.Out[0])
 }
 
 // Add is a + b with broadcasting.
@@ -141,7 +141,7 @@ func (o scalarOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (o scalarOp) Record(l Launch) error {
-	return l.V.RecordBinaryScalar(l.R, o.op, l.In[0], o.s, o.left, l.Out[0], l.Node.shape.Len())
+	return l.Kernels.RecordBinaryScalar(l.Recorder, o.op, l.In[0], o.s, o.left, l.Out[0], l.Node.shape.Len())
 }
 
 // Scale is s ⊙ x.
@@ -219,7 +219,7 @@ func (o reduceOp) Scratch(v *kernels.Vulkan, n *Node) (int, error) {
 }
 
 func (o reduceOp) Record(l Launch) error {
-	return l.V.RecordReduce(l.R, o.op, l.In[0], l.Node.in[0].shape, o.axes, l.Out[0], l.Scratch)
+	return l.Kernels.RecordReduce(l.Recorder, o.op, l.In[0], l.Node.in[0].shape, o.axes, l.Out[0], l.Scratch)
 }
 
 // Reduce applies op over axes (none: every axis), keeping them as size-1
@@ -293,7 +293,7 @@ func (o broadcastOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (o broadcastOp) Record(l Launch) error {
-	return l.V.RecordBroadcast(l.R, l.In[0], o.from, o.to, l.Out[0])
+	return l.Kernels.RecordBroadcast(l.Recorder, l.In[0], o.from, o.to, l.Out[0])
 }
 
 // BroadcastTo expands x to shape (NumPy rules). It returns x itself when
@@ -334,8 +334,8 @@ func (o reshapeOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (o reshapeOp) Record(l Launch) error {
-	l.R.Copy(l.Out[0], l.In[0])
-	return l.R.Err()
+	l.Recorder.Copy(l.Out[0], l.In[0])
+	return l.Recorder.Err()
 }
 
 // Reshape gives x a new shape with the same number of elements. It
@@ -360,8 +360,8 @@ func (stopGradientOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 	return [][]float32{slices.Clone(in[0])}, nil
 }
 func (stopGradientOp) Record(l Launch) error {
-	l.R.Copy(l.Out[0], l.In[0])
-	return l.R.Err()
+	l.Recorder.Copy(l.Out[0], l.In[0])
+	return l.Recorder.Err()
 }
 
 // StopGradient is x as a value that derivatives treat as a constant: Grad

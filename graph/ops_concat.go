@@ -68,7 +68,7 @@ func (o concatOp) Record(l Launch) error {
 	for i, x := range l.Node.in {
 		shapes[i] = x.shape
 	}
-	return l.V.RecordConcat(l.R, l.In, shapes, o.axis, l.Out[0])
+	return l.Kernels.RecordConcat(l.Recorder, l.In, shapes, o.axis, l.Out[0])
 }
 
 // splitOp cuts its operand along a (non-negative) axis into parts.
@@ -117,7 +117,7 @@ func (o splitOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (o splitOp) Record(l Launch) error {
-	return l.V.RecordSplit(l.R, l.In[0], l.Node.in[0].shape, o.axis, o.sizes, l.Out)
+	return l.Kernels.RecordSplit(l.Recorder, l.In[0], l.Node.in[0].shape, o.axis, o.sizes, l.Out)
 }
 
 // normAxis resolves a possibly negative axis of an n-dimensional tensor.

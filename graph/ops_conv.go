@@ -214,17 +214,17 @@ func (o convOp) Record(l Launch) error {
 	switch o.role {
 	case convFwd:
 		if len(l.In) == 3 {
-			return l.V.RecordConv2D(l.R, o.p, l.In[0], l.In[1], l.In[2], l.Out[0], l.Scratch)
+			return l.Kernels.RecordConv2D(l.Recorder, o.p, l.In[0], l.In[1], l.In[2], l.Out[0], l.Scratch)
 		}
-		return l.V.RecordConv2D(l.R, o.p, l.In[0], l.In[1], nil, l.Out[0], l.Scratch)
+		return l.Kernels.RecordConv2D(l.Recorder, o.p, l.In[0], l.In[1], nil, l.Out[0], l.Scratch)
 	case convInput:
 		if len(l.In) == 3 {
 			t, _ := o.transposed()
-			return l.V.RecordConvTranspose2D(l.R, t, l.In[0], l.In[1], l.In[2], l.Out[0], l.Scratch)
+			return l.Kernels.RecordConvTranspose2D(l.Recorder, t, l.In[0], l.In[1], l.In[2], l.Out[0], l.Scratch)
 		}
-		return l.V.RecordConv2DInputGrad(l.R, o.p, l.In[1], l.In[0], l.Out[0], l.Scratch)
+		return l.Kernels.RecordConv2DInputGrad(l.Recorder, o.p, l.In[1], l.In[0], l.Out[0], l.Scratch)
 	default:
-		return l.V.RecordConv2DWeightGrad(l.R, o.p, l.In[0], l.In[1], l.Out[0], l.Scratch)
+		return l.Kernels.RecordConv2DWeightGrad(l.Recorder, o.p, l.In[0], l.In[1], l.Out[0], l.Scratch)
 	}
 }
 

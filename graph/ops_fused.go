@@ -72,7 +72,7 @@ func (cnAffineOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (cnAffineOp) Record(l Launch) error {
-	return l.V.RecordCNAffine(l.R, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.Out[0])
+	return l.Kernels.RecordCNAffine(l.Recorder, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.Out[0])
 }
 
 // CNAffine is the per-example conditional-normalization affine x ⊙ gamma +
@@ -130,7 +130,7 @@ func (cnBackwardOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (cnBackwardOp) Record(l Launch) error {
-	return l.V.RecordCNAffineBackward(l.R, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.Out[0], l.Out[1], l.Out[2])
+	return l.Kernels.RecordCNAffineBackward(l.Recorder, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.Out[0], l.Out[1], l.Out[2])
 }
 
 // cnTangentOp: (x, gamma, tx, tgamma, tbeta) -> tx gamma + x tgamma + tbeta.
@@ -170,7 +170,7 @@ func (cnTangentOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (cnTangentOp) Record(l Launch) error {
-	return l.V.RecordCNAffineTangent(l.R, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.In[4], l.Out[0])
+	return l.Kernels.RecordCNAffineTangent(l.Recorder, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.In[4], l.Out[0])
 }
 
 // cnTangentBackwardOp: the tangent of the backward, (x, gamma, g, tx,
@@ -200,7 +200,7 @@ func (cnTangentBackwardOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (cnTangentBackwardOp) Record(l Launch) error {
-	return l.V.RecordCNAffineTangentBackward(l.R, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.In[4], l.In[5], l.Out[0], l.Out[1], l.Out[2])
+	return l.Kernels.RecordCNAffineTangentBackward(l.Recorder, cnShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.In[4], l.In[5], l.Out[0], l.Out[1], l.Out[2])
 }
 
 // lstmShape reads z [B,4H].
@@ -241,7 +241,7 @@ func (lstmOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (lstmOp) Record(l Launch) error {
-	return l.V.RecordLSTMCell(l.R, lstmShape(l.Node.in[0].shape), l.In[0], l.In[1], l.Out[0], l.Out[1])
+	return l.Kernels.RecordLSTMCell(l.Recorder, lstmShape(l.Node.in[0].shape), l.In[0], l.In[1], l.Out[0], l.Out[1])
 }
 
 // LSTMCell is the fused LSTM update from pre-activations z [B,4H] (gate
@@ -281,7 +281,7 @@ func (lstmBackwardOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (lstmBackwardOp) Record(l Launch) error {
-	return l.V.RecordLSTMCellBackward(l.R, lstmShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.Out[0], l.Out[1])
+	return l.Kernels.RecordLSTMCellBackward(l.Recorder, lstmShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.Out[0], l.Out[1])
 }
 
 // lstmTangentOp: (z, c_prev, tz, tc_prev) -> (th, tc).
@@ -310,7 +310,7 @@ func (lstmTangentOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (lstmTangentOp) Record(l Launch) error {
-	return l.V.RecordLSTMCellTangent(l.R, lstmShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.Out[0], l.Out[1])
+	return l.Kernels.RecordLSTMCellTangent(l.Recorder, lstmShape(l.Node.in[0].shape), l.In[0], l.In[1], l.In[2], l.In[3], l.Out[0], l.Out[1])
 }
 
 // lstmTangentBackwardOp: (z, c_prev, gh, gc, tz, tc_prev, tgh, tgc) ->
@@ -341,5 +341,5 @@ func (lstmTangentBackwardOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 
 func (lstmTangentBackwardOp) Record(l Launch) error {
 	in := l.In
-	return l.V.RecordLSTMCellTangentBackward(l.R, lstmShape(l.Node.in[0].shape), in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], l.Out[0], l.Out[1])
+	return l.Kernels.RecordLSTMCellTangentBackward(l.Recorder, lstmShape(l.Node.in[0].shape), in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], l.Out[0], l.Out[1])
 }

@@ -9,17 +9,13 @@ import (
 // The losses are fused kernels with their own VJP, JVP and tangent-of-VJP
 // kernels (kernels.LossOp documents the formulas).
 
-// lossOuts are the output shapes of a loss: MSE per example [B] (a scalar
-// when B = 1), the Noether losses per example [B] and the batch mean, the
-// KL divergence a scalar.
+// lossOuts is the output shape of a loss: MSE per example [B] (a scalar
+// when B = 1), the KL divergence a scalar.
 func lossOuts(op kernels.LossOp, s kernels.LossShape) []Shape {
-	switch {
-	case op == kernels.MSE && s.B == 1, op == kernels.GaussianKL:
-		return []Shape{{}}
-	case op == kernels.MSE:
+	if op == kernels.MSE && s.B > 1 {
 		return []Shape{{s.B}}
 	}
-	return []Shape{{s.B}, {}}
+	return []Shape{{}}
 }
 
 type lossOp struct {
@@ -48,9 +44,7 @@ func (o lossOp) Infer(in []Shape) ([]Shape, error) {
 }
 
 func (o lossOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
-	gr := lossGradOp{lossOp: o, has: present(gouts)}
-	args := append(append([]*Node{}, n.in...), nonNil(gouts)...)
-	return outputsOf(g, g.Apply(gr, args...))
+	return outputsOf(g, g.Apply(lossGradOp{o}, append(append([]*Node{}, n.in...), gouts[0])...))
 }
 
 func (o lossOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
@@ -58,7 +52,7 @@ func (o lossOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
 	for i, t := range tin {
 		args = append(args, zerosFor(g, t, n.in[i].shape))
 	}
-	return outputsOf(g, g.Apply(lossJVPOp{o}, args...))
+	return single(g.Apply(lossJVPOp{o}, args...))
 }
 
 func (o lossOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
@@ -70,7 +64,7 @@ func (o lossOp) Scratch(v *kernels.Vulkan, n *Node) (int, error) {
 }
 
 func (o lossOp) Record(l Launch) error {
-	return l.V.RecordLoss(l.R, o.op, o.s, false, l.In, nil, l.Out, l.Scratch)
+	return l.Kernels.RecordLoss(l.Recorder, o.op, o.s, false, l.In, nil, l.Out, l.Scratch)
 }
 
 // lossJVPOp: (inputs, input tangents) -> output tangents.
@@ -101,38 +95,20 @@ func (o lossJVPOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 
 func (o lossJVPOp) Record(l Launch) error {
 	k := len(l.In) / 2
-	return l.V.RecordLoss(l.R, o.op, o.s, true, l.In[:k], l.In[k:], l.Out, l.Scratch)
+	return l.Kernels.RecordLoss(l.Recorder, o.op, o.s, true, l.In[:k], l.In[k:], l.Out, l.Scratch)
 }
 
-// lossGradOp: (inputs, the present output cotangents) -> input cotangents.
-// has marks which outputs have a cotangent (the Noether losses have two).
-type lossGradOp struct {
-	lossOp
-	has []bool
-}
+// lossGradOp: (inputs, output cotangent) -> input cotangents.
+type lossGradOp struct{ lossOp }
 
 func (o lossGradOp) Name() string { return o.op.String() + " backward" }
 
 func (o lossGradOp) Infer(in []Shape) ([]Shape, error) {
 	ins, _ := o.op.Lens(o.s)
-	if len(in) != len(ins)+count(o.has) {
-		return nil, fmt.Errorf("graph: %s: %d operands, want %d", o.Name(), len(in), len(ins)+count(o.has))
+	if len(in) != len(ins)+1 {
+		return nil, fmt.Errorf("graph: %s: %d operands, want %d", o.Name(), len(in), len(ins)+1)
 	}
 	return cloneShapes(in[:len(ins)]), nil
-}
-
-// expand places the present cotangents at their outputs; absent ones are
-// the zero value (nil: a zero cotangent to the kernels).
-func expand[T any](has []bool, x []T) []T {
-	out := make([]T, len(has))
-	k := 0
-	for i, h := range has {
-		if h {
-			out[i] = x[k]
-			k++
-		}
-	}
-	return out
 }
 
 func (o lossGradOp) VJP(g *Graph, n *Node, _ []*Node) []*Node {
@@ -150,24 +126,12 @@ func (o lossGradOp) JVP(g *Graph, n *Node, tin []*Node) []*Node {
 
 func (o lossGradOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 	k := len(n.outs)
-	return kernels.CPU{}.LossVJP(o.op, o.s, in[:k], o.zeroFill(expand(o.has, in[k:])))
-}
-
-// zeroFill gives absent cotangents explicit zeros: the CPU reference
-// takes every cotangent.
-func (o lossGradOp) zeroFill(g [][]float32) [][]float32 {
-	_, outs := o.op.Lens(o.s)
-	for i := range g {
-		if g[i] == nil {
-			g[i] = make([]float32, outs[i])
-		}
-	}
-	return g
+	return kernels.CPU{}.LossVJP(o.op, o.s, in[:k], in[k:])
 }
 
 func (o lossGradOp) Record(l Launch) error {
 	k := len(l.Out)
-	return l.V.RecordLossGrad(l.R, o.op, o.s, l.In[:k], expand(o.has, l.In[k:]), nil, nil, l.Out)
+	return l.Kernels.RecordLossGrad(l.Recorder, o.op, o.s, l.In[:k], l.In[k:], nil, nil, l.Out)
 }
 
 // lossGradTangentOp: (inputs, cotangents, input tangents, cotangent
@@ -178,7 +142,7 @@ func (o lossGradTangentOp) Name() string { return o.op.String() + " tangent of b
 
 func (o lossGradTangentOp) Infer(in []Shape) ([]Shape, error) {
 	ins, _ := o.op.Lens(o.s)
-	if want := 2 * (len(ins) + count(o.has)); len(in) != want {
+	if want := 2 * (len(ins) + 1); len(in) != want {
 		return nil, fmt.Errorf("graph: %s: %d operands, want %d", o.Name(), len(in), want)
 	}
 	return cloneShapes(in[:len(ins)]), nil
@@ -192,22 +156,20 @@ func (o lossGradTangentOp) JVP(g *Graph, n *Node, _ []*Node) []*Node {
 	return unsupported(g, "the JVP of "+o.Name(), len(n.outs))
 }
 
-// split cuts the operands into inputs, cotangents, tangents and
-// cotangent tangents.
-func (o lossGradTangentOp) split(n int) (a, b, c, d int) {
-	k, m := n, count(o.has)
-	return k, k + m, 2*k + m, 2*k + 2*m
+// tangentOperands cuts the operands of a loss of k inputs into the
+// inputs, the cotangent, the inputs' tangents and the cotangent's tangent.
+func tangentOperands[T any](in []T, k int) (x, g, t, tg []T) {
+	return in[:k], in[k : k+1], in[k+1 : 2*k+1], in[2*k+1:]
 }
 
 func (o lossGradTangentOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
-	a, b, c, d := o.split(len(n.outs))
-	return kernels.CPU{}.LossHVP(o.op, o.s, in[:a], o.zeroFill(expand(o.has, in[a:b])), in[b:c], o.zeroFill(expand(o.has, in[c:d])))
+	x, g, t, tg := tangentOperands(in, len(n.outs))
+	return kernels.CPU{}.LossHVP(o.op, o.s, x, g, t, tg)
 }
 
 func (o lossGradTangentOp) Record(l Launch) error {
-	a, b, c, d := o.split(len(l.Out))
-	in := l.In
-	return l.V.RecordLossGrad(l.R, o.op, o.s, in[:a], expand(o.has, in[a:b]), in[b:c], expand(o.has, in[c:d]), l.Out)
+	x, g, t, tg := tangentOperands(l.In, len(l.Out))
+	return l.Kernels.RecordLossGrad(l.Recorder, o.op, o.s, x, g, t, tg, l.Out)
 }
 
 // outputsOf returns a node's outputs: itself when it has one.
@@ -216,34 +178,6 @@ func outputsOf(g *Graph, n *Node) []*Node {
 		return g.Outputs(n)
 	}
 	return []*Node{n}
-}
-
-func present(xs []*Node) []bool {
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		out[i] = x != nil
-	}
-	return out
-}
-
-func nonNil(xs []*Node) []*Node {
-	var out []*Node
-	for _, x := range xs {
-		if x != nil {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func count(bs []bool) int {
-	n := 0
-	for _, b := range bs {
-		if b {
-			n++
-		}
-	}
-	return n
 }
 
 func cloneShapes(s []Shape) []Shape {
@@ -268,19 +202,6 @@ func (g *Graph) MSEPerExample(pred, target *Node) *Node {
 	}
 	b := pred.shape[0]
 	return g.Apply(lossOp{kernels.MSE, kernels.LossShape{B: b, K: pred.shape.Len() / b}}, pred, target)
-}
-
-// NoetherLoss is equation 2 of the paper over embeddings e [B, T+1, K]:
-// form kernels.NoetherStart (2a, distance to e_0) or kernels.NoetherStep
-// (2b, consecutive steps). It returns the per-example losses [B] and their
-// batch mean (a scalar).
-func (g *Graph) NoetherLoss(e *Node, form kernels.LossOp) (perExample, mean *Node) {
-	if len(e.shape) != 3 || e.shape[1] < 2 || (form != kernels.NoetherStart && form != kernels.NoetherStep) {
-		g.fail(fmt.Errorf("graph: NoetherLoss: embeddings %v (want [B, T+1, K], T >= 1) and form %v", e.shape, form))
-		return g.placeholder(), g.placeholder()
-	}
-	n := g.Apply(lossOp{form, kernels.LossShape{B: e.shape[0], T: e.shape[1] - 1, K: e.shape[2]}}, e)
-	return g.Output(n, 0), g.Output(n, 1)
 }
 
 // GaussianKL is KL(N(mu1, exp(logvar1)) || N(mu2, exp(logvar2))) of

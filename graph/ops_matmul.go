@@ -144,7 +144,7 @@ func (o matmulOp) Record(l Launch) error {
 	if o.bias {
 		bias = l.In[2]
 	}
-	return l.V.RecordMatMul(l.R, p, l.In[0], l.In[1], bias, l.Out[0])
+	return l.Kernels.RecordMatMul(l.Recorder, p, l.In[0], l.In[1], bias, l.Out[0])
 }
 
 // MatMul is a x b for a [M,K] or [B,M,K] and b [K,N] or [B,K,N].

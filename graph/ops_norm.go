@@ -212,16 +212,16 @@ func (o normOp) Record(l Launch) error {
 	sh := normShape(l.Node.in[0].shape)
 	in, out := l.In, l.Out
 	if o.groups > 0 {
-		return l.V.RecordGroupNorm(l.R, sh, o.groups, in[0], in[1], in[2], out[0], out[1], out[2])
+		return l.Kernels.RecordGroupNorm(l.Recorder, sh, o.groups, in[0], in[1], in[2], out[0], out[1], out[2])
 	}
 	if o.batchEval() {
-		return l.V.RecordBatchNorm(l.R, sh, o.bn, in[0], in[1], in[2], nil, nil, in[3], in[4], out[0])
+		return l.Kernels.RecordBatchNorm(l.Recorder, sh, o.bn, in[0], in[1], in[2], nil, nil, in[3], in[4], out[0])
 	}
 	// The kernel updates the running statistics in place: on the outputs,
 	// after copying the operands there.
-	l.R.Copy(out[3], in[3])
-	l.R.Copy(out[4], in[4])
-	return l.V.RecordBatchNorm(l.R, sh, o.bn, in[0], in[1], in[2], out[1], out[2], out[3], out[4], out[0])
+	l.Recorder.Copy(out[3], in[3])
+	l.Recorder.Copy(out[4], in[4])
+	return l.Kernels.RecordBatchNorm(l.Recorder, sh, o.bn, in[0], in[1], in[2], out[1], out[2], out[3], out[4], out[0])
 }
 
 // GroupNorm normalizes x [N,C,...] over each sample's groups of C/groups
@@ -332,9 +332,9 @@ func (o normBackwardOp) Record(l Launch) error {
 	sh := normShape(l.Node.in[0].shape)
 	in, out := l.In, l.Out
 	if o.groups > 0 {
-		return l.V.RecordGroupNormBackward(l.R, sh, o.groups, in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2], l.Scratch)
+		return l.Kernels.RecordGroupNormBackward(l.Recorder, sh, o.groups, in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2], l.Scratch)
 	}
-	return l.V.RecordBatchNormBackward(l.R, sh, o.bn, in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2], l.Scratch)
+	return l.Kernels.RecordBatchNormBackward(l.Recorder, sh, o.bn, in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2], l.Scratch)
 }
 
 // normTangentOp: (x, w, mean, var, tx, tw, tb) -> ty.
@@ -375,9 +375,9 @@ func (o normTangentOp) Record(l Launch) error {
 	sh := normShape(l.Node.in[0].shape)
 	in := l.In
 	if o.groups > 0 {
-		return l.V.RecordGroupNormTangent(l.R, sh, o.groups, in[0], in[1], in[2], in[3], in[4], in[5], in[6], l.Out[0], l.Scratch)
+		return l.Kernels.RecordGroupNormTangent(l.Recorder, sh, o.groups, in[0], in[1], in[2], in[3], in[4], in[5], in[6], l.Out[0], l.Scratch)
 	}
-	return l.V.RecordBatchNormTangent(l.R, sh, o.bn, in[0], in[1], in[2], in[3], in[4], in[5], in[6], l.Out[0], l.Scratch)
+	return l.Kernels.RecordBatchNormTangent(l.Recorder, sh, o.bn, in[0], in[1], in[2], in[3], in[4], in[5], in[6], l.Out[0], l.Scratch)
 }
 
 // normTangentBackwardOp: (x, w, mean, var, g, tx, tw, tg) -> tangents of
@@ -421,7 +421,7 @@ func (o normTangentBackwardOp) Record(l Launch) error {
 	sh := normShape(l.Node.in[0].shape)
 	in, out := l.In, l.Out
 	if o.groups > 0 {
-		return l.V.RecordGroupNormTangentBackward(l.R, sh, o.groups, in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], out[0], out[1], out[2], l.Scratch)
+		return l.Kernels.RecordGroupNormTangentBackward(l.Recorder, sh, o.groups, in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], out[0], out[1], out[2], l.Scratch)
 	}
-	return l.V.RecordBatchNormTangentBackward(l.R, sh, o.bn, in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], out[0], out[1], out[2], l.Scratch)
+	return l.Kernels.RecordBatchNormTangentBackward(l.Recorder, sh, o.bn, in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], out[0], out[1], out[2], l.Scratch)
 }

@@ -70,7 +70,7 @@ func (o maxPoolOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 }
 
 func (o maxPoolOp) Record(l Launch) error {
-	return l.V.RecordMaxPool2D(l.R, o.sh, l.In[0], l.Out[0], l.Out[1])
+	return l.Kernels.RecordMaxPool2D(l.Recorder, o.sh, l.In[0], l.Out[0], l.Out[1])
 }
 
 // MaxPool2d is 2-D max pooling of x [N,C,H,W] over k x k windows with the
@@ -162,9 +162,9 @@ func (o maxPoolArgOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 
 func (o maxPoolArgOp) Record(l Launch) error {
 	if o.backward {
-		return l.V.RecordMaxPool2DBackward(l.R, o.sh, l.In[0], l.In[1], l.Out[0])
+		return l.Kernels.RecordMaxPool2DBackward(l.Recorder, o.sh, l.In[0], l.In[1], l.Out[0])
 	}
-	return l.V.RecordMaxPool2DTangent(l.R, o.sh, l.In[0], l.In[1], l.Out[0])
+	return l.Kernels.RecordMaxPool2DTangent(l.Recorder, o.sh, l.In[0], l.In[1], l.Out[0])
 }
 
 // upsampleOp is nearest-neighbour upsampling (backward false) or its
@@ -219,9 +219,9 @@ func (o upsampleOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
 
 func (o upsampleOp) Record(l Launch) error {
 	if o.backward {
-		return l.V.RecordUpsampleNearest2DBackward(l.R, o.sh, l.In[0], l.Out[0])
+		return l.Kernels.RecordUpsampleNearest2DBackward(l.Recorder, o.sh, l.In[0], l.Out[0])
 	}
-	return l.V.RecordUpsampleNearest2D(l.R, o.sh, l.In[0], l.Out[0])
+	return l.Kernels.RecordUpsampleNearest2D(l.Recorder, o.sh, l.In[0], l.Out[0])
 }
 
 // UpsampleNearest2d repeats every pixel of x [N,C,H,W] factor x factor

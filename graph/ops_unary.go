@@ -93,7 +93,7 @@ func (o unaryOp) Record(l Launch) error {
 	if o.scaled {
 		s = l.In[1]
 	}
-	return l.V.RecordUnary(l.R, o.fn, o.order, o.alpha, l.In[0], s, l.Out[0], l.Node.shape.Len())
+	return l.Kernels.RecordUnary(l.Recorder, o.fn, o.order, o.alpha, l.In[0], s, l.Out[0], l.Node.shape.Len())
 }
 
 // Elementwise functions.

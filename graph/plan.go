@@ -49,73 +49,122 @@ func schedule(outputs []*Node) ([]*Node, error) {
 	return order, nil
 }
 
-// slot is a tensor's place in the arena.
+// slot is a tensor's place in the arena: buffer buf, bytes [offset,
+// offset+size). A tensor split by rows (see shard.go) has a slot per
+// piece, holding its rows [row0, row0+rows).
 type slot struct {
+	buf          int
 	offset, size int64
 	birth, death int // schedule indices of the producer and the last reader
+	row0, rows   int
 }
 
-// plan assigns arena offsets to the op nodes of order so that no two
+// plan assigns arena places to the op nodes of order so that no two
 // tensors that are live at the same time overlap. A tensor is live from
 // the step that produces it to the last step that reads it (to the end for
-// outputs). Offsets and sizes are multiples of align. It returns the slots
-// by node and the arena size (the planned peak).
-func plan(order []*Node, outputs []*Node, align int64) (map[*Node]*slot, int64) {
-	index := map[*Node]int{}
-	for i, n := range order {
-		index[n] = i
-	}
-	slots := map[*Node]*slot{}
+// outputs). Offsets and sizes are multiples of align.
+//
+// The arena is one address space cut into buffers of limit bytes (0: one
+// buffer; a multiple of align), and no slot may straddle a cut, since a
+// kernel binds each operand as a range of one buffer. A tensor larger than
+// limit is split by rows of its leading axis into pieces that fit, when
+// every op that writes or reads it can run a block of rows at a time
+// (blocksOf), and is an error naming it otherwise. plan returns the slots
+// by node and the size of each buffer; their sum is the planned peak.
+func plan(order []*Node, outputs []*Node, align, limit int64) (map[*Node][]*slot, []int64, error) {
+	slots := map[*Node][]*slot{}
 	for i, n := range order {
 		if n.kind != kindOp {
 			continue
 		}
-		slots[n] = &slot{size: outOffset(n, len(n.outs), align), birth: i, death: i}
+		size := outOffset(n, len(n.outs), align)
+		if limit <= 0 || size <= limit {
+			slots[n] = []*slot{{size: size, birth: i, death: i}}
+			continue
+		}
+		rows, err := pieceRows(n, limit)
+		if err != nil {
+			return nil, nil, err
+		}
+		for r0 := 0; r0 < n.shape[0]; r0 += rows {
+			k := min(rows, n.shape[0]-r0)
+			size := (int64(k)*rowBytes(n) + align - 1) / align * align
+			slots[n] = append(slots[n], &slot{size: size, birth: i, death: i, row0: r0, rows: k})
+		}
+	}
+	for _, n := range order {
+		if n.kind == kindOp {
+			if _, _, err := blocksOf(n, slots); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	// Reading an output of a multi-output op keeps the whole op's memory.
 	for i, n := range order {
 		for _, x := range n.in {
-			if s := slots[valueRoot(x)]; s != nil && s.death < i {
-				s.death = i
+			for _, s := range slots[valueRoot(x)] {
+				s.death = max(s.death, i)
 			}
 		}
 	}
 	for _, o := range outputs {
-		if s := slots[valueRoot(o)]; s != nil {
+		for _, s := range slots[valueRoot(o)] {
 			s.death = len(order)
 		}
+	}
+	// fit moves a start that would straddle a cut to the cut.
+	fit := func(at, size int64) int64 {
+		if limit > 0 && at/limit != (at+size-1)/limit {
+			return (at/limit + 1) * limit
+		}
+		return at
 	}
 	// Walk the schedule; at each producing step, place the new tensor in
 	// the lowest gap between the tensors still live (first fit).
 	var live []*slot // sorted by offset
-	var peak int64
+	var ends []int64 // the end of the highest tensor in each buffer
 	for i, n := range order {
-		s := slots[n]
-		if s == nil {
-			continue
-		}
-		kept := live[:0]
-		for _, l := range live {
-			if l.death >= i {
-				kept = append(kept, l)
+		for _, s := range slots[n] {
+			kept := live[:0]
+			for _, l := range live {
+				if l.death >= i {
+					kept = append(kept, l)
+				}
 			}
-		}
-		live = kept
-		var at int64
-		for _, l := range live {
-			if l.offset-at >= s.size {
-				break
+			live = kept
+			var at int64
+			for _, l := range live {
+				at = fit(at, s.size)
+				if l.offset-at >= s.size {
+					break
+				}
+				at = max(at, l.offset+l.size)
 			}
-			at = max(at, l.offset+l.size)
+			s.offset = fit(at, s.size)
+			k := sort.Search(len(live), func(j int) bool { return live[j].offset > s.offset })
+			live = append(live, nil)
+			copy(live[k+1:], live[k:])
+			live[k] = s
+			if limit > 0 {
+				s.buf = int(s.offset / limit)
+			}
+			for len(ends) <= s.buf {
+				ends = append(ends, int64(len(ends))*limit)
+			}
+			ends[s.buf] = max(ends[s.buf], s.offset+s.size)
 		}
-		s.offset = at
-		peak = max(peak, at+s.size)
-		k := sort.Search(len(live), func(j int) bool { return live[j].offset > at })
-		live = append(live, nil)
-		copy(live[k+1:], live[k:])
-		live[k] = s
 	}
-	return slots, peak
+	// Offsets become offsets within each buffer.
+	sizes := make([]int64, len(ends))
+	for b, end := range ends {
+		sizes[b] = end - int64(b)*limit
+	}
+	for _, ss := range slots {
+		for _, s := range ss {
+			s.offset -= int64(s.buf) * limit
+		}
+	}
+	return slots, sizes, nil
 }
 
 // valueRoot is the node that owns x's memory: the op for an Output

@@ -1,8 +1,13 @@
 package graph
 
 import (
+	"errors"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/noether-vk/noether-vk/gpu"
 )
 
 // randomGraph builds a DAG of n unary-like nodes with random fan-in from a
@@ -25,8 +30,9 @@ func randomGraph(rng *rand.Rand, n int) (*Graph, []*Node) {
 	return g, outs
 }
 
-// TestPlanNoOverlap: over many random graphs, no two tensors that are live
-// at the same step share arena bytes, and the peak is at most the sum.
+// TestPlanNoOverlap: over many random graphs, cut into buffers or not, no
+// two tensors that are live at the same step share bytes of a buffer, every
+// tensor lies inside its buffer, and the peak is at most the sum.
 func TestPlanNoOverlap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for trial := range 300 {
@@ -38,14 +44,26 @@ func TestPlanNoOverlap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slots, peak := plan(order, outs, 16)
-		var sum int64
+		// The test op's largest tensor is 800 bytes.
+		limit := []int64{0, 800, 1600, 4000}[trial%4]
+		slots, buffers, err := plan(order, outs, 16, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum, peak int64
+		for _, b := range buffers {
+			peak += b
+			if b <= 0 || (limit > 0 && b > limit) {
+				t.Fatalf("trial %d: buffer sizes %v with limit %d", trial, buffers, limit)
+			}
+		}
 		var all []*slot
-		for _, s := range slots {
+		for _, ss := range slots {
+			s := ss[0]
 			sum += s.size
 			all = append(all, s)
-			if s.offset%16 != 0 || s.offset+s.size > peak {
-				t.Fatalf("trial %d: slot %+v outside the arena of %d or unaligned", trial, s, peak)
+			if s.offset%16 != 0 || s.buf >= len(buffers) || s.offset+s.size > buffers[s.buf] {
+				t.Fatalf("trial %d: slot %+v outside the buffers %v or unaligned", trial, s, buffers)
 			}
 		}
 		if peak > sum {
@@ -54,7 +72,7 @@ func TestPlanNoOverlap(t *testing.T) {
 		for i, a := range all {
 			for _, b := range all[i+1:] {
 				liveTogether := a.birth <= b.death && b.birth <= a.death
-				overlap := a.offset < b.offset+b.size && b.offset < a.offset+a.size
+				overlap := a.buf == b.buf && a.offset < b.offset+b.size && b.offset < a.offset+a.size
 				if liveTogether && overlap {
 					t.Fatalf("trial %d: live tensors overlap: %+v and %+v", trial, a, b)
 				}
@@ -75,6 +93,32 @@ func TestPlanNoOverlap(t *testing.T) {
 	}
 }
 
+// TestPlanBuffers: a chain of 100-float steps with two live at a time fits
+// one 800-byte buffer; with 640-byte buffers each tensor takes its own, and
+// a tensor larger than a buffer that its ops cannot split is an error
+// naming it.
+func TestPlanBuffers(t *testing.T) {
+	g := New()
+	x := g.Input("x", 100)
+	for range 10 {
+		x = g.Apply(testOp{size: 100}, x)
+	}
+	order, _ := schedule([]*Node{x})
+	for _, c := range []struct {
+		limit   int64
+		buffers []int64
+	}{{0, []int64{800}}, {800, []int64{800}}, {640, []int64{400, 400}}, {400, []int64{400, 400}}} {
+		_, buffers, err := plan(order, []*Node{x}, 16, c.limit)
+		if err != nil || !slices.Equal(buffers, c.buffers) {
+			t.Errorf("limit %d: buffers %v (err %v), want %v", c.limit, buffers, err, c.buffers)
+		}
+	}
+	_, _, err := plan(order, []*Node{x}, 16, 384)
+	if err == nil || !strings.Contains(err.Error(), "%1 = test 100 (400 bytes) is larger than one buffer, and %1 = test 100 cannot run a block of rows") || !errors.Is(err, gpu.ErrTooLarge) {
+		t.Errorf("a tensor over the limit that cannot be split: err = %v", err)
+	}
+}
+
 // TestPlanReuses: a chain of equal-sized steps needs only two buffers.
 func TestPlanReuses(t *testing.T) {
 	g := New()
@@ -83,9 +127,9 @@ func TestPlanReuses(t *testing.T) {
 		x = g.Apply(testOp{size: 100}, x)
 	}
 	order, _ := schedule([]*Node{x})
-	_, peak := plan(order, []*Node{x}, 16)
-	if peak != 2*400 {
-		t.Errorf("chain of 50 steps: peak %d bytes, want %d", peak, 800)
+	_, buffers, _ := plan(order, []*Node{x}, 16, 0)
+	if len(buffers) != 1 || buffers[0] != 2*400 {
+		t.Errorf("chain of 50 steps: buffers %v, want one of %d bytes", buffers, 800)
 	}
 }
 

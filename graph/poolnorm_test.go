@@ -140,9 +140,9 @@ func TestPoolNormGradAndHVP(t *testing.T) {
 	prog := mustCompile(t, g, CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...)
 	vk := onVulkan(t, prog)
 	var ref [][]float32
-	for _, e := range []executor{prog.OnCPU(), vk} {
+	for _, e := range []Executor{prog.OnCPU(), vk} {
 		name := "cpu"
-		if e == executor(vk) {
+		if e == Executor(vk) {
 			name = "vulkan"
 		}
 		setParams(t, e, params)

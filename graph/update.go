@@ -144,12 +144,28 @@ type vkUpdate struct {
 	scratch *gpu.Buffer
 }
 
+// stateLens are the float32 lengths of an update's device state besides
+// the moments (one m and one v per parameter): Adam's schedule and, with
+// clipping, the global norm and the clipping's scratch (else 0).
+func (u Update) stateLens() (sched, norm, scratch int) {
+	sched = len(u.Adam.Schedule(1))
+	if u.ClipNorm > 0 {
+		lens := make([]int, len(u.Grads))
+		for i, gr := range u.Grads {
+			lens[i] = gr.shape.Len()
+		}
+		norm, scratch = 1, kernels.ClipScratch(lens)
+	}
+	return sched, norm, scratch
+}
+
 // recordUpdates records the updates after the program's ops.
 func (e *VulkanExec) recordUpdates(r *gpu.Recorder) error {
 	for _, u := range e.p.updates {
 		vu := &vkUpdate{u: u}
+		sched, norm, scratch := u.stateLens()
 		var err error
-		if vu.sched, err = e.alloc(len(u.Adam.Schedule(1))); err != nil {
+		if vu.sched, err = e.alloc(sched); err != nil {
 			return err
 		}
 		grads := make([]*gpu.Buffer, len(u.Grads))
@@ -158,10 +174,10 @@ func (e *VulkanExec) recordUpdates(r *gpu.Recorder) error {
 			grads[i], lens[i] = e.bufs[gr], gr.shape.Len()
 		}
 		if u.ClipNorm > 0 {
-			if vu.norm, err = e.alloc(1); err != nil {
+			if vu.norm, err = e.alloc(norm); err != nil {
 				return err
 			}
-			if vu.scratch, err = e.alloc(kernels.ClipScratch(lens)); err != nil {
+			if vu.scratch, err = e.alloc(scratch); err != nil {
 				return err
 			}
 			if err := e.v.RecordClipGradNorm(r, grads, lens, u.ClipNorm, vu.norm, vu.scratch); err != nil {

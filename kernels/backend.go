@@ -23,7 +23,7 @@ func (CPU) Name() string { return "cpu" }
 
 // Vulkan runs kernels on a gpu.Device.
 type Vulkan struct {
-	D *gpu.Device
+	Device *gpu.Device
 	// Local is the workgroup size of 1-D elementwise kernels.
 	Local uint32
 	// Elems is how many consecutive elements one invocation of an
@@ -41,7 +41,7 @@ type Vulkan struct {
 // neighbouring words. NOETHER_VK_CONV=direct or gemm sets Conv (to test
 // or time one conv form everywhere, the graph engine included).
 func NewVulkan(d *gpu.Device) *Vulkan {
-	v := &Vulkan{D: d, Local: 64, Elems: 1}
+	v := &Vulkan{Device: d, Local: 64, Elems: 1}
 	if d.Info.Type == gpu.TypeCPU {
 		v.Elems = 4
 	}
@@ -55,12 +55,12 @@ func NewVulkan(d *gpu.Device) *Vulkan {
 }
 
 // Name implements Backend.
-func (v *Vulkan) Name() string { return "vulkan: " + v.D.Info.Name }
+func (v *Vulkan) Name() string { return "vulkan: " + v.Device.Info.Name }
 
 // kernel returns the pipeline of shader family name (shaders/NAME.comp)
 // with the given bindings, push-constant size and specialization constants.
 func (v *Vulkan) kernel(name string, binds []gpu.Access, push int, spec ...uint32) (*gpu.Kernel, error) {
-	return v.D.Kernel(gpu.KernelSpec{Name: name, SPIRV: shaders.SPIRV(name), Bindings: binds, PushBytes: push, Spec: spec})
+	return v.Device.Kernel(gpu.KernelSpec{Name: name, SPIRV: shaders.SPIRV(name), Bindings: binds, PushBytes: push, Spec: spec})
 }
 
 // exec1 is exec for work with one output, of outLen floats.
@@ -85,7 +85,7 @@ func (v *Vulkan) exec(ins [][]float32, outLens []int, rec func(r *gpu.Recorder, 
 		}
 	}()
 	newBuf := func(n int) (*gpu.Buffer, error) {
-		b, err := v.D.Alloc(int64(4 * max(n, 1)))
+		b, err := v.Device.Alloc(int64(4 * max(n, 1)))
 		if err == nil {
 			bufs = append(bufs, b)
 		}
@@ -110,7 +110,7 @@ func (v *Vulkan) exec(ins [][]float32, outLens []int, rec func(r *gpu.Recorder, 
 		}
 		out[i] = b
 	}
-	r := v.D.NewRecorder()
+	r := v.Device.NewRecorder()
 	if err := rec(r, in, out); err != nil {
 		return nil, err
 	}

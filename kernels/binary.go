@@ -198,7 +198,7 @@ func (v *Vulkan) recordBroadcast(r *gpu.Recorder, op uint32, scalar uint32, s fl
 			}
 		}
 	}
-	r.Dispatch(k, v.D.Grid(k, n), push, a, b, y)
+	r.Dispatch(k, v.Device.Grid(k, n), push, a, b, y)
 	return nil
 }
 

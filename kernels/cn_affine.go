@@ -187,7 +187,7 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 		if err != nil {
 			return err
 		}
-		r.Dispatch(k, v.D.Grid(k, sh.rows()*sh.S), push, binds...)
+		r.Dispatch(k, v.Device.Grid(k, sh.rows()*sh.S), push, binds...)
 		return nil
 	}
 	if sh.S <= cnSerialMax {
@@ -195,7 +195,7 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 		if err != nil {
 			return err
 		}
-		r.Dispatch(k, v.D.Grid(k, sh.rows()), push, binds...)
+		r.Dispatch(k, v.Device.Grid(k, sh.rows()), push, binds...)
 		return nil
 	}
 	local := uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1))))
@@ -205,7 +205,7 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 	}
 	// rows*local invocations are one workgroup per row, folded into y
 	// when there are more rows than the x limit.
-	r.Dispatch(k, v.D.Grid(k, sh.rows()*int(local)), push, binds...)
+	r.Dispatch(k, v.Device.Grid(k, sh.rows()*int(local)), push, binds...)
 	return nil
 }
 

@@ -198,7 +198,7 @@ func (v *Vulkan) recordConcatParts(r *gpu.Recorder, op string, mode concatMode, 
 			return err
 		}
 		push := gpu.Push{}.U32(uint32(p.outer)).U32(uint32(p.lens[i])).U32(uint32(p.row)).U32(uint32(p.offs[i]))
-		grid := v.D.Grid(k, p.outer*((p.lens[i]+elems-1)/elems))
+		grid := v.Device.Grid(k, p.outer*((p.lens[i]+elems-1)/elems))
 		if mode == concatInsert {
 			r.Dispatch(k, grid, push, whole, b)
 		} else {

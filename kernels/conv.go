@@ -534,7 +534,7 @@ func (v *Vulkan) recordConvPrimSplit(r *gpu.Recorder, t ConvTile, mode convMode,
 		bias = a1
 	}
 	push := gpu.Push{}.U32(uint32(g.N)).U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.K)).U32(uint32(g.OH)).U32(uint32(g.OW))
-	lim := v.D.Info.MaxWorkgroupCount
+	lim := v.Device.Info.MaxWorkgroupCount
 	ceil := func(a, b int) uint32 { return uint32((a + b - 1) / b) }
 	wc, wtm, wtn, wlocal, wgroups := wgradTile(t, g)
 	dispatch := func(local, tm, tn, py, px int, groups [3]uint32) error {
@@ -589,7 +589,7 @@ func (v *Vulkan) recordConvSum(r *gpu.Recorder, t, db *gpu.Buffer, n, c, s int) 
 		return err
 	}
 	push := gpu.Push{}.U32(uint32(n)).U32(0).U32(0).U32(0).U32(uint32(c)).U32(uint32(s)).U32(1)
-	r.Dispatch(k, v.D.Grid(k, c*int(local)), push, db, t, t, t, t, t)
+	r.Dispatch(k, v.Device.Grid(k, c*int(local)), push, db, t, t, t, t, t)
 	return nil
 }
 

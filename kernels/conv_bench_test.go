@@ -165,7 +165,7 @@ func TestConv2DWeightGradSplits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := v.D
+	d := v.Device
 	alloc := func(n int) *gpu.Buffer {
 		b, err := d.Alloc(int64(4 * n))
 		if err != nil {

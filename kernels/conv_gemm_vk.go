@@ -62,7 +62,7 @@ func (v *Vulkan) gemmScratch(mode convMode, g convGeom) (total, packOff int) {
 	if mode != convWGrad || g.N == 1 {
 		return col, 0
 	}
-	align := max(int(v.D.MemoryStats().Alignment)/4, 1)
+	align := max(int(v.Device.MemoryStats().Alignment)/4, 1)
 	packOff = (col + align - 1) / align * align
 	return packOff + g.K*g.N*g.OH*g.OW, packOff
 }
@@ -157,7 +157,7 @@ func (v *Vulkan) recordIm2col(r *gpu.Recorder, mode uint32, g convGeom, rowStrid
 	}
 	push := gpu.Push{}.U32(uint32(g.N)).U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.K)).
 		U32(uint32(g.OH)).U32(uint32(g.OW)).U32(uint32(rowStride)).U32(uint32(nStride))
-	r.Dispatch(k, v.D.Grid(k, items), push, out, in, bias)
+	r.Dispatch(k, v.Device.Grid(k, items), push, out, in, bias)
 	return nil
 }
 
@@ -264,5 +264,5 @@ func (v *Vulkan) convScratchBuf(p ConvParams, tr bool, passes ...ConvPass) (*gpu
 	if n == 0 {
 		return nil, nil
 	}
-	return v.D.Alloc(int64(4 * n))
+	return v.Device.Alloc(int64(4 * n))
 }

@@ -289,7 +289,7 @@ func TestFitFormulasErrors(t *testing.T) {
 		{"offsets past the points", nil, func(r *FormulaFitRequest) { r.Random[len(r.Random)-1]++ }, "random sequence 24"},
 		{"canceled", canceled, func(r *FormulaFitRequest) {}, "context canceled"},
 	}
-	if v.D.Info.Type == gpu.TypeCPU {
+	if v.Device.Info.Type == gpu.TypeCPU {
 		// One step over a sequence of 10,000 points runs past the loop
 		// iterations lavapipe allows a dispatch.
 		cases = append(cases, errCase{"loop limit", nil, func(r *FormulaFitRequest) {

@@ -15,8 +15,8 @@ import (
 // there, so it gets one subgroup's worth (the vector width); GPUs get a
 // warp.
 func (v *Vulkan) formulaFitLocal() uint32 {
-	if v.D.Info.Type == gpu.TypeCPU {
-		return max(v.D.Info.SubgroupSize, 4)
+	if v.Device.Info.Type == gpu.TypeCPU {
+		return max(v.Device.Info.SubgroupSize, 4)
 	}
 	return 32
 }
@@ -85,7 +85,7 @@ func (s formulaShape) less(t formulaShape) bool {
 // interpreter over plen instructions, the workgroup's reduction) with one
 // more per loop for its exit test.
 func (v *Vulkan) stepsPerDispatch(req *FormulaFitRequest, plen int) (int, error) {
-	if v.D.Info.Type != gpu.TypeCPU {
+	if v.Device.Info.Type != gpu.TypeCPU {
 		return req.Steps + req.Polish + 1, nil
 	}
 	local := int(v.formulaFitLocal())
@@ -158,10 +158,10 @@ func (v *Vulkan) FitFormulas(ctx context.Context, req FormulaFitRequest) (Formul
 		}
 	}()
 	for j, n := range sizes {
-		if uint64(n) > v.D.Info.MaxStorageBufferRange {
-			return FormulaFitResult{}, fmt.Errorf("kernels: FitFormulas: binding %d would hold %d bytes, over the device's limit of %d: split the request", j, n, v.D.Info.MaxStorageBufferRange)
+		if uint64(n) > v.Device.Info.MaxStorageBufferRange {
+			return FormulaFitResult{}, fmt.Errorf("kernels: FitFormulas: binding %d would hold %d bytes, over the device's limit of %d: split the request", j, n, v.Device.Info.MaxStorageBufferRange)
 		}
-		if bind[j], err = v.D.Alloc(int64(n)); err != nil {
+		if bind[j], err = v.Device.Alloc(int64(n)); err != nil {
 			return FormulaFitResult{}, fmt.Errorf("kernels: FitFormulas: %w", err)
 		}
 		if data[j] != nil {
@@ -171,7 +171,7 @@ func (v *Vulkan) FitFormulas(ctx context.Context, req FormulaFitRequest) (Formul
 		}
 	}
 
-	chunk := min(req.chunk(), int(v.D.Info.MaxWorkgroupCount[0]))
+	chunk := min(req.chunk(), int(v.Device.Info.MaxWorkgroupCount[0]))
 	for first := 0; first < k; {
 		shape, plen := shapes[order[first]], 0
 		end := first
@@ -227,7 +227,7 @@ func (v *Vulkan) runFormulaChunk(req *FormulaFitRequest, shape formulaShape, ple
 	if err != nil {
 		return err
 	}
-	r := v.D.NewRecorder()
+	r := v.Device.NewRecorder()
 	for from := 0; from <= steps+polish; from += per {
 		push := gpu.Push{}.U32(uint32(first)).U32(uint32(len(req.True) - 1)).U32(uint32(len(req.Random) - 1)).
 			U32(uint32(steps)).U32(uint32(polish)).U32(uint32(from)).U32(uint32(min(from+per, steps+polish+1))).

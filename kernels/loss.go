@@ -11,12 +11,6 @@ import (
 //
 //   - MSE: pred, target [B, K] -> [B], out[b] = (1/K) sum_k (pred - target)^2.
 //     B = 1 gives the mean over all elements.
-//   - NoetherStart, NoetherStep: the Noether loss (equation 2 of the paper)
-//     of embeddings E [B, T+1, K], e_t = E[b, t, :], per example
-//     L_b = sum_{t=1..T} (1/K) sum_k (e_t - r_t)^2 with r_t = e_0
-//     (NoetherStart, 2a: distance to the start; the caller puts the
-//     ground-truth embedding at t = 0) or r_t = e_{t-1} (NoetherStep, 2b:
-//     consecutive steps) -> [B] and the batch mean (1/B) sum_b L_b [1].
 //   - GaussianKL: KL(N(mu1, exp(logvar1)) || N(mu2, exp(logvar2))) of
 //     diagonal Gaussians, inputs mu1, logvar1, mu2, logvar2 [B, K] -> [1],
 //     (1/B) sum_{b,k} 0.5 (logvar2 - logvar1 + (exp(logvar1) + (mu1 -
@@ -24,18 +18,18 @@ import (
 //     over the batch, SVG's convention.
 type LossOp uint32
 
-// The losses.
+// The losses. The Noether loss (equation 2 of the paper) is not one of
+// them: noether.Loss builds it from generic graph ops, so that every
+// meta-gradient mode, reverse over reverse included, applies to it.
 const (
 	MSE LossOp = iota
-	NoetherStart
-	NoetherStep
 	GaussianKL
 )
 
-var lossNames = [...]string{"mse", "noether_start", "noether_step", "gaussian_kl"}
+var lossNames = [...]string{"mse", "gaussian_kl"}
 
 // LossOps lists every loss.
-var LossOps = []LossOp{MSE, NoetherStart, NoetherStep, GaussianKL}
+var LossOps = []LossOp{MSE, GaussianKL}
 
 func (op LossOp) String() string {
 	if int(op) < len(lossNames) {
@@ -44,11 +38,8 @@ func (op LossOp) String() string {
 	return fmt.Sprintf("loss(%d)", uint32(op))
 }
 
-// LossShape gives a loss's sizes: B examples of K values (MSE,
-// GaussianKL) or of T+1 steps of K values (Noether losses).
-type LossShape struct{ B, T, K int }
-
-func (op LossOp) noether() bool { return op == NoetherStart || op == NoetherStep }
+// LossShape gives a loss's sizes: B examples of K values.
+type LossShape struct{ B, K int }
 
 // Lens returns the lengths of op's inputs and outputs at shape s.
 func (op LossOp) Lens(s LossShape) (ins, outs []int) {
@@ -56,8 +47,6 @@ func (op LossOp) Lens(s LossShape) (ins, outs []int) {
 	switch op {
 	case MSE:
 		return []int{n, n}, []int{s.B}
-	case NoetherStart, NoetherStep:
-		return []int{s.B * (s.T + 1) * s.K}, []int{s.B, 1}
 	default:
 		return []int{n, n, n, n}, []int{1}
 	}
@@ -80,8 +69,8 @@ func checkLoss(op LossOp, s LossShape, sets ...lossSet) error {
 	if int(op) >= len(lossNames) {
 		return fmt.Errorf("kernels: unknown loss %d", op)
 	}
-	if s.B < 1 || s.K < 1 || (op.noether() && s.T < 1) {
-		return fmt.Errorf("kernels: %s: shape %+v (want B, K >= 1, and T >= 1 for Noether losses)", op, s)
+	if s.B < 1 || s.K < 1 {
+		return fmt.Errorf("kernels: %s: shape %+v (want B, K >= 1)", op, s)
 	}
 	ins, outs := op.Lens(s)
 	for _, set := range sets {
@@ -166,23 +155,6 @@ func lossRef(op LossOp, s LossShape, in, t [][]float32) [][]float32 {
 			out[b] = float32(sum / float64(s.K))
 		}
 		return [][]float32{out}
-	case NoetherStart, NoetherStep:
-		per, mean := make([]float32, s.B), 0.0
-		for b := range s.B {
-			sum := 0.0
-			noetherTerms(op, s, b, func(i, r int) {
-				d := f(in[0], i) - f(in[0], r)
-				if t == nil {
-					sum += d * d
-				} else {
-					sum += 2 * d * (f(t[0], i) - f(t[0], r))
-				}
-			})
-			sum /= float64(s.K)
-			per[b] = float32(sum)
-			mean += sum
-		}
-		return [][]float32{per, {float32(mean / float64(s.B))}}
 	default:
 		sum := 0.0
 		for i := range in[0] {
@@ -201,22 +173,6 @@ func lossRef(op LossOp, s LossShape, in, t [][]float32) [][]float32 {
 	}
 }
 
-// noetherTerms calls term(i, r) for every (t >= 1, k) of example b, with
-// i the index of e_t[k] and r that of its reference r_t[k].
-func noetherTerms(op LossOp, s LossShape, b int, term func(i, r int)) {
-	base := b * (s.T + 1) * s.K
-	for t := 1; t <= s.T; t++ {
-		for k := range s.K {
-			i := base + t*s.K + k
-			if op == NoetherStart {
-				term(i, base+k)
-			} else {
-				term(i, i-s.K)
-			}
-		}
-	}
-}
-
 // klGrad is the gradient of one KL term wrt (mu1, logvar1, mu2, logvar2).
 func klGrad(mu1, lv1, mu2, lv2 float64) [4]float64 {
 	dm, q, r := mu1-mu2, math.Exp(-lv2), math.Exp(lv1-lv2)
@@ -224,11 +180,10 @@ func klGrad(mu1, lv1, mu2, lv2 float64) [4]float64 {
 }
 
 // lossGradRef is the VJP (t nil) or its tangent in direction (t, tg) in
-// float64. MSE and the Noether losses are quadratic: with w the cotangent
-// weight of a row (for Noether, w_b = g[b] + gmean/B) the VJP is
-// w * (2/K) (x_i - x_r) for the pair (i, r) of every term, added to i and
-// subtracted from r, and its tangent replaces w (x_i - x_r) by
-// w (t_i - t_r) + tw (x_i - x_r). For KL, per element, with dm = mu1 -
+// float64. MSE is quadratic: with w = g[b] the cotangent of a row, the VJP
+// is w (2/K) (pred - target) for pred and its negative for target, and its
+// tangent replaces w (pred - target) by w (tpred - ttarget) + tw (pred -
+// target), tw = tg[b]. For KL, per element, with dm = mu1 -
 // mu2, q = exp(-logvar2), r = exp(logvar1 - logvar2) and c = g/B:
 //
 //	d/dmu1 = c dm q = -d/dmu2, d/dlogvar1 = c (r - 1)/2,
@@ -253,19 +208,6 @@ func lossGradRef(op LossOp, s LossShape, in, g, t, tg [][]float32) [][]float32 {
 			}
 			out[0][i] = 2 * v / float64(s.K)
 			out[1][i] = -out[0][i]
-		}
-	case NoetherStart, NoetherStep:
-		weight := func(c [][]float32, b int) float64 { return f(c[0], b) + f(c[1], 0)/float64(s.B) }
-		for b := range s.B {
-			w := weight(g, b)
-			noetherTerms(op, s, b, func(i, r int) {
-				v := w * (f(in[0], i) - f(in[0], r))
-				if t != nil {
-					v = w*(f(t[0], i)-f(t[0], r)) + weight(tg, b)*(f(in[0], i)-f(in[0], r))
-				}
-				out[0][i] += 2 * v / float64(s.K)
-				out[0][r] -= 2 * v / float64(s.K)
-			})
 		}
 	default:
 		c := f(g[0], 0) / float64(s.B)
@@ -313,8 +255,6 @@ const (
 	reduceSumSq
 	reduceMSE
 	reduceMSEJVP
-	reduceNoether
-	reduceNoetherJVP
 	reduceKL
 	reduceKLJVP
 )
@@ -331,19 +271,19 @@ func reduceScratch(rows, n int) int {
 
 // lossReducePass records one pass of loss.comp: groups workgroups per row,
 // writing out[off + row*groups + grp]. ins holds up to 8 inputs.
-func (v *Vulkan) lossReducePass(r *gpu.Recorder, op, form uint32, root bool, ins []*gpu.Buffer, out *gpu.Buffer, rows, groups, n, k, off int, scale float32) error {
+func (v *Vulkan) lossReducePass(r *gpu.Recorder, op uint32, root bool, ins []*gpu.Buffer, out *gpu.Buffer, rows, groups, n, off int, scale float32) error {
 	if v.Local&(v.Local-1) != 0 {
 		return fmt.Errorf("kernels: reductions need a power-of-two workgroup size, have %d", v.Local)
 	}
-	if rows > int(v.D.Info.MaxWorkgroupCount[1]) {
-		return fmt.Errorf("kernels: reduction over %d rows exceeds the device's %d workgroups in y", rows, v.D.Info.MaxWorkgroupCount[1])
+	if rows > int(v.Device.Info.MaxWorkgroupCount[1]) {
+		return fmt.Errorf("kernels: reduction over %d rows exceeds the device's %d workgroups in y", rows, v.Device.Info.MaxWorkgroupCount[1])
 	}
 	binds := make([]gpu.Access, 9)
 	for i := range 8 {
 		binds[i] = gpu.Read
 	}
 	binds[8] = gpu.Write
-	k0, err := v.kernel("loss", binds, 16, v.Local, 1, 1, op, form, specBool(root))
+	k0, err := v.kernel("loss", binds, 12, v.Local, 1, 1, op, specBool(root))
 	if err != nil {
 		return err
 	}
@@ -355,7 +295,7 @@ func (v *Vulkan) lossReducePass(r *gpu.Recorder, op, form uint32, root bool, ins
 		}
 	}
 	bufs[8] = out
-	push := gpu.Push{}.U32(uint32(n)).U32(uint32(k)).U32(uint32(off)).F32(scale)
+	push := gpu.Push{}.U32(uint32(n)).U32(uint32(off)).F32(scale)
 	r.Dispatch(k0, [3]uint32{uint32(groups), uint32(rows), 1}, push, bufs...)
 	return nil
 }
@@ -363,18 +303,18 @@ func (v *Vulkan) lossReducePass(r *gpu.Recorder, op, form uint32, root bool, ins
 // reduce records out[row] = scale * sum_j term(row, j) over rows rows of n
 // terms, through scratch (reduceScratch(rows, n) floats) when a row needs
 // several workgroups.
-func (v *Vulkan) reduce(r *gpu.Recorder, op, form uint32, ins []*gpu.Buffer, out, scratch *gpu.Buffer, rows, n, k int, scale float32) error {
+func (v *Vulkan) reduce(r *gpu.Recorder, op uint32, ins []*gpu.Buffer, out, scratch *gpu.Buffer, rows, n int, scale float32) error {
 	g := reduceGroups(n)
 	if g == 1 {
-		return v.lossReducePass(r, op, form, false, ins, out, rows, 1, n, k, 0, scale)
+		return v.lossReducePass(r, op, false, ins, out, rows, 1, n, 0, scale)
 	}
 	if err := checkScratch(scratch, rows*g); err != nil {
 		return err
 	}
-	if err := v.lossReducePass(r, op, form, false, ins, scratch, rows, g, n, k, 0, 1); err != nil {
+	if err := v.lossReducePass(r, op, false, ins, scratch, rows, g, n, 0, 1); err != nil {
 		return err
 	}
-	return v.lossReducePass(r, reduceSum, 0, false, []*gpu.Buffer{scratch}, out, rows, 1, g, 0, 0, scale)
+	return v.lossReducePass(r, reduceSum, false, []*gpu.Buffer{scratch}, out, rows, 1, g, 0, scale)
 }
 
 func checkScratch(b *gpu.Buffer, floats int) error {
@@ -397,15 +337,10 @@ func LossScratch(op LossOp, s LossShape) int {
 	switch op {
 	case MSE:
 		return reduceScratch(s.B, s.K)
-	case NoetherStart, NoetherStep:
-		// The per-example pass and the mean pass reuse it one after the other.
-		return max(reduceScratch(s.B, s.T*s.K), reduceScratch(1, s.B))
 	default:
 		return reduceScratch(1, s.B*s.K)
 	}
 }
-
-func lossForm(op LossOp) uint32 { return specBool(op == NoetherStep) }
 
 // RecordLoss records op's forward (jvp false) or its JVP (jvp true, t the
 // input tangents) from in into out, in LossBackend's layout. scratch holds
@@ -426,23 +361,13 @@ func (v *Vulkan) RecordLoss(r *gpu.Recorder, op LossOp, s LossShape, jvp bool, i
 		if jvp {
 			code, scale = reduceMSEJVP, 2/float32(s.K)
 		}
-		return v.reduce(r, code, 0, ins, out[0], scratch, s.B, s.K, 0, scale)
-	case NoetherStart, NoetherStep:
-		code := reduceNoether
-		scale := 1 / float32(s.K)
-		if jvp {
-			code, scale = reduceNoetherJVP, 2/float32(s.K)
-		}
-		if err := v.reduce(r, code, lossForm(op), ins, out[0], scratch, s.B, s.T*s.K, s.K, scale); err != nil {
-			return err
-		}
-		return v.reduce(r, reduceSum, 0, out[:1], out[1], scratch, 1, s.B, 0, 1/float32(s.B))
+		return v.reduce(r, code, ins, out[0], scratch, s.B, s.K, scale)
 	default:
 		code := reduceKL
 		if jvp {
 			code = reduceKLJVP
 		}
-		return v.reduce(r, code, 0, ins, out[0], scratch, 1, s.B*s.K, 0, 1/float32(s.B))
+		return v.reduce(r, code, ins, out[0], scratch, 1, s.B*s.K, 1/float32(s.B))
 	}
 }
 
@@ -454,72 +379,50 @@ func padBufs(x []*gpu.Buffer, n int) []*gpu.Buffer {
 	return x
 }
 
-// Gradient op codes of loss_grad.comp.
-func (op LossOp) gradCode() uint32 {
-	switch op {
-	case MSE:
-		return 0
-	case NoetherStart, NoetherStep:
-		return 1
-	}
-	return 2
-}
-
 // RecordLossGrad records op's VJP (t and tg nil) or its tangent in the
-// direction (t on the inputs, tg on g), in LossBackend's layout. For the
-// Noether losses either cotangent of g (per example, mean) may be nil, a
-// zero cotangent; tg must then have a nil in the same place.
+// direction (t on the inputs, tg on g), in LossBackend's layout.
 func (v *Vulkan) RecordLossGrad(r *gpu.Recorder, op LossOp, s LossShape, in, g, t, tg, out []*gpu.Buffer) error {
 	tangent := t != nil || tg != nil
 	if err := checkBufs(op, s, in, t, out, tangent, true); err != nil {
 		return err
 	}
 	_, outs := op.Lens(s)
-	if err := bufLens(op, "cotangents", g, outs, op.noether()); err != nil {
+	if err := bufLens(op, "cotangents", g, outs); err != nil {
 		return err
 	}
 	if tangent {
-		if err := bufLens(op, "cotangent tangents", tg, outs, op.noether()); err != nil {
+		if err := bufLens(op, "cotangent tangents", tg, outs); err != nil {
 			return err
 		}
 	}
-	hasRow, hasMean := g[0] != nil, op.noether() && g[1] != nil
-	if tangent && (hasRow != (tg[0] != nil) || (op.noether() && hasMean != (tg[1] != nil))) {
-		return fmt.Errorf("kernels: %s: the cotangents and their tangents must be given for the same outputs", op)
-	}
-	binds := make([]gpu.Access, 16)
-	bufs := make([]*gpu.Buffer, 16)
-	for i := range 16 {
+	// Bindings (loss_grad.comp): inputs 0-3, their tangents 4-7, the
+	// cotangent 8 and its tangent 9, outputs 10-13; unused ones alias
+	// in[0] or out[0].
+	binds := make([]gpu.Access, 14)
+	bufs := make([]*gpu.Buffer, 14)
+	for i := range 10 {
 		binds[i], bufs[i] = gpu.Read, in[0]
 	}
 	copy(bufs, in)
+	bufs[8] = g[0]
 	if tangent {
 		copy(bufs[4:], t)
-		copy(bufs[10:], tg)
+		bufs[9] = tg[0]
 	}
-	copy(bufs[8:], g)
-	for i := 8; i < 12; i++ {
-		if bufs[i] == nil {
-			bufs[i] = in[0]
-		}
-	}
-	for i := 12; i < 16; i++ {
+	for i := 10; i < 14; i++ {
 		binds[i], bufs[i] = gpu.Write, out[0]
 	}
-	copy(bufs[12:], out)
-	k, err := v.kernel("loss_grad", binds, 20, v.Local, 1, 1, op.gradCode(), lossForm(op), specBool(tangent), specBool(hasRow), specBool(hasMean))
+	copy(bufs[10:], out)
+	k, err := v.kernel("loss_grad", binds, 16, v.Local, 1, 1, uint32(op), specBool(tangent))
 	if err != nil {
 		return err
 	}
 	n, scale := s.B*s.K, 2/float32(s.K)
-	switch {
-	case op.noether():
-		n = s.B * (s.T + 1) * s.K
-	case op == GaussianKL:
+	if op == GaussianKL {
 		scale = 1 / float32(s.B)
 	}
-	push := gpu.Push{}.U32(uint32(n)).U32(uint32(s.K)).U32(uint32(s.T)).F32(scale).F32(1 / float32(s.B))
-	r.Dispatch(k, v.D.Grid(k, n), push, bufs...)
+	push := gpu.Push{}.U32(uint32(n)).U32(uint32(s.K)).F32(scale).F32(1 / float32(s.B))
+	r.Dispatch(k, v.Device.Grid(k, n), push, bufs...)
 	return nil
 }
 
@@ -530,30 +433,27 @@ func checkBufs(op LossOp, s LossShape, in, t, out []*gpu.Buffer, tangent, grad b
 		return err
 	}
 	ins, outs := op.Lens(s)
-	if err := bufLens(op, "inputs", in, ins, false); err != nil {
+	if err := bufLens(op, "inputs", in, ins); err != nil {
 		return err
 	}
 	if tangent {
-		if err := bufLens(op, "tangents", t, ins, false); err != nil {
+		if err := bufLens(op, "tangents", t, ins); err != nil {
 			return err
 		}
 	}
 	if grad {
 		outs = ins
 	}
-	return bufLens(op, "outputs", out, outs, false)
+	return bufLens(op, "outputs", out, outs)
 }
 
 // bufLens checks that bufs has len(lens) buffers of at least lens[i]
-// floats; with optional, nil buffers are allowed.
-func bufLens(op LossOp, what string, bufs []*gpu.Buffer, lens []int, optional bool) error {
+// floats.
+func bufLens(op LossOp, what string, bufs []*gpu.Buffer, lens []int) error {
 	if len(bufs) != len(lens) {
 		return fmt.Errorf("kernels: %s: %d %s, want %d", op, len(bufs), what, len(lens))
 	}
 	for i, b := range bufs {
-		if b == nil && optional {
-			continue
-		}
 		if b == nil || b.Size() < int64(4*lens[i]) {
 			return fmt.Errorf("kernels: %s: %s %d must hold %d floats", op, what, i, lens[i])
 		}

@@ -213,7 +213,7 @@ func (v *Vulkan) recordLSTM(r *gpu.Recorder, mode lstmMode, sh LSTMShape, args [
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.D.Grid(k, sh.cells()), gpu.Push{}.U32(uint32(sh.cells())).U32(uint32(sh.H)), binds...)
+	r.Dispatch(k, v.Device.Grid(k, sh.cells()), gpu.Push{}.U32(uint32(sh.cells())).U32(uint32(sh.H)), binds...)
 	return nil
 }
 

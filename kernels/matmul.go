@@ -215,7 +215,7 @@ func (v *Vulkan) RecordMatMulTile(r *gpu.Recorder, t MatMulTile, p MatMulParams,
 	vecA := (!p.TransA && p.K%4 == 0) || (p.TransA && p.M%4 == 0 && t.Rows%4 == 0)
 	vecB := (!p.TransB && p.N%4 == 0) || (p.TransB && p.K%4 == 0)
 	vecC := p.N%4 == 0
-	info := &v.D.Info
+	info := &v.Device.Info
 	sg := info.SubgroupSize
 	share := info.SubgroupInCompute && slices.Contains(info.SubgroupOperations, "shuffle") &&
 		sg > 0 && t.X%sg == 0
@@ -237,7 +237,7 @@ func (v *Vulkan) RecordMatMulTile(r *gpu.Recorder, t MatMulTile, p MatMulParams,
 		strideB = p.K * p.N
 	}
 	ceil := func(n int, d uint32) uint32 { return uint32((n + int(d) - 1) / int(d)) }
-	lim := v.D.Info.MaxWorkgroupCount
+	lim := v.Device.Info.MaxWorkgroupCount
 	groups := [3]uint32{ceil(p.N, t.Cols*t.X), ceil(p.M, t.Rows*t.Y), min(uint32(p.Batch), lim[2])}
 	if groups[0] > lim[0] || groups[1] > lim[1] {
 		return fmt.Errorf("kernels: %s: grid %v exceeds the device's maxComputeWorkGroupCount %v", op, groups, lim)

@@ -137,7 +137,7 @@ func TestMatMulTiles(t *testing.T) {
 			got := make([]float32, p.CLen())
 			bufs := make([]*gpu.Buffer, 4)
 			for i, x := range [][]float32{a, b, bias, got} {
-				if bufs[i], err = v.D.Alloc(int64(4 * len(x))); err != nil {
+				if bufs[i], err = v.Device.Alloc(int64(4 * len(x))); err != nil {
 					t.Fatal(err)
 				}
 				defer bufs[i].Free()
@@ -145,7 +145,7 @@ func TestMatMulTiles(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			runRecorded(t, v.D, func(r *gpu.Recorder) error {
+			runRecorded(t, v.Device, func(r *gpu.Recorder) error {
 				return v.RecordMatMulTile(r, tile, p, bufs[0], bufs[1], bufs[2], bufs[3])
 			})
 			if err := bufs[3].ReadFloat32(0, got); err != nil {

@@ -541,7 +541,7 @@ func (v *Vulkan) recordNormStats(r *gpu.Recorder, sp normSpec, x, mean, variance
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.D.Grid(k, d.sets*int(normLocal(d))), sp.push(d), mean, variance, x, rm, rv)
+	r.Dispatch(k, v.Device.Grid(k, d.sets*int(normLocal(d))), sp.push(d), mean, variance, x, rm, rv)
 	return nil
 }
 
@@ -581,7 +581,7 @@ func (v *Vulkan) recordNormSums(r *gpu.Recorder, sp normSpec, mode normSumsMode,
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.D.Grid(k, d.sets*int(local)), sp.push(d), append([]*gpu.Buffer{out0, out1}, in.list(false)...)...)
+	r.Dispatch(k, v.Device.Grid(k, d.sets*int(local)), sp.push(d), append([]*gpu.Buffer{out0, out1}, in.list(false)...)...)
 	return nil
 }
 
@@ -598,7 +598,7 @@ func (v *Vulkan) recordNormApply(r *gpu.Recorder, sp normSpec, mode normApplyMod
 		return err
 	}
 	chunks := (sp.sh.S + elems - 1) / elems
-	r.Dispatch(k, v.D.Grid(k, sp.sh.N*sp.sh.C*chunks), sp.push(sp.normDomain()), append([]*gpu.Buffer{out}, in.list(true)...)...)
+	r.Dispatch(k, v.Device.Grid(k, sp.sh.N*sp.sh.C*chunks), sp.push(sp.normDomain()), append([]*gpu.Buffer{out}, in.list(true)...)...)
 	return nil
 }
 

@@ -145,7 +145,7 @@ func (v *Vulkan) RecordSGD(r *gpu.Recorder, p, g *gpu.Buffer, n int, lr float32)
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.D.Grid(k, n), gpu.Push{}.U32(uint32(n)).F32(lr), p, g)
+	r.Dispatch(k, v.Device.Grid(k, n), gpu.Push{}.U32(uint32(n)).F32(lr), p, g)
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (v *Vulkan) RecordAdam(r *gpu.Recorder, c AdamConfig, sched, p, g, m, vv *g
 		return err
 	}
 	push := gpu.Push{}.U32(uint32(n)).F32(c.Beta1).F32(c.Beta2).F32(c.Eps).F32(wd).F32(decay)
-	r.Dispatch(k, v.D.Grid(k, n), push, p, g, m, vv, sched)
+	r.Dispatch(k, v.Device.Grid(k, n), push, p, g, m, vv, sched)
 	return nil
 }
 
@@ -199,12 +199,12 @@ func (v *Vulkan) RecordClipGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens [
 	off := 0
 	for i, g := range grads {
 		groups := reduceGroups(lens[i])
-		if err := v.lossReducePass(r, reduceSumSq, 0, false, []*gpu.Buffer{g}, scratch, 1, groups, lens[i], 0, off, 1); err != nil {
+		if err := v.lossReducePass(r, reduceSumSq, false, []*gpu.Buffer{g}, scratch, 1, groups, lens[i], off, 1); err != nil {
 			return err
 		}
 		off += groups
 	}
-	if err := v.lossReducePass(r, reduceSum, 0, true, []*gpu.Buffer{scratch}, norm, 1, 1, parts, 0, 0, 1); err != nil {
+	if err := v.lossReducePass(r, reduceSum, true, []*gpu.Buffer{scratch}, norm, 1, 1, parts, 0, 1); err != nil {
 		return err
 	}
 	k, err := v.kernel("optim", []gpu.Access{gpu.ReadWrite, gpu.Read}, 8, v.Local, 1, 1, optimClip)
@@ -212,7 +212,7 @@ func (v *Vulkan) RecordClipGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens [
 		return err
 	}
 	for i, g := range grads {
-		r.Dispatch(k, v.D.Grid(k, lens[i]), gpu.Push{}.U32(uint32(lens[i])).F32(maxNorm), g, norm)
+		r.Dispatch(k, v.Device.Grid(k, lens[i]), gpu.Push{}.U32(uint32(lens[i])).F32(maxNorm), g, norm)
 	}
 	return nil
 }

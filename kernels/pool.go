@@ -206,7 +206,7 @@ func (v *Vulkan) recordMaxPool(r *gpu.Recorder, mode maxpoolMode, sh PoolShape, 
 	for _, u := range []int{sh.N * sh.C, sh.H, sh.W, oh, ow, sh.KH, sh.KW, sy, sx} {
 		push = push.U32(uint32(u))
 	}
-	r.Dispatch(k, v.D.Grid(k, grid), push, out, arg, in)
+	r.Dispatch(k, v.Device.Grid(k, grid), push, out, arg, in)
 	return nil
 }
 
@@ -378,7 +378,7 @@ func (v *Vulkan) recordUpsample(r *gpu.Recorder, mode upsampleMode, sh UpsampleS
 	}
 	push := gpu.Push{}.U32(uint32(sh.N * sh.C)).U32(uint32(sh.H)).U32(uint32(sh.W)).U32(uint32(sh.FH)).U32(uint32(sh.FW))
 	// One invocation per input element in either direction.
-	r.Dispatch(k, v.D.Grid(k, sh.InLen()), push, out, in)
+	r.Dispatch(k, v.Device.Grid(k, sh.InLen()), push, out, in)
 	return nil
 }
 

@@ -234,7 +234,7 @@ func (v *Vulkan) reducePass(r *gpu.Recorder, x, y *gpu.Buffer, p *reducePlan, pa
 			}
 		}
 	}
-	r.Dispatch(k, v.D.Grid(k, p.m*parts), push, x, y)
+	r.Dispatch(k, v.Device.Grid(k, p.m*parts), push, x, y)
 	return nil
 }
 

@@ -116,7 +116,7 @@ func (v *Vulkan) RecordRNG(r *gpu.Recorder, dist RNGDist, state, out *gpu.Buffer
 	}
 	// One invocation per Philox block: n elements starting anywhere in a
 	// block span at most ceil((n+3)/4) blocks.
-	r.Dispatch(k, v.D.Grid(k, (n+6)/4), gpu.Push{}.U32(uint32(n)), state, out)
+	r.Dispatch(k, v.Device.Grid(k, (n+6)/4), gpu.Push{}.U32(uint32(n)), state, out)
 	return nil
 }
 

@@ -132,7 +132,7 @@ func (v *Vulkan) RecordUnary(r *gpu.Recorder, op UnaryOp, order int, alpha float
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.D.Grid(k, (n+int(v.Elems)-1)/int(v.Elems)), gpu.Push{}.U32(uint32(n)).F32(alpha), x, scale, y)
+	r.Dispatch(k, v.Device.Grid(k, (n+int(v.Elems)-1)/int(v.Elems)), gpu.Push{}.U32(uint32(n)).F32(alpha), x, scale, y)
 	return nil
 }
 

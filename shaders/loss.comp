@@ -11,14 +11,13 @@
 layout(local_size_x_id = 0) in;
 
 layout(constant_id = 3) const uint OP = 0;
-layout(constant_id = 4) const uint FORM = 0; // noether: 0 distance to e_0, 1 consecutive steps
-layout(constant_id = 5) const uint ROOT = 0; // 1: write sqrt of the result
+layout(constant_id = 4) const uint ROOT = 0; // 1: write sqrt of the result
 
 // The op codes match kernels' reduce* constants.
-const uint SUM = 0, SUMSQ = 1, MSE = 2, MSE_JVP = 3, NOETHER = 4, NOETHER_JVP = 5, KL = 6, KL_JVP = 7;
+const uint SUM = 0, SUMSQ = 1, MSE = 2, MSE_JVP = 3, KL = 4, KL_JVP = 5;
 
-// n: terms per row; k: embedding size (noether); off: first output slot.
-layout(push_constant) uniform Push { uint n; uint k; uint off; float scale; } p;
+// n: terms per row; off: first output slot.
+layout(push_constant) uniform Push { uint n; uint off; float scale; } p;
 // a..d: primal inputs; ta..td: tangents (JVPs). Unused ones alias a.
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
@@ -33,14 +32,6 @@ layout(std430, binding = 8) writeonly buffer Out { float o[]; };
 shared float part[gl_WorkGroupSize.x];
 
 float term(uint row, uint j) {
-	if (OP == NOETHER || OP == NOETHER_JVP) {
-		// Row = example, rows of (T+1)*k values; term j is step t = 1 + j/k,
-		// dimension j%k, against e_0 (FORM 0) or e_{t-1} (FORM 1).
-		uint i = row * (p.n + p.k) + p.k + j;
-		uint r = FORM == 0 ? row * (p.n + p.k) + j % p.k : i - p.k;
-		float e = a[i] - a[r];
-		return OP == NOETHER ? e * e : e * (ta[i] - ta[r]);
-	}
 	uint i = row * p.n + j;
 	switch (OP) {
 	case SUM:

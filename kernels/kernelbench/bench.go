@@ -142,7 +142,7 @@ func measure(v *kernels.Vulkan, c Case, o Options, peaks Peaks) (Result, error) 
 		return r, err
 	}
 	defer p.Free()
-	rec := v.D.NewRecorder().Profile()
+	rec := v.Device.NewRecorder().Profile()
 	if err := p.Record(rec); err != nil {
 		return r, err
 	}

@@ -57,7 +57,7 @@ func (s spec) setup(v *kernels.Vulkan) (*Prepared, error) {
 			return nil, err
 		}
 		if n > 0 {
-			if scratch, err = v.D.Alloc(int64(4 * n)); err != nil {
+			if scratch, err = v.Device.Alloc(int64(4 * n)); err != nil {
 				freeAll(bufs)
 				return nil, err
 			}
@@ -182,26 +182,17 @@ func init() {
 			}}.register()
 	}
 
-	// Losses: the MLP's MSE on dx/dt over 25 trajectories x 45 steps, and
-	// the video Noether loss over 21 frame pairs of 64-dimensional embeddings.
-	for _, c := range []struct {
-		op kernels.LossOp
-		s  kernels.LossShape
-	}{{kernels.MSE, kernels.LossShape{B: 1, K: mlpRows * 2}}, {kernels.NoetherStep, kernels.LossShape{B: 2, T: 21, K: 64}}} {
-		ins, outs := c.op.Lens(c.s)
-		total := 0
-		for _, l := range ins {
-			total += l
-		}
-		spec{op: c.op.String(), shape: lossShape(c.op, c.s), flops: 3 * float64(total), bytes: 4 * float64(total),
-			ins: ins, outs: outs,
-			scratch: func(v *kernels.Vulkan) (int, error) { return kernels.LossScratch(c.op, c.s), nil },
-			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, scratch *gpu.Buffer) error {
-				return v.RecordLoss(r, c.op, c.s, false, in, nil, out, scratch)
-			},
-			ref: func(in [][]float32) [][]float32 { return must(cpu.Loss(c.op, c.s, in)) },
-		}.register()
-	}
+	// The loss: the MLP's MSE on dx/dt over 25 trajectories x 45 steps.
+	mse := kernels.LossShape{B: 1, K: mlpRows * 2}
+	ins, outs := kernels.MSE.Lens(mse)
+	spec{op: kernels.MSE.String(), shape: kernels.Shape{mse.B, mse.K}.String(), flops: 3 * float64(2*mse.K), bytes: 4 * float64(2*mse.K),
+		ins: ins, outs: outs,
+		scratch: func(v *kernels.Vulkan) (int, error) { return kernels.LossScratch(kernels.MSE, mse), nil },
+		record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, scratch *gpu.Buffer) error {
+			return v.RecordLoss(r, kernels.MSE, mse, false, in, nil, out, scratch)
+		},
+		ref: func(in [][]float32) [][]float32 { return must(cpu.Loss(kernels.MSE, mse, in)) },
+	}.register()
 
 	Register(Case{Op: "adam", Shape: "41200 (MLP 2-200-200-2)", Flops: 16 * mlpParams, Bytes: 7 * 4 * mlpParams, Setup: adamSetup})
 }
@@ -247,11 +238,4 @@ func adamSetup(v *kernels.Vulkan) (*Prepared, error) {
 		CPUName: "go reference",
 		Free:    func() { freeAll(bufs) },
 	}, nil
-}
-
-func lossShape(op kernels.LossOp, s kernels.LossShape) string {
-	if op == kernels.MSE {
-		return kernels.Shape{s.B, s.K}.String()
-	}
-	return kernels.Shape{s.B, s.T + 1, s.K}.String()
 }

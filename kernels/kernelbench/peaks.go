@@ -27,7 +27,7 @@ func MeasurePeaks(v *kernels.Vulkan, o Options) (Peaks, error) {
 		return p, fmt.Errorf("bench-kernels: FMA peak: %w", err)
 	}
 	// Copy: n vec4 read and written.
-	maxVec4 := int(min(v.D.Info.MaxStorageBufferRange, 256<<20) / 16)
+	maxVec4 := int(min(v.Device.Info.MaxStorageBufferRange, 256<<20) / 16)
 	p.GBPS, err = peakRate(v, o, 1, 1<<20, maxVec4, func(n int) float64 { return float64(n) * 32 })
 	if err != nil {
 		return p, fmt.Errorf("bench-kernels: copy peak: %w", err)
@@ -37,7 +37,7 @@ func MeasurePeaks(v *kernels.Vulkan, o Options) (Peaks, error) {
 
 // peakRate returns work(n) / best time, in units of 1e9 per second.
 func peakRate(v *kernels.Vulkan, o Options, mode uint32, n, maxN int, work func(n int) float64) (float64, error) {
-	k, err := v.D.Kernel(gpu.KernelSpec{Name: "peak", SPIRV: shaders.SPIRV("peak"),
+	k, err := v.Device.Kernel(gpu.KernelSpec{Name: "peak", SPIRV: shaders.SPIRV("peak"),
 		Bindings: []gpu.Access{gpu.Read, gpu.Write}, PushBytes: 8, Spec: []uint32{peakLocal, 1, 1, mode, fmaIters}})
 	if err != nil {
 		return 0, err
@@ -62,18 +62,18 @@ func peakRun(v *kernels.Vulkan, k *gpu.Kernel, mode uint32, n int, o Options) (t
 	if mode == 0 {
 		inLen = 1
 	}
-	x, err := v.D.Alloc(int64(16 * inLen))
+	x, err := v.Device.Alloc(int64(16 * inLen))
 	if err != nil {
 		return 0, err
 	}
 	defer x.Free()
-	y, err := v.D.Alloc(int64(16 * outLen))
+	y, err := v.Device.Alloc(int64(16 * outLen))
 	if err != nil {
 		return 0, err
 	}
 	defer y.Free()
-	r := v.D.NewRecorder().Profile()
-	r.Dispatch(k, v.D.Grid(k, n), gpu.Push{}.U32(uint32(n)).F32(1e-7), x, y)
+	r := v.Device.NewRecorder().Profile()
+	r.Dispatch(k, v.Device.Grid(k, n), gpu.Push{}.U32(uint32(n)).F32(1e-7), x, y)
 	p, err := r.Finish()
 	if err != nil {
 		return 0, err

@@ -51,7 +51,7 @@ func unarySetup(v *kernels.Vulkan, op kernels.UnaryOp, n int) (*Prepared, error)
 func allocAll(v *kernels.Vulkan, data ...[]float32) ([]*gpu.Buffer, error) {
 	var bufs []*gpu.Buffer
 	for _, d := range data {
-		b, err := v.D.Alloc(int64(4 * max(len(d), 1)))
+		b, err := v.Device.Alloc(int64(4 * max(len(d), 1)))
 		if err == nil {
 			err = b.WriteFloat32(0, d)
 		}

@@ -55,18 +55,6 @@ func lossCases(rng *rand.Rand) []Case {
 		cases = append(cases, lossCase("mse", shape, kernels.MSE, s, []Input{uniform(n), uniform(n)}))
 	}
 
-	// noether_loss: both forms of equation 2, with the paper's video sizes
-	// (T = 21 pairs of frames, K = 64) among them.
-	for _, op := range []kernels.LossOp{kernels.NoetherStart, kernels.NoetherStep} {
-		form := map[kernels.LossOp]string{kernels.NoetherStart: "2a", kernels.NoetherStep: "2b"}[op]
-		for _, s := range []kernels.LossShape{
-			{B: 1, T: 1, K: 1}, {B: 2 + rng.IntN(3), T: 2 + rng.IntN(4), K: 3 + rng.IntN(9)}, {B: 2, T: 21, K: 64},
-		} {
-			shape := fmt.Sprintf("%s %s", form, Join(s.B, s.T+1, s.K))
-			cases = append(cases, lossCase("noether_loss", shape, op, s, []Input{uniform(s.B * (s.T + 1) * s.K)}))
-		}
-	}
-
 	// gaussian_kl: log-variances in [-1, 1] keep exp well scaled.
 	for _, s := range []kernels.LossShape{{B: 1, K: 1}, {B: 2 + rng.IntN(3), K: 5 + rng.IntN(20)}, {B: 2, K: 64}} {
 		n := s.B * s.K

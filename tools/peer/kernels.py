@@ -86,10 +86,6 @@ def elementwise_cases():
             return run
         yield case("lstm_cell", "B=%d H=256" % b, 10 * b * 256, 4 * b * 256 * 7)(lstm)
     yield case("mse", "1x2250", 3 * 2250, 8 * 2250)(lambda dev: (lambda a, t: lambda: F.mse_loss(a, t))(r(dev, 1, 2250), r(dev, 1, 2250)))
-    def noether_step(dev):
-        e = r(dev, 2, 22, 64)
-        return lambda: ((e[:, 1:] - e[:, :-1]) ** 2).mean(2).sum(1).mean()
-    yield case("noether_step", "2x22x64", 3 * 2 * 21 * 64, 4 * 2 * 22 * 64)(noether_step)
     def adam(dev):
         p = torch.nn.Parameter(r(dev, 41200))
         p.grad = r(dev, 41200)
