@@ -7,18 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/graph/safetensors"
 )
-
-// Executor is a compiled training program (graph.VulkanExec or
-// graph.CPUExec) whose Run takes one optimiser step.
-type Executor interface {
-	Run(feeds map[string][]float32) ([][]float32, error)
-	SetParam(name string, v []float32) error
-	Param(name string) ([]float32, error)
-	OptimState() (int, map[string][]float32, error)
-	SetOptimState(step int, m map[string][]float32) error
-}
 
 // TrainConfig sets up a training loop.
 type TrainConfig struct {
@@ -41,11 +32,11 @@ type TrainConfig struct {
 	Settings string
 }
 
-// Trainer runs epochs of shuffled mini-batches through an Executor and
+// Trainer runs epochs of shuffled mini-batches through an executor and
 // reports what happens as events to its sinks; it touches no files.
 type Trainer struct {
 	Config TrainConfig
-	Exec   Executor
+	Exec   graph.Executor
 	// Params are the parameters a checkpoint holds (with the optimiser's
 	// moments), by name and shape.
 	Params map[string][]int

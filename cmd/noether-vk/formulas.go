@@ -17,6 +17,7 @@ import (
 	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/formulas/search"
 	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether/physics"
 )
@@ -240,7 +241,7 @@ func runSearch(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("formulas search: %w", err)
 	}
-	cfg.Experiment.Backend = physics.Vulkan(v)
+	cfg.Experiment.Backend = graph.VulkanBackend{Kernels: v}
 	rep, err := cfg.Search(data, fits)
 	if err != nil {
 		return fmt.Errorf("formulas search: %w", err)

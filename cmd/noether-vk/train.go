@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/noether-vk/noether-vk/formulas"
+	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/physics"
 )
@@ -90,7 +91,7 @@ func runTrain(c *cli.Context) error {
 	fmt.Fprintf(out, "train: %s on %s (%s)\n", task, d.Info.Name, d.Info.DriverName)
 	rep := trainReport{Device: d.Info.Name, Task: task, Command: os.Args}
 	cfg.Progress = os.Stderr
-	cfg.Backend = physics.Vulkan(v)
+	cfg.Backend = graph.VulkanBackend{Kernels: v}
 	results, err := cfg.Run(data, methods...)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/gpu/gputest"
+	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether/physics"
 )
@@ -131,7 +132,7 @@ func TestSearchPipeline(t *testing.T) {
 	}
 	v := kernels.NewVulkan(gputest.Open(t))
 	cfg := Config{System: "pendulum", Depth: 7, Fit: formulas.DefaultFitOptions(), Top: 2, InnerLRs: []float64{0.01, 0.1},
-		Experiment: physics.Config{Backend: physics.Vulkan(v), BaselineSteps: 100, BaselineLR: 1e-3, WeightDecay: 1e-4, MetaEpochs: 2, MetaLR: 1e-4,
+		Experiment: physics.Config{Backend: graph.VulkanBackend{Kernels: v}, BaselineSteps: 100, BaselineLR: 1e-3, WeightDecay: 1e-4, MetaEpochs: 2, MetaLR: 1e-4,
 			Dir: t.TempDir()}}
 	fits, err := cfg.FitStage(v, d)
 	if err != nil {

@@ -30,7 +30,7 @@ func NewMetaStep(v *kernels.Vulkan, adapt string, batch int) (*MetaStep, error) 
 	}
 	c := Config{Method: Noether, Adapt: adapt, Inner: noether.Tailoring{Steps: 1, LR: 0.1},
 		MetaLR: 1e-3, EmbedLR: 1e-3, EmbedClip: 1000, WeightDecay: 1e-4}
-	c.Backend = Vulkan(v)
+	c.Backend = graph.VulkanBackend{Kernels: v}
 	e, err := c.newExperiment(d, nil)
 	if err != nil {
 		return nil, err

@@ -95,8 +95,8 @@ type Config struct {
 	// Sinks receive every training event besides the run folder's own
 	// (the live viewer, ...).
 	Sinks []noether.Sink
-	// Backend compiles and loads the programs (Vulkan or the CPU executor).
-	Backend Backend
+	// Backend loads the programs: graph.VulkanBackend or graph.CPUBackend.
+	Backend graph.Backend
 }
 
 // Result is one measured row.
@@ -138,6 +138,9 @@ type experiment struct {
 	// params holds the current values of every parameter by name.
 	params map[string][]float32
 	inner  noether.Tailoring // the method's tailoring (no steps: none)
+	// quiet leaves the programs' memory plans out of the progress output
+	// (Evaluate, which the formula search calls hundreds of times).
+	quiet bool
 }
 
 // Run trains the baseline once, then runs each method from it, and
@@ -201,6 +204,7 @@ func (c Config) Evaluate(d *Dataset, base *Baseline, trajs []Trajectory) (float6
 	if err != nil {
 		return 0, err
 	}
+	e.quiet = true
 	rmse, _, _, err := e.evaluate(trajs, e.inner)
 	return rmse, err
 }
@@ -230,7 +234,7 @@ func states32(xs [][2]float64) [][]float32 {
 // newExperiment sets up c.Method's run from the parameters start.
 func (c Config) newExperiment(d *Dataset, start map[string][]float32) (*experiment, error) {
 	if c.Backend == nil {
-		return nil, fmt.Errorf("physics: no backend: set Config.Backend to Vulkan(...) or CPU()")
+		return nil, fmt.Errorf("physics: no backend: set Config.Backend to a graph.VulkanBackend or graph.CPUBackend")
 	}
 	e := &experiment{cfg: c, data: d, params: maps.Clone(start),
 		x: Float32(d.TrainX()), dx: Float32(d.TrainDXDT()),
@@ -282,7 +286,7 @@ func (e *experiment) neuralEmbedding() {
 
 // program compiles a graph's outputs on the configured backend, reports
 // its memory plan and loads the current value of every parameter it has.
-func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOptions, outs ...*graph.Node) (Executor, error) {
+func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOptions, outs ...*graph.Node) (graph.Executor, error) {
 	prog, err := g.Compile(o, outs...)
 	if err != nil {
 		return nil, err
@@ -290,6 +294,9 @@ func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOption
 	exe, err := e.cfg.Backend.Load(prog)
 	if err != nil {
 		return nil, fmt.Errorf("physics: %s program: %w", label, err)
+	}
+	if e.cfg.Progress != nil && !e.quiet {
+		fmt.Fprintf(e.cfg.Progress, "%s program: %v\n", label, exe.Memory())
 	}
 	for k, v := range e.params {
 		if err := exe.SetParam(k, v); err != nil {
@@ -301,7 +308,7 @@ func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOption
 }
 
 // store takes back the parameters a program trained.
-func (e *experiment) store(exe Executor, specs map[string][]int) error {
+func (e *experiment) store(exe graph.Executor, specs map[string][]int) error {
 	for name := range specs {
 		v, err := exe.Param(name)
 		if err != nil {
@@ -315,7 +322,7 @@ func (e *experiment) store(exe Executor, specs map[string][]int) error {
 // train runs a phase's trainer in its folder under the run folder,
 // resuming from its checkpoint when asked, and returns the loss curve of
 // every epoch (resumed ones included).
-func (e *experiment) train(label, settings string, exe Executor, specs map[string][]int, batch, epochs int) ([]float64, error) {
+func (e *experiment) train(label, settings string, exe graph.Executor, specs map[string][]int, batch, epochs int) ([]float64, error) {
 	c := e.cfg
 	ph, err := rundir.OpenPhase(filepath.Join(c.Dir, label), label, c.Resume, c.Progress)
 	if err != nil {
@@ -407,7 +414,7 @@ func (e *experiment) embedParams() []nn.ParamSpec {
 // metaProgram compiles one meta-training step on batches of b examples,
 // with Adam updates of the model (and the embedding, when it trains), and
 // loads the current parameters.
-func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (Executor, []nn.ParamSpec, error) {
+func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (graph.Executor, []nn.ParamSpec, error) {
 	c := e.cfg
 	g := graph.New()
 	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)

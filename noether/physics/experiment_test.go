@@ -6,6 +6,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/gpu/gputest"
+	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
 )
@@ -23,7 +24,7 @@ func TestExperimentConsistency(t *testing.T) {
 	v := kernels.NewVulkan(gputest.Open(t))
 	cfg := Config{Loss: formulas.MustParse("q^2 + c*p^2"), LossParams: map[string]float64{"c": 1},
 		Inner: noether.Tailoring{Steps: 1, LR: 0.2}, BaselineSteps: 15, BaselineLR: 1e-3, WeightDecay: 1e-4,
-		MetaEpochs: 2, MetaBatch: 32, MetaLR: 1e-3, EmbedLR: 1e-3, EmbedClip: 1000, Dir: t.TempDir(), Seed: 4, Backend: Vulkan(v)}
+		MetaEpochs: 2, MetaBatch: 32, MetaLR: 1e-3, EmbedLR: 1e-3, EmbedClip: 1000, Dir: t.TempDir(), Seed: 4, Backend: graph.VulkanBackend{Kernels: v}}
 	res, err := cfg.Run(d, Methods()...)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestExperimentBackends(t *testing.T) {
 	cfg := Config{Loss: formulas.MustParse("p^2 - c*cos(q)"), LossParams: map[string]float64{"c": 3},
 		Inner: noether.Tailoring{Steps: 1, LR: 0.1}, BaselineSteps: 5, BaselineLR: 1e-3, WeightDecay: 1e-4,
 		MetaEpochs: 1, MetaBatch: 30, MetaLR: 1e-3, EmbedLR: 1e-3, EmbedClip: 1000, EmbedSizes: []int{2, 8, 4}, Seed: 1}
-	run := func(b Backend) []*Result {
+	run := func(b graph.Backend) []*Result {
 		c := cfg
 		c.Backend, c.Dir = b, t.TempDir()
 		res, err := c.Run(d, Vanilla, Tailor, Noether)
@@ -110,7 +111,7 @@ func TestExperimentBackends(t *testing.T) {
 		}
 		return res
 	}
-	cpu, vk := run(CPU()), run(Vulkan(kernels.NewVulkan(gputest.Open(t))))
+	cpu, vk := run(graph.CPUBackend{}), run(graph.VulkanBackend{Kernels: kernels.NewVulkan(gputest.Open(t))})
 	for i := range cpu {
 		for _, m := range []struct {
 			name    string

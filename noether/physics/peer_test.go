@@ -81,7 +81,7 @@ func TestPeerMetaGradient(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer vk.Close()
-			for _, exe := range []noether.Executor{prog.OnCPU(), vk} {
+			for _, exe := range []graph.Executor{prog.OnCPU(), vk} {
 				for _, n := range append(append([]*graph.Node(nil), theta...), phi...) {
 					if err := exe.SetParam(n.Name(), ck.Tensors[n.Name()].Data); err != nil {
 						t.Fatal(err)
