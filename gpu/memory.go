@@ -316,3 +316,17 @@ func (d *Device) MaxBufferSize() int64 {
 }
 
 func roundUp(x, a uint64) uint64 { return (x + a - 1) / a * a }
+
+// FormatBytes writes a size in the largest binary unit it reaches
+// ("1.5 GiB", "128.0 MiB", "512 bytes"), for messages and logs.
+func FormatBytes(b int64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", b)
+}

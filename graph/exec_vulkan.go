@@ -167,8 +167,8 @@ func (e *VulkanExec) plan(maxBuffer int64) (map[*Node][]*slot, map[*Node]int, er
 	}
 	if free := int64(st.DeviceMemory) - int64(st.InUse); e.mem.Total() > free {
 		return nil, nil, fmt.Errorf("graph: the program needs %s (a planned peak of %s in %s, %s besides), but %s has %s of memory with %s of it in use; its largest tensors: %s: %w",
-			formatBytes(e.mem.Total()), formatBytes(e.mem.Peak), countBuffers(len(e.mem.Buffers)), formatBytes(e.mem.Other), d.Info.Name,
-			formatBytes(int64(st.DeviceMemory)), formatBytes(int64(st.InUse)), largest(big, 4), gpu.ErrOutOfDeviceMemory)
+			gpu.FormatBytes(e.mem.Total()), gpu.FormatBytes(e.mem.Peak), countBuffers(len(e.mem.Buffers)), gpu.FormatBytes(e.mem.Other), d.Info.Name,
+			gpu.FormatBytes(int64(st.DeviceMemory)), gpu.FormatBytes(int64(st.InUse)), largest(big, 4), gpu.ErrOutOfDeviceMemory)
 	}
 	return slots, scratch, nil
 }
@@ -191,7 +191,7 @@ func largest(ts []sized, k int) string {
 	})
 	var parts []string
 	for _, t := range ts[:min(k, len(ts))] {
-		parts = append(parts, fmt.Sprintf("%s%v (%s)", t.what, t.n, formatBytes(t.bytes)))
+		parts = append(parts, fmt.Sprintf("%s%v (%s)", t.what, t.n, gpu.FormatBytes(t.bytes)))
 	}
 	return strings.Join(parts, ", ")
 }

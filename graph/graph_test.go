@@ -10,6 +10,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 )
 
 func openVulkan(t testing.TB) *kernels.Vulkan { return kernels.NewVulkan(gputest.Open(t)) }
@@ -34,19 +35,7 @@ func mustRun(t testing.TB, e Executor, feeds map[string][]float32) [][]float32 {
 // closeTo compares with a mixed tolerance relative to the largest |want|.
 func closeTo(t testing.TB, what string, got, want []float32, abs, rel float64) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	scale := 0.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(float64(w)))
-	}
-	for i := range want {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if !(d <= abs*scale+rel*math.Abs(float64(want[i]))) {
-			t.Fatalf("%s[%d] = %.7g, want %.7g (|diff| %.3g, scale %.3g)", what, i, got[i], want[i], d, scale)
-		}
-	}
+	kerneltest.Near(t, what, got, want, kerneltest.Tol{Abs: abs, Rel: rel})
 }
 
 // elementwiseModel: loss = mean((tanh(x*w + b) - y)^2) + 0.1*sum(sin(w)^2),

@@ -1,6 +1,10 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/noether-vk/noether-vk/gpu"
+)
 
 // MemoryPlan is the memory an executor holds for its program, for logs
 // and for checking a program against the device before running it.
@@ -27,26 +31,13 @@ func (m MemoryPlan) Total() int64 { return m.Peak + m.Other }
 func (m MemoryPlan) String() string {
 	where := "in host memory"
 	if m.Device > 0 {
-		where = "of " + formatBytes(m.Device) + " device memory"
+		where = "of " + gpu.FormatBytes(m.Device) + " device memory"
 	}
 	bufs := ""
 	if m.Buffers != nil {
 		bufs = " in " + countBuffers(len(m.Buffers))
 	}
-	return fmt.Sprintf("planned peak %s%s, %s besides, %s", formatBytes(m.Peak), bufs, formatBytes(m.Other), where)
-}
-
-// formatBytes writes a size in the largest binary unit below it.
-func formatBytes(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", b)
+	return fmt.Sprintf("planned peak %s%s, %s besides, %s", gpu.FormatBytes(m.Peak), bufs, gpu.FormatBytes(m.Other), where)
 }
 
 // countBuffers counts buffers in words: "1 buffer", "6 buffers".

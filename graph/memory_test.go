@@ -17,16 +17,7 @@ import (
 // largest tensor gives the same bits as the one-buffer arena, step after
 // step, and agrees with the CPU executor.
 func TestArenaBuffers(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 3))
-	const batch, hidden = 64, 24
-	g := New()
-	x, y := g.Input("x", batch, 2), g.Input("y", batch, 2)
-	out, ps := mlp(g, x, hidden)
-	loss := g.Mean(g.Square(g.Sub(out, y)))
-	grads := g.Grad(loss, ps...)
-	feeds := map[string][]float32{"x": randVec(rng, batch*2, -1, 1), "y": randVec(rng, batch*2, -1, 1)}
-	params := map[string][]float32{}
-	hv := mustJVP(t, g, grads, randTangents(g, rng, ps, params, feeds, -0.8, 0.8))
+	g, loss, ps, grads, hv, params, feeds := mlpProblem(t, rand.New(rand.NewPCG(9, 3)), 64, 24)
 	adam := kernels.AdamConfig{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 	prog := mustCompile(t, g, CompileOptions{Updates: []Update{{Params: ps, Grads: grads, Adam: adam, ClipNorm: 1}}},
 		append([]*Node{loss}, hv...)...)

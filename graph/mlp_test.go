@@ -19,16 +19,7 @@ func mlp(g *Graph, x *Node, h int) (out *Node, params []*Node) {
 // TestMLP: gradients and HVPs of an MLP regression loss against finite
 // differences, with both executors agreeing.
 func TestMLP(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 4))
-	const batch, hidden = 9, 6
-	g := New()
-	x, y := g.Input("x", batch, 2), g.Input("y", batch, 2)
-	out, ps := mlp(g, x, hidden)
-	loss := g.Mean(g.Square(g.Sub(out, y)))
-	grads := g.Grad(loss, ps...)
-	feeds := map[string][]float32{"x": randVec(rng, batch*2, -1, 1), "y": randVec(rng, batch*2, -1, 1)}
-	params := map[string][]float32{}
-	hv := mustJVP(t, g, grads, randTangents(g, rng, ps, params, feeds, -0.8, 0.8))
+	g, loss, ps, grads, hv, params, feeds := mlpProblem(t, rand.New(rand.NewPCG(4, 4)), 9, 6)
 	want := runBoth(t, mustCompile(t, g, CompileOptions{}, append(append([]*Node{loss}, grads...), hv...)...), params, feeds)
 
 	le := mustCompile(t, g, CompileOptions{}, loss).OnCPU()
@@ -42,4 +33,20 @@ func TestMLP(t *testing.T) {
 	for i, p := range ps {
 		closeTo(t, "hvp "+p.Name(), want[1+len(ps)+i], centralDiff(plus[i], minus[i], h), 3e-3, 2e-2)
 	}
+}
+
+// mlpProblem is an MLP regression loss on batch random examples with its
+// gradients and a Hessian-vector product along random tangents, and the
+// parameters and feeds to run it with.
+func mlpProblem(t *testing.T, rng *rand.Rand, batch, hidden int) (g *Graph, loss *Node, ps, grads, hv []*Node, params, feeds map[string][]float32) {
+	t.Helper()
+	g = New()
+	x, y := g.Input("x", batch, 2), g.Input("y", batch, 2)
+	out, ps := mlp(g, x, hidden)
+	loss = g.Mean(g.Square(g.Sub(out, y)))
+	grads = g.Grad(loss, ps...)
+	feeds = map[string][]float32{"x": randVec(rng, batch*2, -1, 1), "y": randVec(rng, batch*2, -1, 1)}
+	params = map[string][]float32{}
+	hv = mustJVP(t, g, grads, randTangents(g, rng, ps, params, feeds, -0.8, 0.8))
+	return g, loss, ps, grads, hv, params, feeds
 }

@@ -72,7 +72,7 @@ func printDevices(w io.Writer, infos []gpu.Info) {
 			if h.DeviceLocal {
 				kind = "device-local"
 			}
-			row(fmt.Sprintf("heap %d", i), "%s, %s", bytesString(h.Size), kind)
+			row(fmt.Sprintf("heap %d", i), "%s, %s", gpu.FormatBytes(int64(h.Size)), kind)
 		}
 		row("memory types", "%s", memoryTypes(in.MemoryTypes))
 		if !in.HasCompute {
@@ -87,8 +87,8 @@ func printDevices(w io.Writer, infos []gpu.Info) {
 		row("subgroup size", "%s; operations: %s", sg, strings.Join(in.SubgroupOperations, " "))
 		row("max workgroup size", "%v, %d invocations", in.MaxWorkgroupSize, in.MaxWorkgroupInvocations)
 		row("max workgroup count", "%v", in.MaxWorkgroupCount)
-		row("shared memory", "%s", bytesString(uint64(in.SharedMemory)))
-		row("max storage buffer", "%s (binding offset alignment %d)", bytesString(in.MaxStorageBufferRange), in.MinStorageBufferAlign)
+		row("shared memory", "%s", gpu.FormatBytes(int64(in.SharedMemory)))
+		row("max storage buffer", "%s (binding offset alignment %d)", gpu.FormatBytes(int64(in.MaxStorageBufferRange)), in.MinStorageBufferAlign)
 		row("push constants", "%d bytes", in.MaxPushConstants)
 		row("float32 atomic add", "buffer %s, shared %s", yes(in.Float32AtomicAdd), yes(in.Float32AtomicAddShared))
 		row("fp16 arithmetic", "%s; 16-bit storage %s", yes(in.ShaderFloat16), yes(in.StorageBuffer16Bit))
@@ -127,18 +127,6 @@ func yes(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-func bytesString(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // writeJSON writes v as indented JSON to path ("-" is standard output),

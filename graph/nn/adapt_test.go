@@ -84,9 +84,9 @@ func TestAdaptation(t *testing.T) {
 				if !slices.Equal(out[2], out[1]) {
 					t.Errorf("%s: at the start the output is %v, not the plain model's %v", name, out[2], out[1])
 				}
-				near(t, name+": adapted output", out[3], tc.want(out[1], y.Shape(), params), kerneltest.F32)
+				kerneltest.Near(t, name+": adapted output", out[3], tc.want(out[1], y.Shape(), params), kerneltest.F32)
 				for i := range grads {
-					near(t, fmt.Sprintf("%s vs cpu: d loss/d %s", name, wrt[i].Name()), out[4+i], cpu[4+i], kerneltest.F32Reduce)
+					kerneltest.Near(t, fmt.Sprintf("%s vs cpu: d loss/d %s", name, wrt[i].Name()), out[4+i], cpu[4+i], kerneltest.F32Reduce)
 				}
 			}
 			var names []string

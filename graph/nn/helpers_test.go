@@ -2,7 +2,6 @@ package nn_test
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -62,24 +61,6 @@ func run(t testing.TB, e executor, feeds map[string][]float32) [][]float32 {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// near fails unless every |got - want| <= tol.Abs*max|want| + tol.Rel*|want|.
-func near(t testing.TB, what string, got, want []float32, tol kerneltest.Tol) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	scale := 0.0
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(float64(w)))
-	}
-	for i := range want {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if !(d <= tol.Abs*scale+tol.Rel*math.Abs(float64(want[i]))) {
-			t.Fatalf("%s[%d] = %.7g, want %.7g (|diff| %.3g, scale %.3g, tolerance %v)", what, i, got[i], want[i], d, scale, tol)
-		}
-	}
 }
 
 // fdGrad is the central-difference gradient (gonum's diff/fd) of the
@@ -145,6 +126,6 @@ func distinct(rng *rand.Rand, n int) []float32 {
 func checkGrads(t testing.TB, what string, lossOnCPU executor, params, feeds map[string][]float32, names []string, grads [][]float32) {
 	t.Helper()
 	for i, name := range names {
-		near(t, fmt.Sprintf("%s: d loss/d %s", what, name), grads[i], fdGrad(t, lossOnCPU, params, feeds, name), kerneltest.FD)
+		kerneltest.Near(t, fmt.Sprintf("%s: d loss/d %s", what, name), grads[i], fdGrad(t, lossOnCPU, params, feeds, name), kerneltest.FD)
 	}
 }

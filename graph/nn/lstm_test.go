@@ -128,10 +128,10 @@ func TestLSTMStep(t *testing.T) {
 	for name, e := range es {
 		got := run(t, e, feeds)
 		for i, w := range want {
-			near(t, fmt.Sprintf("%s: step %d output %d", name, i/4, i%4), got[1+i], w, kerneltest.F32)
+			kerneltest.Near(t, fmt.Sprintf("%s: step %d output %d", name, i/4, i%4), got[1+i], w, kerneltest.F32)
 		}
 		for i, p := range ps {
-			near(t, name+" vs cpu: d loss/d "+p.Name(), got[1+len(outs)+i], cpu[1+len(outs)+i], kerneltest.F32Reduce)
+			kerneltest.Near(t, name+" vs cpu: d loss/d "+p.Name(), got[1+len(outs)+i], cpu[1+len(outs)+i], kerneltest.F32Reduce)
 		}
 	}
 	var names []string

@@ -152,7 +152,7 @@ func TestModules(t *testing.T) {
 			es := executors(t, g, v, params, append([]*graph.Node{loss, y}, grads...)...)
 			cpu, vk := run(t, es["cpu"], nil), run(t, es["vulkan"], nil)
 			for i := range cpu {
-				near(t, fmt.Sprint("vulkan vs cpu, output ", i), vk[i], cpu[i], kerneltest.F32Reduce)
+				kerneltest.Near(t, fmt.Sprint("vulkan vs cpu, output ", i), vk[i], cpu[i], kerneltest.F32Reduce)
 			}
 			var names []string
 			for _, n := range wrt {
@@ -280,7 +280,7 @@ func TestLinearPerExample(t *testing.T) {
 				}
 				want = append(want, f32(hostLinear(f64(feeds["x"][n*in:(n+1)*in]), wn, bn, in, out))...)
 			}
-			near(t, "y", got, want, kerneltest.F32)
+			kerneltest.Near(t, "y", got, want, kerneltest.F32)
 		})
 	}
 }

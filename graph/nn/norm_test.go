@@ -43,16 +43,16 @@ func TestBatchNormState(t *testing.T) {
 			setParams(t, e, stored)
 			got := run(t, e, map[string][]float32{"x": xb})
 			// Evaluation uses the statistics stored before this run.
-			near(t, name+": evaluation output", got[0], hostNorm(xb, hostMean, hostVar, params, n, ch, s), kerneltest.F32)
+			kerneltest.Near(t, name+": evaluation output", got[0], hostNorm(xb, hostMean, hostVar, params, n, ch, s), kerneltest.F32)
 			mean, biased := channelStats(xb, n, ch, s)
-			near(t, name+": training output", got[3], hostNorm(xb, mean, biased, params, n, ch, s), kerneltest.F32)
+			kerneltest.Near(t, name+": training output", got[3], hostNorm(xb, mean, biased, params, n, ch, s), kerneltest.F32)
 			for c := range ch {
 				unbiased := biased[c] * float64(n*s) / float64(n*s-1)
 				hostMean[c] = 0.9*hostMean[c] + 0.1*mean[c]
 				hostVar[c] = 0.9*hostVar[c] + 0.1*unbiased
 			}
-			near(t, name+": new running mean", got[1], f32(hostMean), kerneltest.F32)
-			near(t, name+": new running var", got[2], f32(hostVar), kerneltest.F32)
+			kerneltest.Near(t, name+": new running mean", got[1], f32(hostMean), kerneltest.F32)
+			kerneltest.Near(t, name+": new running var", got[2], f32(hostVar), kerneltest.F32)
 			stored = map[string][]float32{stateNames[0]: got[1], stateNames[1]: got[2]}
 		}
 	}

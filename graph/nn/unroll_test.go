@@ -83,7 +83,7 @@ func TestLSTM(t *testing.T) {
 	es := executors(t, g, openVulkan(t), params, append(append([]*graph.Node{loss}, grads...), hv...)...)
 	want, got := run(t, es["cpu"], feeds), run(t, es["vulkan"], feeds)
 	for i := range want {
-		near(t, fmt.Sprint("vulkan vs cpu output ", i), got[i], want[i], kerneltest.F32Reduce)
+		kerneltest.Near(t, fmt.Sprint("vulkan vs cpu output ", i), got[i], want[i], kerneltest.F32Reduce)
 	}
 
 	// Directional derivatives per parameter tensor: elementwise finite
@@ -103,7 +103,7 @@ func TestLSTM(t *testing.T) {
 		for j, gj := range want[1+i] {
 			dot += float64(gj) * float64(dir[j])
 		}
-		near(t, "<dloss/d"+p.Name()+", v>", []float32{float32(dot)}, []float32{float32(fd)}, kerneltest.Tol{Name: "directional", Rel: 2e-2})
+		kerneltest.Near(t, "<dloss/d"+p.Name()+", v>", []float32{float32(dot)}, []float32{float32(fd)}, kerneltest.Tol{Name: "directional", Rel: 2e-2})
 	}
 
 	// Hessian-vector products: central differences of the gradients
@@ -122,7 +122,7 @@ func TestLSTM(t *testing.T) {
 		for j := range fd {
 			fd[j] = (plus[i][j] - minus[i][j]) / (2 * hh)
 		}
-		near(t, "hvp "+p.Name(), want[1+len(ps)+i], fd, kerneltest.FD)
+		kerneltest.Near(t, "hvp "+p.Name(), want[1+len(ps)+i], fd, kerneltest.FD)
 	}
 }
 

@@ -580,3 +580,23 @@ func biasOperands(shape string, bias bool, na, nb, nbias int) (in []Input, name 
 		return nil
 	}
 }
+
+// Near fails t unless every |got - want| <= tol.Abs*max|want| +
+// tol.Rel*|want| (tol.NMSE is not used), naming what and the first
+// element off.
+func Near(t testing.TB, what string, got, want []float32, tol Tol) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	scale := 0.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(float64(w)))
+	}
+	for i := range want {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if !(d <= tol.Abs*scale+tol.Rel*math.Abs(float64(want[i]))) {
+			t.Fatalf("%s[%d] = %.7g, want %.7g (|diff| %.3g, scale %.3g, tolerance abs %g rel %g)", what, i, got[i], want[i], d, scale, tol.Abs, tol.Rel)
+		}
+	}
+}
