@@ -6,6 +6,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/svg"
 )
@@ -22,7 +23,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	d := declare(b, cfg, batch)
 	loss := d.loss(b, d.predict(b, d.m.Context(d.g, nil, nil), false))
 	grads := d.g.Grad(loss, d.params...)
-	prog := compile(b, d.g, append([]*graph.Node{loss}, grads...)...)
+	prog := graphtest.Compile(b, d.g, append([]*graph.Node{loss}, grads...)...)
 	st := prog.Stats()
 	b.ReportMetric(float64(st.PeakBytes), "peak-bytes")
 	e, err := prog.OnVulkan(kernels.NewVulkan(gputest.Open(b)), graph.VulkanOptions{})
@@ -31,9 +32,9 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	b.Cleanup(e.Close)
 	rng := rand.New(rand.NewPCG(1, 1))
-	setParams(b, e, d.m.Init(rng))
+	graphtest.SetParams(b, e, d.m.Init(rng))
 	feeds := testFeeds(rng, d.m, batch)
 	for b.Loop() {
-		run(b, e, feeds)
+		graphtest.Run(b, e, feeds)
 	}
 }

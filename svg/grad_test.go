@@ -7,6 +7,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 	"github.com/noether-vk/noether-vk/svg"
@@ -66,7 +67,7 @@ func TestGradients(t *testing.T) {
 		rollout bool
 	}{{"dcgan rollout", dcgan, true}, {"vgg teacher-forced", tiny(svg.VGG), false}} {
 		o := newObjective(t, tc.cfg, tc.rollout, false, 3)
-		grads := run(t, onCPU(t, o.d.g, o.values, o.grads...), o.feeds)
+		grads := graphtest.Run(t, onCPU(t, o.d.g, o.values, o.grads...), o.feeds)
 		lossOnCPU := onCPU(t, o.d.g, o.values, o.loss)
 		// Directional derivatives per tensor: along a random direction
 		// the signal of a tensor's many small partials adds up, where an
@@ -81,11 +82,11 @@ func TestGradients(t *testing.T) {
 		for i, p := range o.wrt {
 			dir := uniform(rng, p.Shape().Len(), -1, 1)
 			at := func(s float32) float64 {
-				setParams(t, lossOnCPU, map[string][]float32{p.Name(): shifted(o.values[p.Name()], dir, s)})
-				return float64(run(t, lossOnCPU, o.feeds)[0][0])
+				graphtest.SetParams(t, lossOnCPU, map[string][]float32{p.Name(): shifted(o.values[p.Name()], dir, s)})
+				return float64(graphtest.Run(t, lossOnCPU, o.feeds)[0][0])
 			}
 			want[i] = float32((at(h) - at(-h)) / (2 * h))
-			setParams(t, lossOnCPU, map[string][]float32{p.Name(): o.values[p.Name()]})
+			graphtest.SetParams(t, lossOnCPU, map[string][]float32{p.Name(): o.values[p.Name()]})
 			var dot float64
 			for j, gj := range grads[i] {
 				dot += float64(gj) * float64(dir[j])
@@ -107,16 +108,16 @@ func TestVulkanMatchesCPU(t *testing.T) {
 	for _, rollout := range []bool{false, true} {
 		o := newObjective(t, cfg, rollout, true, 5)
 		outs := append(append([]*graph.Node{o.loss}, o.frames...), o.grads...)
-		prog := compile(t, o.d.g, outs...)
+		prog := graphtest.Compile(t, o.d.g, outs...)
 		vk, err := prog.OnVulkan(v, graph.VulkanOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(vk.Close)
-		setParams(t, vk, o.values)
+		graphtest.SetParams(t, vk, o.values)
 		cpu := prog.OnCPU()
-		setParams(t, cpu, o.values)
-		got, want := run(t, vk, o.feeds), run(t, cpu, o.feeds)
+		graphtest.SetParams(t, cpu, o.values)
+		got, want := graphtest.Run(t, vk, o.feeds), graphtest.Run(t, cpu, o.feeds)
 		for i := range 1 + len(o.frames) {
 			kerneltest.Near(t, fmt.Sprintf("rollout %v: output %d (the loss, then the frames)", rollout, i), got[i], want[i], kerneltest.F32Reduce)
 		}

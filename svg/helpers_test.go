@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/svg"
 )
@@ -69,44 +70,11 @@ func testFeeds(rng *rand.Rand, m *svg.Model, batch int) map[string][]float32 {
 	return feeds
 }
 
-// executor is what both graph executors offer.
-type executor interface {
-	Run(map[string][]float32) ([][]float32, error)
-	SetParam(string, []float32) error
-}
-
-func compile(t testing.TB, g *graph.Graph, outs ...*graph.Node) *graph.Program {
-	t.Helper()
-	prog, err := g.Compile(graph.CompileOptions{}, outs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return prog
-}
-
-func setParams(t testing.TB, e executor, values map[string][]float32) {
-	t.Helper()
-	for name, v := range values {
-		if err := e.SetParam(name, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func run(t testing.TB, e executor, feeds map[string][]float32) [][]float32 {
-	t.Helper()
-	out, err := e.Run(feeds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// onCPU compiles outs and opens them on the CPU executor with values set.
+// onCPU compiles outs and opens them on the CPU graph.Executor with values set.
 func onCPU(t testing.TB, g *graph.Graph, values map[string][]float32, outs ...*graph.Node) *graph.CPUExec {
 	t.Helper()
-	e := compile(t, g, outs...).OnCPU()
-	setParams(t, e, values)
+	e := graphtest.Compile(t, g, outs...).OnCPU()
+	graphtest.SetParams(t, e, values)
 	return e
 }
 

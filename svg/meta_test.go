@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/svg"
@@ -74,13 +75,13 @@ func TestMetaGradient(t *testing.T) {
 		values["phi"] = uniform(rng, phi.Shape().Len(), -3, 3)
 		feeds := testFeeds(rng, d.m, batch)
 		e := onCPU(t, d.g, values, append([]*graph.Node{loss, dPhi[0]}, dTheta...)...)
-		out := run(t, e, feeds)
+		out := graphtest.Run(t, e, feeds)
 
 		dir := uniform(rng, phi.Shape().Len(), -1, 1)
 		const h = 1e-2
 		at := func(s float32) float64 {
-			setParams(t, e, map[string][]float32{"phi": shifted(values["phi"], dir, s)})
-			return float64(run(t, e, feeds)[0][0])
+			graphtest.SetParams(t, e, map[string][]float32{"phi": shifted(values["phi"], dir, s)})
+			return float64(graphtest.Run(t, e, feeds)[0][0])
 		}
 		fd := (at(h) - at(-h)) / (2 * h)
 		var dot float64

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 	"github.com/noether-vk/noether-vk/svg"
 )
@@ -51,7 +52,7 @@ func TestRunningStatistics(t *testing.T) {
 	for f := 1; f < cfg.Frames(); f++ {
 		copy(feeds[svg.FramesInput][f*frame:], feeds[svg.FramesInput][:frame])
 	}
-	out := run(t, onCPU(t, d.g, d.m.Init(rng), outs...), feeds)
+	out := graphtest.Run(t, onCPU(t, d.g, d.m.Init(rng), outs...), feeds)
 	decay := float32(math.Pow(0.9, float64(cfg.Frames()-1)))
 	for i, name := range names {
 		seq, once := out[2*i], out[2*i+1]

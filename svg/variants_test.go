@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/svg"
 )
@@ -84,7 +85,7 @@ func TestNoise(t *testing.T) {
 	e := onCPU(t, d.g, values, outs...)
 	base := testFeeds(rng, d.m, batch)
 	predict := func(feeds map[string][]float32) (teacher, rollout, generated [][]float32) {
-		out := run(t, e, feeds)
+		out := graphtest.Run(t, e, feeds)
 		n := cfg.NFuture
 		return out[:n], out[n : 2*n], out[2*n:]
 	}
@@ -137,13 +138,13 @@ func TestActions(t *testing.T) {
 	p := d.predict(t, d.m.Context(d.g, nil, nil), false)
 	e := onCPU(t, d.g, values, p.Frames[cfg.NPast:]...)
 	base := testFeeds(rng, d.m, batch)
-	before := run(t, e, base)
+	before := graphtest.Run(t, e, base)
 	for a := cfg.NPast - 1; a < cfg.Frames()-1; a++ {
 		actions := slices.Clone(base[svg.ActionsInput])
 		for b := range batch {
 			actions[a*batch+b] += 1
 		}
-		after := run(t, e, map[string][]float32{svg.FramesInput: base[svg.FramesInput], svg.ActionsInput: actions})
+		after := graphtest.Run(t, e, map[string][]float32{svg.FramesInput: base[svg.FramesInput], svg.ActionsInput: actions})
 		for f := cfg.NPast; f < cfg.Frames(); f++ {
 			got := !equalFrames(before[f-cfg.NPast:f-cfg.NPast+1], after[f-cfg.NPast:f-cfg.NPast+1])
 			if want := f > a; got != want {
@@ -174,7 +175,7 @@ func TestAdaptedSites(t *testing.T) {
 		shifted := d.predict(t, d.m.Context(d.g, nil, ad.Bind(moved)), true)
 		outs = append(append(outs, identity.Frames[cfg.NPast:]...), shifted.Frames[cfg.NPast:]...)
 	}
-	out := run(t, onCPU(t, d.g, values, outs...), testFeeds(rng, d.m, batch))
+	out := graphtest.Run(t, onCPU(t, d.g, values, outs...), testFeeds(rng, d.m, batch))
 	n := cfg.NFuture
 	for i, name := range []string{"cn", "offsets"} {
 		identity, shifted := out[n*(1+2*i):n*(2+2*i)], out[n*(2+2*i):n*(3+2*i)]

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 )
@@ -78,9 +79,9 @@ func TestAdaptation(t *testing.T) {
 			loss := g.Sum(g.Mul(y, g.Const(randVec(rng, y.Shape().Len(), -1, 1, 0), y.Shape()...)))
 			grads := g.Grad(loss, wrt...)
 			es := executors(t, g, v, params, append([]*graph.Node{loss, plain, start, y}, grads...)...)
-			cpu := run(t, es["cpu"], nil)
+			cpu := graphtest.Run(t, es["cpu"], nil)
 			for name, e := range es {
-				out := run(t, e, nil)
+				out := graphtest.Run(t, e, nil)
 				if !slices.Equal(out[2], out[1]) {
 					t.Errorf("%s: at the start the output is %v, not the plain model's %v", name, out[2], out[1])
 				}
@@ -123,7 +124,7 @@ func TestMLPOpSequence(t *testing.T) {
 	h := pg.Tanh(pg.CNAffine(pg.Linear(px, pp[0], pp[1]), pa["f.0.cn.scale"], pa["f.0.cn.shift"]))
 	h = pg.Tanh(pg.CNAffine(pg.Linear(h, pp[2], pp[3]), pa["f.1.cn.scale"], pa["f.1.cn.shift"]))
 	py := pg.MatMul(h, pp[4])
-	if got, want := compile(t, g, y).Dump(), compile(t, pg, py).Dump(); got != want {
+	if got, want := graphtest.Compile(t, g, y).Dump(), graphtest.Compile(t, pg, py).Dump(); got != want {
 		t.Fatalf("MLP with CN built\n%s\nthe plain ops are\n%s", got, want)
 	}
 
@@ -151,7 +152,7 @@ func TestMLPOpSequence(t *testing.T) {
 	params := nn.Init(rng, specs)
 	feeds := map[string][]float32{"x": randVec(rng, batch*2, -1, 1, 0)}
 	for name, e := range executors(t, g, openVulkan(t), params, y, py) {
-		out := run(t, e, feeds)
+		out := graphtest.Run(t, e, feeds)
 		if !slices.Equal(out[0], out[1]) {
 			t.Errorf("%s: per-example MLP %v, the physics MLP's sequence %v", name, out[0], out[1])
 		}

@@ -9,28 +9,23 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 )
-
-// executor is what both graph executors offer.
-type executor interface {
-	Run(map[string][]float32) ([][]float32, error)
-	SetParam(string, []float32) error
-}
 
 // openVulkan opens the test device (validation on, closed at the end).
 func openVulkan(t testing.TB) *kernels.Vulkan { return kernels.NewVulkan(gputest.Open(t)) }
 
 // executors compiles outs and opens the program on the CPU and, when v is
 // not nil, on Vulkan, with params set on each.
-func executors(t testing.TB, g *graph.Graph, v *kernels.Vulkan, params map[string][]float32, outs ...*graph.Node) map[string]executor {
+func executors(t testing.TB, g *graph.Graph, v *kernels.Vulkan, params map[string][]float32, outs ...*graph.Node) map[string]graph.Executor {
 	t.Helper()
 	prog, err := g.Compile(graph.CompileOptions{}, outs...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	es := map[string]executor{"cpu": prog.OnCPU()}
+	es := map[string]graph.Executor{"cpu": prog.OnCPU()}
 	if v != nil {
 		vk, err := prog.OnVulkan(v, graph.VulkanOptions{})
 		if err != nil {
@@ -40,32 +35,14 @@ func executors(t testing.TB, g *graph.Graph, v *kernels.Vulkan, params map[strin
 		es["vulkan"] = vk
 	}
 	for _, e := range es {
-		setParams(t, e, params)
+		graphtest.SetParams(t, e, params)
 	}
 	return es
 }
 
-func setParams(t testing.TB, e executor, params map[string][]float32) {
-	t.Helper()
-	for k, v := range params {
-		if err := e.SetParam(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func run(t testing.TB, e executor, feeds map[string][]float32) [][]float32 {
-	t.Helper()
-	out, err := e.Run(feeds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // fdGrad is the central-difference gradient (gonum's diff/fd) of the
 // scalar first output of e with respect to the parameter name, at params.
-func fdGrad(t testing.TB, e executor, params, feeds map[string][]float32, name string) []float32 {
+func fdGrad(t testing.TB, e graph.Executor, params, feeds map[string][]float32, name string) []float32 {
 	t.Helper()
 	at := make([]float64, len(params[name]))
 	for i, v := range params[name] {
@@ -79,7 +56,7 @@ func fdGrad(t testing.TB, e executor, params, feeds map[string][]float32, name s
 		if err := e.SetParam(name, p); err != nil {
 			t.Fatal(err)
 		}
-		return float64(run(t, e, feeds)[0][0])
+		return float64(graphtest.Run(t, e, feeds)[0][0])
 	}
 	grad := fd.Gradient(nil, loss, at, &fd.Settings{Formula: fd.Central, Step: 1e-2})
 	if err := e.SetParam(name, params[name]); err != nil {
@@ -123,7 +100,7 @@ func distinct(rng *rand.Rand, n int) []float32 {
 // checkGrads compares the gradients of the first output of e (compiled
 // from a scalar loss) with respect to every named tensor against finite
 // differences on the CPU.
-func checkGrads(t testing.TB, what string, lossOnCPU executor, params, feeds map[string][]float32, names []string, grads [][]float32) {
+func checkGrads(t testing.TB, what string, lossOnCPU graph.Executor, params, feeds map[string][]float32, names []string, grads [][]float32) {
 	t.Helper()
 	for i, name := range names {
 		kerneltest.Near(t, fmt.Sprintf("%s: d loss/d %s", what, name), grads[i], fdGrad(t, lossOnCPU, params, feeds, name), kerneltest.FD)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 )
@@ -124,9 +125,9 @@ func TestLSTMStep(t *testing.T) {
 
 	grads := g.Grad(loss, ps...)
 	es := executors(t, g, openVulkan(t), params, append(append([]*graph.Node{loss}, outs...), grads...)...)
-	cpu := run(t, es["cpu"], feeds)
+	cpu := graphtest.Run(t, es["cpu"], feeds)
 	for name, e := range es {
-		got := run(t, e, feeds)
+		got := graphtest.Run(t, e, feeds)
 		for i, w := range want {
 			kerneltest.Near(t, fmt.Sprintf("%s: step %d output %d", name, i/4, i%4), got[1+i], w, kerneltest.F32)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
@@ -136,7 +137,7 @@ func TestModules(t *testing.T) {
 				}
 				return n
 			})
-			got, want := compile(t, g, y).Dump(), compile(t, pg, py).Dump()
+			got, want := graphtest.Compile(t, g, y).Dump(), graphtest.Compile(t, pg, py).Dump()
 			if got != want {
 				t.Fatalf("Apply built\n%s\nthe plain ops are\n%s", got, want)
 			}
@@ -150,7 +151,7 @@ func TestModules(t *testing.T) {
 			wrt := append([]*graph.Node{x}, ps...)
 			grads := g.Grad(loss, wrt...)
 			es := executors(t, g, v, params, append([]*graph.Node{loss, y}, grads...)...)
-			cpu, vk := run(t, es["cpu"], nil), run(t, es["vulkan"], nil)
+			cpu, vk := graphtest.Run(t, es["cpu"], nil), graphtest.Run(t, es["vulkan"], nil)
 			for i := range cpu {
 				kerneltest.Near(t, fmt.Sprint("vulkan vs cpu, output ", i), vk[i], cpu[i], kerneltest.F32Reduce)
 			}
@@ -181,15 +182,6 @@ func caseValues(rng *rand.Rand, m nn.Module, x *graph.Node, ps []*graph.Node, dr
 		params[s.Name] = randVec(rng, graph.Shape(s.Shape).Len(), lo, 1.5, 0)
 	}
 	return params
-}
-
-func compile(t testing.TB, g *graph.Graph, outs ...*graph.Node) *graph.Program {
-	t.Helper()
-	prog, err := g.Compile(graph.CompileOptions{}, outs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return prog
 }
 
 // TestNames checks the names a composite model gives its tensors: torch's
@@ -268,7 +260,7 @@ func TestLinearPerExample(t *testing.T) {
 			y := lin.Apply(&nn.Context{Graph: g, Params: map[string]*graph.Node{"l.weight": w, "l.bias": b}}, "l", x)
 			params := map[string][]float32{"w": randVec(rng, w.Shape().Len(), -1, 1, 0), "b": randVec(rng, b.Shape().Len(), -1, 1, 0)}
 			feeds := map[string][]float32{"x": randVec(rng, batch*in, -1, 1, 0)}
-			got := run(t, executors(t, g, nil, params, y)["cpu"], feeds)[0]
+			got := graphtest.Run(t, executors(t, g, nil, params, y)["cpu"], feeds)[0]
 			var want []float32
 			for n := range batch {
 				wn, bn := params["w"], params["b"]

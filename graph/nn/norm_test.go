@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
@@ -40,8 +41,8 @@ func TestBatchNormState(t *testing.T) {
 		stored := map[string][]float32{stateNames[0]: params[stateNames[0]], stateNames[1]: params[stateNames[1]]}
 		hostMean, hostVar := append([]float64(nil), rm...), append([]float64(nil), rv...)
 		for _, xb := range batches {
-			setParams(t, e, stored)
-			got := run(t, e, map[string][]float32{"x": xb})
+			graphtest.SetParams(t, e, stored)
+			got := graphtest.Run(t, e, map[string][]float32{"x": xb})
 			// Evaluation uses the statistics stored before this run.
 			kerneltest.Near(t, name+": evaluation output", got[0], hostNorm(xb, hostMean, hostVar, params, n, ch, s), kerneltest.F32)
 			mean, biased := channelStats(xb, n, ch, s)

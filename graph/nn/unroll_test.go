@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 )
@@ -74,14 +75,14 @@ func TestLSTM(t *testing.T) {
 		feeds["v"+p.Name()] = randVec(rng, p.Shape().Len(), -1, 1, 0)
 	}
 	hv := g.JVP(grads, tan)
-	prog := compile(t, g, append(append([]*graph.Node{loss}, grads...), hv...)...)
+	prog := graphtest.Compile(t, g, append(append([]*graph.Node{loss}, grads...), hv...)...)
 	st := prog.Stats()
 	t.Logf("LSTM step graph: %d ops, arena %d bytes planned, %d without reuse", st.Ops, st.PeakBytes, st.TotalBytes)
 	if st.PeakBytes >= st.TotalBytes/2 {
 		t.Errorf("planner peak %d is not well below the sum of sizes %d", st.PeakBytes, st.TotalBytes)
 	}
 	es := executors(t, g, openVulkan(t), params, append(append([]*graph.Node{loss}, grads...), hv...)...)
-	want, got := run(t, es["cpu"], feeds), run(t, es["vulkan"], feeds)
+	want, got := graphtest.Run(t, es["cpu"], feeds), graphtest.Run(t, es["vulkan"], feeds)
 	for i := range want {
 		kerneltest.Near(t, fmt.Sprint("vulkan vs cpu output ", i), got[i], want[i], kerneltest.F32Reduce)
 	}
@@ -94,11 +95,11 @@ func TestLSTM(t *testing.T) {
 	for i, p := range ps {
 		dir := feeds["v"+p.Name()]
 		at := func(s float32) float64 {
-			setParams(t, le, map[string][]float32{p.Name(): shifted(params[p.Name()], dir, s)})
-			return float64(run(t, le, feeds)[0][0])
+			graphtest.SetParams(t, le, map[string][]float32{p.Name(): shifted(params[p.Name()], dir, s)})
+			return float64(graphtest.Run(t, le, feeds)[0][0])
 		}
 		fd := (at(h) - at(-h)) / (2 * h)
-		setParams(t, le, params)
+		graphtest.SetParams(t, le, params)
 		var dot float64
 		for j, gj := range want[1+i] {
 			dot += float64(gj) * float64(dir[j])
@@ -112,9 +113,9 @@ func TestLSTM(t *testing.T) {
 	const hh = 1e-3
 	all := func(s float32) [][]float32 {
 		for _, p := range ps {
-			setParams(t, ge, map[string][]float32{p.Name(): shifted(params[p.Name()], feeds["v"+p.Name()], s)})
+			graphtest.SetParams(t, ge, map[string][]float32{p.Name(): shifted(params[p.Name()], feeds["v"+p.Name()], s)})
 		}
-		return run(t, ge, feeds)
+		return graphtest.Run(t, ge, feeds)
 	}
 	plus, minus := all(hh), all(-hh)
 	for i, p := range ps {

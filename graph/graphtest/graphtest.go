@@ -1,0 +1,40 @@
+// Package graphtest holds the steps every test of a graph-building
+// package repeats: compile, set parameters, run, failing the test on any
+// error. (Package graph's own tests cannot import it: it imports graph.)
+package graphtest
+
+import (
+	"testing"
+
+	"github.com/noether-vk/noether-vk/graph"
+)
+
+// Compile compiles g's outputs with default options.
+func Compile(t testing.TB, g *graph.Graph, outs ...*graph.Node) *graph.Program {
+	t.Helper()
+	prog, err := g.Compile(graph.CompileOptions{}, outs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+// SetParams sets every named value on e.
+func SetParams(t testing.TB, e graph.Executor, values map[string][]float32) {
+	t.Helper()
+	for name, v := range values {
+		if err := e.SetParam(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Run runs e once on feeds.
+func Run(t testing.TB, e graph.Executor, feeds map[string][]float32) [][]float32 {
+	t.Helper()
+	out, err := e.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
