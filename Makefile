@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
 export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
 
-.PHONY: all deps shaders check-shaders build test bench bench-peer bench-gpu run tables spring-seeds inner-lr-sweep search lint clean
+.PHONY: all deps shaders check-shaders build test fuzz bench bench-peer bench-gpu run tables spring-seeds inner-lr-sweep search lint clean
 
 all: build
 
@@ -34,6 +34,29 @@ test: deps check-shaders lint
 	@# the kernels must not assume one.
 	for w in 128 512; do LP_NATIVE_VECTOR_WIDTH=$$w NOETHER_VK_VALIDATE=1 $(GO) test -count=1 -run TestVulkan ./kernels/ || exit 1; done
 
+# Every fuzz target for FUZZTIME each (one after another: Go fuzzes one
+# target per run); their committed seeds also run in `make test`. A crash
+# stops it, with the failing input saved under the package's testdata/fuzz.
+# Go 1.26 may end a run with "context deadline exceeded" and no failing
+# input, a race in its fuzzing coordinator (Go issue 75804, fixed in 1.27):
+# that is reported and passed over, not taken for a crash.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := formulas:FuzzParse formulas:FuzzParseTyped graph/safetensors:FuzzReadFile \
+	noether/physics:FuzzParseRealPendulum noether/rundir:FuzzDecodeManifest noether/rundir:FuzzEventLog formulas/search:FuzzMerge
+fuzz: deps
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; corpus=$$pkg/testdata/fuzz/$$name; \
+		before=$$(ls $$corpus 2>/dev/null | wc -l); \
+		echo "fuzz: $$name in ./$$pkg for $(FUZZTIME)"; \
+		if $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg > .cache/fuzz.log 2>&1; then \
+			tail -n 2 .cache/fuzz.log; \
+		else \
+			tail -n 20 .cache/fuzz.log; \
+			if [ "$$(ls $$corpus 2>/dev/null | wc -l)" != "$$before" ] || ! grep -q 'context deadline exceeded' .cache/fuzz.log; then exit 1; fi; \
+			echo "fuzz: $$name: no failing input, only Go's end-of-run race (Go issue 75804): passed over"; \
+		fi; \
+	done
+
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./...
 
@@ -52,7 +75,7 @@ bench-gpu:
 
 # The main job: the pendulum's MLP baseline, the fine-tuning control, then a Noether Network (about 2 minutes on 2 cores).
 run: deps build
-	./$(BIN) train
+	./$(BIN) train --resume
 
 # Every row of the README's results table (3 tasks; see README for the time it takes).
 tables: deps build

@@ -10,8 +10,10 @@
 //     reverse, reverse over reverse, or first order;
 //   - the Trainer: shuffled epochs of a compiled training program, which
 //     reports what happens as typed events (StartEvent, StepEvent,
-//     EpochEvent, CheckpointEvent, RolloutEvent, DoneEvent) to Sinks and
-//     touches no files itself.
+//     EpochEvent, CheckpointEvent, RolloutEvent, DoneEvent, StopEvent) to
+//     Sinks and touches no files itself; it resumes from its checkpoints
+//     only under the same settings (TrainConfig.Check), and stops cleanly,
+//     with a checkpoint of its last step, when asked (TrainConfig.Stop).
 //
 // Subpackages: physics (the paper's state-space tasks, their data and
 // the experiment runner behind `noether-vk train`) and rundir (the sinks

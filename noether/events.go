@@ -29,6 +29,10 @@ type StartEvent struct {
 	Epochs        int // the phase's last epoch
 	StepsPerEpoch int
 	Resumed       int // the epoch the phase resumes after (0: a fresh start)
+	// Changes lists the settings that differ from the checkpoint's (the
+	// trainer's Changeable ones: rates lowered to continue past a
+	// divergence).
+	Changes []Change
 }
 
 // StepEvent follows every optimiser step.
@@ -52,11 +56,15 @@ type EpochEvent struct {
 	Eval map[string]float64
 }
 
-// CheckpointEvent carries the trainer's whole state at an epoch's end:
-// parameters, optimiser moments and the metadata that resuming checks.
+// CheckpointEvent carries the trainer's whole state at an epoch's end, or
+// after the step a stop came at: parameters, optimiser moments and the
+// metadata that resuming checks.
 type CheckpointEvent struct {
 	Phase string
-	Epoch int
+	Epoch int // complete epochs
+	// Step counts the steps the state has taken since the phase's start:
+	// more than Epoch epochs' worth when a stop came mid-epoch.
+	Step  int
 	State *safetensors.File
 }
 
@@ -79,6 +87,14 @@ type DoneEvent struct {
 	Seconds float64
 }
 
+// StopEvent closes a phase stopped on request (TrainConfig.Stop), after
+// the checkpoint of its last step.
+type StopEvent struct {
+	Phase string
+	Epoch int // complete epochs
+	Step  int // steps done, as in CheckpointEvent
+}
+
 // PhaseName implements Event.
 func (e StartEvent) PhaseName() string { return e.Phase }
 
@@ -96,6 +112,9 @@ func (e RolloutEvent) PhaseName() string { return e.Phase }
 
 // PhaseName implements Event.
 func (e DoneEvent) PhaseName() string { return e.Phase }
+
+// PhaseName implements Event.
+func (e StopEvent) PhaseName() string { return e.Phase }
 
 // Emit sends e to every sink in order and returns the first error.
 func Emit(sinks []Sink, e Event) error {

@@ -1,10 +1,15 @@
 package noether
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/noether-vk/noether-vk/graph"
@@ -22,15 +27,34 @@ type TrainConfig struct {
 	// CheckpointEvery bounds the wall time between checkpoints, which are
 	// emitted at epoch ends (0: 10 s); the last epoch always gets one.
 	CheckpointEvery time.Duration
-	// Resume is the checkpoint to continue from (nil: a fresh start). It
-	// must have been written with the same Label, Seed and Settings.
+	// Resume is the checkpoint to continue from (nil: a fresh start); see
+	// Check for what it must agree with.
 	Resume     *safetensors.File
 	ResumePath string // where Resume was read, for messages
 	Label      string // names the phase in events
-	// Settings describes everything besides Epochs that the run's numbers
-	// depend on; a checkpoint written under other settings is refused.
-	Settings string
+	// Settings holds everything besides Epochs that the run's numbers
+	// depend on, by name (the command line's flag names, so that messages
+	// name the flag); a checkpoint written under other settings is refused.
+	Settings map[string]string
+	// Changeable names the settings that may differ from the checkpoint's:
+	// learning rates lowered on purpose to continue past a divergence. The
+	// run continues from the checkpoint under the new values, and
+	// StartEvent lists what changed.
+	Changeable []string
+	// Stop, when closed, ends the run after the current step: the trainer
+	// emits a checkpoint of that step and a StopEvent, and Run returns an
+	// error wrapping ErrStopped. Resuming from that checkpoint gives what
+	// an uninterrupted run gives.
+	Stop <-chan struct{}
 }
+
+// ErrStopped is wrapped by the error of a run ended through
+// TrainConfig.Stop.
+var ErrStopped = errors.New("stopped on request")
+
+// ErrDiverged is wrapped by the error of a run whose loss became NaN or
+// infinite.
+var ErrDiverged = errors.New("training diverged")
 
 // Trainer runs epochs of shuffled mini-batches through an executor and
 // reports what happens as events to its sinks; it touches no files.
@@ -61,9 +85,27 @@ type Result struct {
 	Seconds  float64
 }
 
+// Position is where a checkpoint stands in its phase.
+type Position struct {
+	Epoch int // complete epochs
+	// Batch counts the batches of the next epoch already trained (a run
+	// stopped mid-epoch), and LossSum their losses' sum, so that the epoch's
+	// mean loss comes out as an uninterrupted run's.
+	Batch   int
+	LossSum float64
+	// OptimStep is the optimiser's step count.
+	OptimStep int
+}
+
+// Change is a setting that differs from the checkpoint's.
+type Change struct{ Name, From, To string }
+
 // Run trains, resuming from Config.Resume when it is set.
 func (t *Trainer) Run() (*Result, error) {
 	c := t.Config
+	if t.stopped() {
+		return nil, fmt.Errorf("noether: train %s: %w before its first step", c.Label, ErrStopped)
+	}
 	rows, err := t.rows()
 	if err != nil {
 		return nil, err
@@ -72,16 +114,18 @@ func (t *Trainer) Run() (*Result, error) {
 		return nil, fmt.Errorf("noether: train %s: batch size %d with %d examples", c.Label, c.BatchSize, rows)
 	}
 	res := &Result{Epochs: c.Epochs}
-	start := 0
+	var at Position
+	var changes []Change
+	saved := -1 // the epoch of the last checkpoint on record (-1: none)
+	perEpoch := rows / c.BatchSize
 	if c.Resume != nil {
-		if start, err = t.restore(c.Resume); err != nil {
+		if at, changes, err = t.restore(c.Resume, perEpoch); err != nil {
 			return nil, err
 		}
-		res.Resumed = start
+		res.Resumed, saved = at.Epoch, at.Epoch
 	}
-	perEpoch := rows / c.BatchSize
 	emit := func(e Event) error { return Emit(t.Sinks, e) }
-	if err := emit(StartEvent{Phase: c.Label, Epochs: c.Epochs, StepsPerEpoch: perEpoch, Resumed: start}); err != nil {
+	if err := emit(StartEvent{Phase: c.Label, Epochs: c.Epochs, StepsPerEpoch: perEpoch, Resumed: at.Epoch, Changes: changes}); err != nil {
 		return nil, err
 	}
 	began, lastSave := time.Now(), time.Now()
@@ -93,10 +137,32 @@ func (t *Trainer) Run() (*Result, error) {
 	if every == 0 {
 		every = 10 * time.Second
 	}
-	for epoch := start + 1; epoch <= c.Epochs; epoch++ {
+	// checkpoint emits the state after batch b of epoch (b = 0: at the
+	// epoch's end), sum being the loss sum of that epoch's batches so far.
+	checkpoint := func(epoch, b int, sum float64) error {
+		state, err := t.state(Position{Epoch: epoch, Batch: b, LossSum: sum})
+		if err != nil {
+			return err
+		}
+		if err := emit(CheckpointEvent{Phase: c.Label, Epoch: epoch, Step: epoch*perEpoch + b, State: state}); err != nil {
+			return err
+		}
+		saved, lastSave = epoch, time.Now()
+		return nil
+	}
+	stop := func(epoch, step int) error {
+		if err := emit(StopEvent{Phase: c.Label, Epoch: epoch, Step: step}); err != nil {
+			return err
+		}
+		return fmt.Errorf("noether: train %s: %w after step %d of %d; the checkpoint holds it", c.Label, ErrStopped, step, c.Epochs*perEpoch)
+	}
+	for epoch := at.Epoch + 1; epoch <= c.Epochs; epoch++ {
 		order := rand.New(rand.NewPCG(c.Seed, uint64(epoch))).Perm(rows)
-		sum := 0.0
-		for b := range perEpoch {
+		sum, first := 0.0, 0
+		if epoch == at.Epoch+1 {
+			sum, first = at.LossSum, at.Batch
+		}
+		for b := first; b < perEpoch; b++ {
 			for name, w := range t.Width {
 				src, dst := t.Data[name], feeds[name]
 				for i, r := range order[b*c.BatchSize : (b+1)*c.BatchSize] {
@@ -109,12 +175,23 @@ func (t *Trainer) Run() (*Result, error) {
 			}
 			loss := float64(out[0][0])
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return nil, fmt.Errorf("noether: train %s: the loss is %v at epoch %d: lower the learning rates (the last checkpoint is intact)", c.Label, loss, epoch)
+				last := "no checkpoint was written yet: start the phase over with lower learning rates"
+				if saved >= 0 {
+					last = fmt.Sprintf("its last checkpoint (epoch %d) is intact: resume from it with lower learning rates", saved)
+				}
+				return nil, fmt.Errorf("noether: train %s: the loss is %v at epoch %d: %w; %s", c.Label, loss, epoch, ErrDiverged, last)
 			}
 			sum += loss
 			res.Steps++
-			if err := emit(StepEvent{Phase: c.Label, Epoch: epoch, Step: (epoch-1)*perEpoch + b + 1, Loss: loss}); err != nil {
+			step := (epoch-1)*perEpoch + b + 1
+			if err := emit(StepEvent{Phase: c.Label, Epoch: epoch, Step: step, Loss: loss}); err != nil {
 				return nil, err
+			}
+			if b+1 < perEpoch && t.stopped() {
+				if err := checkpoint(epoch-1, b+1, sum); err != nil {
+					return nil, err
+				}
+				return nil, stop(epoch-1, step)
 			}
 		}
 		res.LastLoss = sum / float64(perEpoch)
@@ -128,15 +205,14 @@ func (t *Trainer) Run() (*Result, error) {
 		if err := emit(ev); err != nil {
 			return nil, err
 		}
-		if epoch == c.Epochs || time.Since(lastSave) >= every {
-			state, err := t.state(epoch)
-			if err != nil {
+		stopping := epoch < c.Epochs && t.stopped()
+		if epoch == c.Epochs || stopping || time.Since(lastSave) >= every {
+			if err := checkpoint(epoch, 0, 0); err != nil {
 				return nil, err
 			}
-			if err := emit(CheckpointEvent{Phase: c.Label, Epoch: epoch, State: state}); err != nil {
-				return nil, err
-			}
-			lastSave = time.Now()
+		}
+		if stopping {
+			return nil, stop(epoch, epoch*perEpoch)
 		}
 	}
 	res.Seconds = time.Since(began).Seconds()
@@ -144,6 +220,20 @@ func (t *Trainer) Run() (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// stopped reports whether Config.Stop has been closed.
+func (t *Trainer) stopped() bool { return Stopped(t.Config.Stop) }
+
+// Stopped reports whether a stop channel (TrainConfig.Stop) has been
+// closed; a nil one never is.
+func Stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func (t *Trainer) rows() (int, error) {
@@ -164,16 +254,33 @@ func (t *Trainer) rows() (int, error) {
 	return rows, nil
 }
 
-// state gathers parameters, optimiser state and the epoch into a
+// Checkpoint metadata keys.
+const (
+	metaPhase     = "phase"
+	metaSeed      = "seed"
+	metaSettings  = "settings" // Settings as a JSON object
+	metaBatchSize = "batch_size"
+	metaEpoch     = "epoch"
+	metaBatch     = "batch"
+	metaLossSum   = "loss_sum"
+	metaStep      = "step" // the optimiser's step count
+)
+
+// state gathers parameters, optimiser state and the position into a
 // checkpoint.
-func (t *Trainer) state(epoch int) (*safetensors.File, error) {
+func (t *Trainer) state(at Position) (*safetensors.File, error) {
 	step, moments, err := t.Exec.OptimState()
 	if err != nil {
 		return nil, err
 	}
+	settings, err := json.Marshal(t.Config.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("noether: train %s: encoding its settings: %w", t.Config.Label, err)
+	}
 	ck := &safetensors.File{Tensors: map[string]safetensors.Tensor{}, Meta: map[string]string{
-		"epoch": strconv.Itoa(epoch), "step": strconv.Itoa(step), "seed": strconv.FormatUint(t.Config.Seed, 10),
-		"phase": t.Config.Label, "settings": t.Config.Settings,
+		metaEpoch: strconv.Itoa(at.Epoch), metaBatch: strconv.Itoa(at.Batch), metaLossSum: strconv.FormatFloat(at.LossSum, 'g', -1, 64),
+		metaStep: strconv.Itoa(step), metaSeed: strconv.FormatUint(t.Config.Seed, 10), metaBatchSize: strconv.Itoa(t.Config.BatchSize),
+		metaPhase: t.Config.Label, metaSettings: string(settings),
 	}}
 	for name, shape := range t.Params {
 		v, err := t.Exec.Param(name)
@@ -188,40 +295,105 @@ func (t *Trainer) state(epoch int) (*safetensors.File, error) {
 	return ck, nil
 }
 
-// restore loads a checkpoint made by state, returning its epoch.
-func (t *Trainer) restore(ck *safetensors.File) (int, error) {
+// Check tells whether the checkpoint ck, made by a Trainer, can be resumed
+// under c: the same phase, seed, batch size and Settings (but for the
+// Changeable ones, which it returns when they differ), and a position
+// within c.Epochs: a longer run continues a shorter one, but a checkpoint
+// beyond c.Epochs is refused, since its model would be reported under a
+// label it does not have. Every disagreement is listed, by setting name.
+func (c TrainConfig) Check(ck *safetensors.File) (Position, []Change, error) {
+	path := c.ResumePath
+	if path == "" {
+		path = "the checkpoint of phase " + c.Label
+	}
+	m := ck.Meta
+	if m[metaPhase] != c.Label || m[metaSeed] != strconv.FormatUint(c.Seed, 10) {
+		return Position{}, nil, fmt.Errorf("noether: %s holds phase %q seed %s, not phase %q seed %d: resume with the same settings or use another run folder",
+			path, m[metaPhase], m[metaSeed], c.Label, c.Seed)
+	}
+	var old map[string]string
+	if err := json.Unmarshal([]byte(m[metaSettings]), &old); err != nil || old == nil {
+		return Position{}, nil, fmt.Errorf("noether: %s was written by an earlier version, whose settings (%.60q) cannot be compared: start the phase over", path, m[metaSettings])
+	}
+	var at Position
+	var err1, err2, err3, err4 error
+	at.Epoch, err1 = strconv.Atoi(m[metaEpoch])
+	at.Batch, err2 = strconv.Atoi(m[metaBatch])
+	at.LossSum, err3 = strconv.ParseFloat(m[metaLossSum], 64)
+	at.OptimStep, err4 = strconv.Atoi(m[metaStep])
+	if err := errors.Join(err1, err2, err3, err4); err != nil || at.Epoch < 0 || at.Batch < 0 || at.OptimStep < 0 {
+		return Position{}, nil, fmt.Errorf("noether: %s: bad position in its metadata (epoch %q, batch %q, loss sum %q, step %q); delete it to start the phase over",
+			path, m[metaEpoch], m[metaBatch], m[metaLossSum], m[metaStep])
+	}
+	var differ []string
+	var changes []Change
+	now := maps.Clone(c.Settings)
+	if bs := m[metaBatchSize]; bs != strconv.Itoa(c.BatchSize) {
+		old["batch size"], now["batch size"] = bs, strconv.Itoa(c.BatchSize)
+	}
+	for _, k := range slices.Sorted(maps.Keys(union(old, now))) {
+		was, is := old[k], now[k]
+		switch {
+		case was == is:
+		case slices.Contains(c.Changeable, k):
+			changes = append(changes, Change{Name: k, From: was, To: is})
+		default:
+			differ = append(differ, fmt.Sprintf("%s %s (now %s)", k, orNone(was), orNone(is)))
+		}
+	}
+	if len(differ) > 0 {
+		return Position{}, nil, fmt.Errorf("noether: %s was written with other settings: %s", path, strings.Join(differ, ", "))
+	}
+	if at.Epoch > c.Epochs || at.Epoch == c.Epochs && at.Batch > 0 {
+		return Position{}, nil, fmt.Errorf("noether: %s is at epoch %d, beyond this run's %d: a shorter run than the checkpoint's is refused (its model would be reported as %d epochs' own); ask for %d or more",
+			path, at.Epoch, c.Epochs, c.Epochs, at.Epoch)
+	}
+	return at, changes, nil
+}
+
+// union is a map with the keys of both.
+func union(a, b map[string]string) map[string]string {
+	out := maps.Clone(a)
+	maps.Copy(out, b)
+	return out
+}
+
+// orNone shows a missing setting.
+func orNone(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	return v
+}
+
+// restore loads a checkpoint made by state once Check accepts it.
+func (t *Trainer) restore(ck *safetensors.File, perEpoch int) (Position, []Change, error) {
+	at, changes, err := t.Config.Check(ck)
+	if err != nil {
+		return Position{}, nil, err
+	}
 	path := t.Config.ResumePath
 	if path == "" {
 		path = "the checkpoint of phase " + t.Config.Label
 	}
-	if ck.Meta["phase"] != t.Config.Label || ck.Meta["seed"] != strconv.FormatUint(t.Config.Seed, 10) {
-		return 0, fmt.Errorf("noether: %s holds phase %q seed %s, not phase %q seed %d: resume with the same settings or use another --out",
-			path, ck.Meta["phase"], ck.Meta["seed"], t.Config.Label, t.Config.Seed)
-	}
-	if ck.Meta["settings"] != t.Config.Settings {
-		return 0, fmt.Errorf("noether: %s was written with other settings (%s; now %s): resume with the same flags or use another --out",
-			path, ck.Meta["settings"], t.Config.Settings)
-	}
-	epoch, err1 := strconv.Atoi(ck.Meta["epoch"])
-	step, err2 := strconv.Atoi(ck.Meta["step"])
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("noether: %s: bad epoch or step in its metadata; delete it to start over", path)
+	if at.Batch >= perEpoch {
+		return Position{}, nil, fmt.Errorf("noether: %s: stopped after batch %d of an epoch of %d; delete it to start the phase over", path, at.Batch, perEpoch)
 	}
 	moments := map[string][]float32{}
 	for name := range t.Params {
 		ts, ok := ck.Tensors[name]
 		if !ok {
-			return 0, fmt.Errorf("noether: %s has no parameter %q: it is from another model", path, name)
+			return Position{}, nil, fmt.Errorf("noether: %s has no parameter %q: it is from another model", path, name)
 		}
 		if err := t.Exec.SetParam(name, ts.Data); err != nil {
-			return 0, fmt.Errorf("noether: %s: %w", path, err)
+			return Position{}, nil, fmt.Errorf("noether: %s: %w", path, err)
 		}
 	}
 	for k, ts := range ck.Tensors {
 		moments[k] = ts.Data
 	}
-	if err := t.Exec.SetOptimState(step, moments); err != nil {
-		return 0, fmt.Errorf("noether: %s: %w", path, err)
+	if err := t.Exec.SetOptimState(at.OptimStep, moments); err != nil {
+		return Position{}, nil, fmt.Errorf("noether: %s: %w", path, err)
 	}
-	return epoch, nil
+	return at, changes, nil
 }

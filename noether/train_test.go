@@ -1,6 +1,7 @@
 package noether
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -29,7 +30,7 @@ func linearTrainer(t *testing.T, epochs int, sinks ...Sink) *Trainer {
 		xs, ys = append(xs, a, b), append(ys, 2*a-b)
 	}
 	return &Trainer{
-		Config: TrainConfig{Epochs: epochs, BatchSize: 4, Seed: 7, Label: "fit", Settings: "linear"},
+		Config: TrainConfig{Epochs: epochs, BatchSize: 4, Seed: 7, Label: "fit", Settings: map[string]string{"lr": "0.05"}},
 		Exec:   prog.OnCPU(), Params: map[string][]int{"w": {2, 1}},
 		Data: map[string][]float32{"x": xs, "y": ys}, Width: map[string]int{"x": 2, "y": 1},
 		Sinks: sinks,
@@ -108,9 +109,90 @@ func TestTrainerResume(t *testing.T) {
 	}
 
 	other := linearTrainer(t, 5)
-	other.Config.Settings = "other"
+	other.Config.Settings = map[string]string{"lr": "0.01"}
 	other.Config.Resume = ck.State
-	if _, err := other.Run(); err == nil || !strings.Contains(err.Error(), "other settings") {
+	if _, err := other.Run(); err == nil || !strings.Contains(err.Error(), "other settings: lr 0.05 (now 0.01)") {
 		t.Errorf("resuming under other settings: %v", err)
+	}
+}
+
+// TestTrainerResumeShorter: a checkpoint beyond the run's epochs is
+// refused (its model would be reported as the shorter run's), and a
+// changeable setting may differ, reported by StartEvent.
+func TestTrainerResumeShorter(t *testing.T) {
+	var ck CheckpointEvent
+	keep := SinkFunc(func(e Event) error {
+		if c, ok := e.(CheckpointEvent); ok {
+			ck = c
+		}
+		return nil
+	})
+	if _, err := linearTrainer(t, 3, keep).Run(); err != nil {
+		t.Fatal(err)
+	}
+	short := linearTrainer(t, 2)
+	short.Config.Resume = ck.State
+	if _, err := short.Run(); err == nil || !strings.Contains(err.Error(), "beyond this run's 2") {
+		t.Errorf("resuming a 3-epoch checkpoint for 2 epochs: %v", err)
+	}
+	var start StartEvent
+	lower := linearTrainer(t, 4, SinkFunc(func(e Event) error {
+		if s, ok := e.(StartEvent); ok {
+			start = s
+		}
+		return nil
+	}))
+	lower.Config.Settings = map[string]string{"lr": "0.01"}
+	lower.Config.Changeable = []string{"lr"}
+	lower.Config.Resume = ck.State
+	if _, err := lower.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []Change{{"lr", "0.05", "0.01"}}; start.Resumed != 3 || !slices.Equal(start.Changes, want) {
+		t.Errorf("start event %+v, want resumed after 3 with changes %v", start, want)
+	}
+}
+
+// TestTrainerStop stops runs through TrainConfig.Stop after each step of
+// an epoch (mid-epoch and at its end) and resumes them from the
+// checkpoint emitted then: the result is an uninterrupted run's, bit for
+// bit, and the last events are the checkpoint and the stop.
+func TestTrainerStop(t *testing.T) {
+	whole := linearTrainer(t, 3)
+	if _, err := whole.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := whole.Exec.Param("w")
+	for after := 1; after <= 3; after++ { // steps 4, 5, 6: the second epoch's
+		var ck CheckpointEvent
+		var kinds []string
+		stop := make(chan struct{})
+		tr := linearTrainer(t, 3, SinkFunc(func(e Event) error {
+			kinds = append(kinds, strings.TrimSuffix(reflect.TypeOf(e).Name(), "Event"))
+			switch ev := e.(type) {
+			case StepEvent:
+				if ev.Step == 3+after {
+					close(stop)
+				}
+			case CheckpointEvent:
+				ck = ev
+			}
+			return nil
+		}))
+		tr.Config.Stop = stop
+		if _, err := tr.Run(); !errors.Is(err, ErrStopped) {
+			t.Fatalf("stopped after step %d: error %v, want ErrStopped", 3+after, err)
+		}
+		if n := len(kinds); n < 2 || kinds[n-2] != "Checkpoint" || kinds[n-1] != "Stop" || ck.Step != 3+after {
+			t.Fatalf("stopped after step %d: events end %v, checkpoint at step %d", 3+after, kinds[max(0, n-3):], ck.Step)
+		}
+		rest := linearTrainer(t, 3)
+		rest.Config.Resume = ck.State
+		if _, err := rest.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := rest.Exec.Param("w"); !slices.Equal(got, want) {
+			t.Errorf("stopped after step %d and resumed: w %v, uninterrupted %v", 3+after, got, want)
+		}
 	}
 }

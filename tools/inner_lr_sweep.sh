@@ -22,7 +22,7 @@ sweep() {
   local task=$1 loss=$2
   shift 2
   echo "inner-lr sweep: $task baseline ($(date -u +%H:%M:%S))" >&2
-  "$bin" train --task "$task" --method vanilla --out "$out/$task/base" --report "$out/$task/base.json" "$@" >/dev/null
+  "$bin" train --task "$task" --method vanilla --overwrite --out "$out/$task/base" --report "$out/$task/base.json" "$@" >/dev/null
   rows "$out/$task/base.json" | while read -r m tr te; do printf '%s\t%s\t-\ttrain %s\ttest %s\n' "$task" "$m" "$tr" "$te"; done
   for lr in $rates; do
     # Each rate starts from the same baseline checkpoint.

@@ -16,7 +16,7 @@ bin=${BIN:-bin/noether-vk}
 mkdir -p "$out"
 for s in $(seq "$first" "$last"); do
   echo "spring-seeds: seed $s ($(date -u +%H:%M:%S))" >&2
-  "$bin" train --task spring --method vanilla,finetune,tailor,project --loss 'q^2 + p^2' --inner-lr 1 --seed "$s" \
+  "$bin" train --task spring --method vanilla,finetune,tailor,project --loss 'q^2 + p^2' --inner-lr 1 --seed "$s" --overwrite \
     --out "$out/s$s" --report "$out/s$s.json" | tee "$out/s$s.txt"
   "$bin" train --task spring --method meta-tailor --loss 'q^2 + p^2' --inner-lr 10 --seed "$s" --resume \
     --out "$out/s$s" --report "$out/s$s-meta-tailor.json" | tee -a "$out/s$s.txt"

@@ -21,7 +21,8 @@ run() {
   local task=$1 loss=$2 tlr=$3 mlr=$4
   shift 4
   echo "tables: $task ($(date -u +%H:%M:%S))" >&2
-  "$bin" train --task "$task" --method vanilla,finetune,tailor,project --loss "$loss" --inner-lr "$tlr" \
+  # --overwrite: a run folder left by an earlier make tables is replaced.
+  "$bin" train --task "$task" --method vanilla,finetune,tailor,project --loss "$loss" --inner-lr "$tlr" --overwrite \
     --out "$out/$task" --report "$out/$task.json" "$@" | tee "$out/$task.txt"
   # The same run folder: the baseline is reused from its checkpoint.
   "$bin" train --task "$task" --method meta-tailor --loss "$loss" --inner-lr "$mlr" --resume \

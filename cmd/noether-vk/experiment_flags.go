@@ -45,12 +45,17 @@ func experimentConfig(c *cli.Context, task string) (physics.Config, error) {
 	}
 	var err error
 	if cfg.Scheme, err = physics.ParseStepScheme(c.String("noether-step")); err != nil {
-		return cfg, fmt.Errorf("--noether-step: %w", err)
+		return cfg, usagef("--noether-step: %w", err)
+	}
+	if cfg.CheckpointEvery < 0 {
+		return cfg, usagef("--checkpoint-every %v: a wall time cannot be negative", cfg.CheckpointEvery)
 	}
 	if cfg.Dir == "" {
 		cfg.Dir = filepath.Join("runs", fmt.Sprintf("%s-seed%d", task, cfg.Seed))
 	}
-	if cfg.WeightDecay < 0 {
+	// physics.Config.Check refuses a negative weight decay given as such;
+	// the flag's own default, -1, means the task's.
+	if !c.IsSet("weight-decay") {
 		cfg.WeightDecay = 1e-4
 		if task == "real-pendulum" {
 			cfg.WeightDecay = 1e-5

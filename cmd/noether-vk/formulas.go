@@ -20,6 +20,7 @@ import (
 	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether/physics"
+	"github.com/noether-vk/noether-vk/noether/rundir"
 )
 
 func formulasCommand() *cli.Command {
@@ -100,21 +101,17 @@ func searchConfig(c *cli.Context) (search.Config, error) {
 	return cfg, nil
 }
 
-// openTask is the start of every command that trains or fits: it loads
-// the task's data (the real pendulum's from --data), then opens the device
-// the global flags choose. The caller closes the device.
+// openTask is the start of formulas fit: it loads the task's data (the
+// real pendulum's from --data), then opens the device the global flags
+// choose. The caller closes the device.
 func openTask(c *cli.Context, command, task string, seed uint64) (*physics.Dataset, *gpu.Device, *kernels.Vulkan, error) {
 	data, err := physics.LoadTask(task, c.String("data"), seed)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", command, err)
 	}
-	o, err := gpuOptions(c)
+	d, err := openDevice(c, command)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	d, err := gpu.Open(o)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", command, err)
 	}
 	return data, d, kernels.NewVulkan(d), nil
 }
@@ -171,7 +168,7 @@ func runEnumerate(c *cli.Context) error {
 func runFit(c *cli.Context) error {
 	cfg, err := searchConfig(c)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	data, dev, v, err := openTask(c, "formulas fit", cfg.System, cfg.Experiment.Seed)
 	if err != nil {
@@ -219,22 +216,40 @@ func params(p map[string]float64) string {
 func runSearch(c *cli.Context) error {
 	cfg, err := searchConfig(c)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	cfg.Top = c.Int("top")
 	if cfg.Experiment, err = experimentConfig(c, cfg.System); err != nil {
-		return fmt.Errorf("formulas search: %w", err)
+		return err
 	}
 	cfg.Experiment.Adapt = c.String("adapt")
 	cfg.Experiment.Progress = os.Stderr
+	if err := cfg.Experiment.Check(cfg.System, physics.Vanilla); err != nil {
+		return usageError{fmt.Errorf("formulas search: %w", err)}
+	}
 	if c.String("out") == "" {
 		cfg.Experiment.Dir = filepath.Join("runs", fmt.Sprintf("search-%s-seed%d", cfg.System, cfg.Experiment.Seed))
 	}
-	data, dev, v, err := openTask(c, "formulas search", cfg.System, cfg.Experiment.Seed)
+	data, err := physics.LoadTask(cfg.System, c.String("data"), cfg.Experiment.Seed)
+	if err != nil {
+		return fmt.Errorf("formulas search: %w", err)
+	}
+	// One search per folder at a time; what a killed one left half
+	// written goes.
+	run, err := rundir.Open(cfg.Experiment.Dir, rundir.Resume, []string{"fits.json", physics.PhaseName, "candidate-*", "oracle"})
+	if err != nil {
+		return fmt.Errorf("formulas search: %w", err)
+	}
+	defer run.Close()
+	if _, err := run.Begin(); err != nil {
+		return fmt.Errorf("formulas search: %w", err)
+	}
+	dev, err := openDevice(c, "formulas search")
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
+	v := kernels.NewVulkan(dev)
 	fmt.Fprintf(c.App.Writer, "formulas search: %s, depth %d, shard %s, on %s; run folder %s\n", cfg.System, cfg.Depth, c.String("shard"),
 		dev.Info.Name, cfg.Experiment.Dir)
 	fits, err := searchFits(c, cfg, v, data)
@@ -340,53 +355,32 @@ func printSearch(w io.Writer, rep *search.Report) {
 }
 
 func runMerge(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return fmt.Errorf("formulas merge: name the --json outputs of every shard")
+	paths := positional(c)
+	if len(paths) == 0 {
+		return usagef("formulas merge: name the --json outputs of every shard")
 	}
-	var fits []*search.FitReport
-	var searches []*search.Report
-	for _, path := range c.Args().Slice() {
-		var head struct {
-			Kind string `json:"kind"`
+	var parts []search.Part
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("formulas merge: %w", err)
 		}
-		if err := readJSON(path, &head); err != nil {
-			return err
+		p, err := search.DecodePart(path, b)
+		if err != nil {
+			return fmt.Errorf("formulas merge: %w", err)
 		}
-		switch head.Kind {
-		case "fit":
-			var r search.FitReport
-			if err := readJSON(path, &r); err != nil {
-				return err
-			}
-			fits = append(fits, &r)
-		case "search":
-			var r search.Report
-			if err := readJSON(path, &r); err != nil {
-				return err
-			}
-			searches = append(searches, &r)
-		default:
-			return fmt.Errorf("formulas merge: %s is not the --json of formulas fit or search (kind %q)", path, head.Kind)
-		}
+		parts = append(parts, p)
 	}
-	var out any
-	switch {
-	case len(fits) > 0 && len(searches) > 0:
-		return fmt.Errorf("formulas merge: give the outputs of one stage: %d fits and %d searches given", len(fits), len(searches))
-	case len(fits) > 0:
-		rep, err := search.MergeFits(fits)
-		if err != nil {
-			return err
-		}
-		printFits(c.App.Writer, rep, 20)
-		out = rep
-	default:
-		rep, err := search.MergeSearches(searches)
-		if err != nil {
-			return err
-		}
-		printSearch(c.App.Writer, rep)
-		out = rep
+	fits, searches, err := search.Merge(parts)
+	if err != nil {
+		return fmt.Errorf("formulas merge: %w", err)
+	}
+	var out any = searches
+	if fits != nil {
+		printFits(c.App.Writer, fits, 20)
+		out = fits
+	} else {
+		printSearch(c.App.Writer, searches)
 	}
 	if p := c.String("json"); p != "" {
 		return writeJSON(p, out)

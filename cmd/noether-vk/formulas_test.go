@@ -33,12 +33,17 @@ func TestFormulasShardedFit(t *testing.T) {
 		}
 		parts = append(parts, p)
 	}
-	out, err := runApp(t, append([]string{"formulas", "merge", "--json", filepath.Join(dir, "all.json")}, parts...)...)
+	// As the README writes it: the flag after the parts (finding 4 of
+	// issue 19: it was taken for a part).
+	out, err := runApp(t, append(append([]string{"formulas", "merge"}, parts...), "--json", filepath.Join(dir, "all.json"))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out, "123 formulas enumerated, 123 fitted") {
 		t.Errorf("merged fit:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "all.json")); err != nil {
+		t.Error(err)
 	}
 	if _, err := runApp(t, "formulas", "merge", parts[0]); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("merging one of two shards: error %v", err)

@@ -1,19 +1,29 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/noether-vk/noether-vk/formulas"
+	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/physics"
+	"github.com/noether-vk/noether-vk/noether/rundir"
 )
 
 func trainCommand() *cli.Command {
@@ -23,7 +33,14 @@ func trainCommand() *cli.Command {
 		Description: `With no flags: the ideal pendulum; the vanilla MLP baseline (2-200-200-2, tanh, 2000 full-batch
 Adam steps); the control (the baseline fine-tuned for --epochs without tailoring); then a Noether
 Network whose neural embedding g_phi is meta-learned with Algorithm 1 from the baseline; the test
-RMSEs side by side. The rollout protocol is in the README.`,
+RMSEs side by side. The rollout protocol is in the README.
+
+The run folder (--out) records the run (manifest.json: every setting, the data's checksum, the
+code version, each phase's state). A folder that holds a run is continued with --resume, under
+the same settings (a longer --epochs or --baseline-steps continues a phase; --change-rates
+allows other learning rates), or replaced with --overwrite; anything else is refused. One run
+at a time per folder. The first SIGINT or SIGTERM stops after the current step with a checkpoint
+(exit status 4; --resume continues); a second one stops at once.`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum or real-pendulum"},
 			&cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"},
@@ -39,6 +56,8 @@ RMSEs side by side. The rollout protocol is in the README.`,
 			&cli.StringFlag{Name: "inner-opt", Value: "sgd", Usage: "inner optimiser: sgd or adam"},
 			&cli.StringFlag{Name: "meta-grad", Value: "forward-over-reverse", Usage: "forward-over-reverse, reverse or first-order"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report here"},
+			&cli.BoolFlag{Name: "overwrite", Usage: "replace the run the run folder holds (its phases, plots and manifest)"},
+			&cli.BoolFlag{Name: "change-rates", Usage: "with --resume: continue the phases from their checkpoints under the learning rates given now (--lr, --meta-lr, --embedding-lr, --inner-lr; after a divergence, lower ones); the manifest records the change"},
 		}, experimentFlags(50)...),
 		Action: runTrain,
 	}
@@ -52,74 +71,368 @@ type trainReport struct {
 	Command []string       `json:"command"`
 }
 
+// methodReport is one method's entry; a failed method has Error and no
+// numbers.
 type methodReport struct {
 	Task       string             `json:"task"`
 	Method     string             `json:"method"`
-	TestRMSE   float64            `json:"test_rmse"`
-	TrainRMSE  float64            `json:"train_rmse"`
+	TestRMSE   *float64           `json:"test_rmse,omitempty"`
+	TrainRMSE  *float64           `json:"train_rmse,omitempty"`
 	Epochs     int                `json:"epochs"`
 	Seconds    float64            `json:"seconds"`
 	Device     string             `json:"device"`
 	Loss       string             `json:"loss,omitempty"`
 	LossParams map[string]float64 `json:"loss_params,omitempty"`
-	StepRMSE   []float64          `json:"test_rmse_per_step"`
+	StepRMSE   []float64          `json:"test_rmse_per_step,omitempty"`
+	Error      string             `json:"error,omitempty"`
+}
+
+// trainRun is a train command checked and ready: its configuration,
+// methods, data, and its run folder, locked.
+type trainRun struct {
+	cfg     physics.Config
+	methods []physics.Method
+	data    *physics.Dataset
+	run     *rundir.Run
+	phases  []noether.TrainConfig
 }
 
 func runTrain(c *cli.Context) error {
-	cfg, err := trainConfig(c)
+	tr, err := prepareTrain(c)
 	if err != nil {
 		return err
 	}
-	task := c.String("task")
-	data, d, v, err := openTask(c, "train", task, c.Uint64("seed"))
+	defer tr.run.Close()
+	d, err := openDevice(c, "train")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	methods := []physics.Method{physics.Vanilla, physics.FineTune, physics.Noether}
-	if s := c.String("method"); s != "" {
-		methods = nil
-		for _, name := range strings.Split(s, ",") {
-			m, err := physics.ParseMethod(strings.TrimSpace(name))
-			if err != nil {
-				return err
-			}
-			methods = append(methods, m)
-		}
-	}
-	out := c.App.Writer
-	fmt.Fprintf(out, "train: %s on %s (%s)\n", task, d.Info.Name, d.Info.DriverName)
-	rep := trainReport{Device: d.Info.Name, Task: task, Command: os.Args}
-	cfg.Progress = os.Stderr
-	cfg.Backend = graph.VulkanBackend{Kernels: v}
-	results, err := cfg.Run(data, methods...)
+	// Everything is checked: only now may --overwrite remove the old run.
+	removed, err := tr.run.Begin()
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	for _, res := range results {
-		m := res.Method
-		epochs := cfg.BaselineSteps
-		if m == physics.MetaTailor || m == physics.Noether || m == physics.FineTune {
-			epochs = cfg.MetaEpochs
-		}
-		mr := methodReport{Task: task, Method: string(m), TestRMSE: res.TestRMSE, TrainRMSE: res.TrainRMSE, Epochs: epochs,
-			Seconds: res.Seconds, Device: d.Info.Name, LossParams: res.LossParams, StepRMSE: res.StepRMSE}
-		if cfg.Loss != nil && (m == physics.Tailor || m == physics.MetaTailor || m == physics.Project) {
-			mr.Loss = cfg.Loss.String()
-		}
-		rep.Runs = append(rep.Runs, mr)
+	for _, p := range removed {
+		fmt.Fprintf(os.Stderr, "train: removed %s\n", p)
 	}
-	printTrain(out, rep, results)
-	if err := physics.WritePlots(cfg.Dir, data, results); err != nil {
-		return fmt.Errorf("train: plots: %w", err)
+	if err := tr.record(c); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
-	fmt.Fprintf(out, "run folder: %s (events.jsonl, checkpoints, plots)\n", cfg.Dir)
-	if p := c.String("report"); p != "" {
-		if err := writeJSON(p, rep); err != nil {
+	out := c.App.Writer
+	task := tr.data.Name
+	fmt.Fprintf(out, "train: %s on %s (%s)\n", task, d.Info.Name, d.Info.DriverName)
+	stop, release := stopOnSignal()
+	defer release()
+	cfg := tr.cfg
+	cfg.Progress, cfg.Stop = os.Stderr, stop
+	cfg.Backend = graph.VulkanBackend{Kernels: kernels.NewVulkan(d)}
+	cfg.Sinks = append(cfg.Sinks, tr.run.Sink())
+	results, runErr := cfg.Run(tr.data, tr.methods...)
+	switch {
+	case errors.Is(runErr, noether.ErrStopped):
+		if err := tr.finish(rundir.StateStopped, runErr, results); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
+		return fmt.Errorf("train: %w; the run folder %s holds a checkpoint of every phase started; continue with:\n  %s", runErr, cfg.Dir, resumeCommand())
+	case runErr != nil && len(results) == 0:
+		return errors.Join(fmt.Errorf("train: %w", runErr), tr.finish(rundir.StateFailed, runErr, nil))
+	}
+	rep := trainReport{Device: d.Info.Name, Task: task, Command: os.Args}
+	for _, res := range results {
+		rep.Runs = append(rep.Runs, tr.report(res, d.Info.Name))
+	}
+	printTrain(out, rep, results)
+	var errs []error
+	if p := c.String("report"); p != "" {
+		if err := writeJSON(p, rep); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := physics.WritePlots(cfg.Dir, tr.data, results); err != nil {
+		errs = append(errs, fmt.Errorf("plots: %w", err))
+	}
+	fmt.Fprintf(out, "run folder: %s (manifest.json, events.jsonl, checkpoints, plots)\n", cfg.Dir)
+	if runErr != nil {
+		failed := 0
+		for _, r := range results {
+			if r.Err != nil {
+				failed++
+			}
+		}
+		others := ""
+		if failed < len(results) {
+			others = " (the others are reported)"
+		}
+		errs = append(errs, fmt.Errorf("%d of %d methods failed%s: %w%s", failed, len(results), others, runErr, divergedAdvice(runErr)))
+	}
+	state := rundir.StateDone
+	if len(errs) > 0 {
+		state = rundir.StateFailed
+	}
+	errs = append(errs, tr.finish(state, errors.Join(errs...), results))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 	return nil
+}
+
+// prepareTrain checks everything a train needs before the device opens
+// and the first step: the flags, the formula, the data, the report path,
+// and the run folder (locked; holding no other run, or, on --resume, the
+// same run under the same settings).
+func prepareTrain(c *cli.Context) (*trainRun, error) {
+	cfg, methods, err := trainConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	task := c.String("task")
+	if err := cfg.Check(task, methods...); err != nil {
+		return nil, usageError{fmt.Errorf("train: %w", err)}
+	}
+	data, err := physics.LoadTask(task, c.String("data"), cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if p := c.String("report"); p != "" {
+		if err := probeWritable(p); err != nil {
+			return nil, fmt.Errorf("train: --report: %w", err)
+		}
+	}
+	mode := rundir.Fresh
+	switch {
+	case c.Bool("resume"):
+		mode = rundir.Resume
+	case c.Bool("overwrite"):
+		mode = rundir.Overwrite
+	}
+	run, err := rundir.Open(cfg.Dir, mode, physics.Outputs())
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	tr := &trainRun{cfg: cfg, methods: methods, data: data, run: run, phases: cfg.Phases(data, methods...)}
+	if mode == rundir.Resume {
+		if err := tr.checkResume(); err != nil {
+			run.Close()
+			return nil, err
+		}
+	}
+	return tr, nil
+}
+
+// runSettings are the settings every phase and result of a run folder
+// shares.
+func runSettings(cfg physics.Config, d *physics.Dataset) map[string]string {
+	return map[string]string{"task": d.Name, "data": physics.DataChecksum(d), "seed": strconv.FormatUint(cfg.Seed, 10)}
+}
+
+// checkResume compares the run in the folder with this command: the
+// run-wide settings with the manifest's, and each phase this command runs
+// with its checkpoint, which has the last word. Every disagreement is
+// listed.
+func (tr *trainRun) checkResume() error {
+	var problems []string
+	if m := tr.run.Manifest; m != nil {
+		now := runSettings(tr.cfg, tr.data)
+		for _, k := range slices.Sorted(maps.Keys(now)) {
+			if was, ok := m.Settings[k]; ok && was != now[k] {
+				problems = append(problems, fmt.Sprintf("the run's --%s is %s, not %s", k, was, now[k]))
+			}
+		}
+	}
+	for _, tc := range tr.phases {
+		path := filepath.Join(tr.cfg.Dir, tc.Label, rundir.CheckpointName)
+		ck, err := rundir.ReadCheckpoint(path)
+		if err != nil {
+			return fmt.Errorf("train: --resume: %w", err)
+		}
+		if ck == nil {
+			continue
+		}
+		tc.ResumePath = path
+		if _, _, err := tc.Check(ck); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return usagef("train: --resume: the run in %s was made under other settings:\n  %s\ncontinue it under its own settings (a longer --epochs or --baseline-steps continues a phase; --change-rates allows other learning rates), or use --overwrite or another --out",
+			tr.cfg.Dir, strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// record writes the manifest as the run starts: this command, the
+// run-wide settings, and the settings and target of each phase it runs.
+func (tr *trainRun) record(c *cli.Context) error {
+	m := tr.run.Manifest
+	if m == nil {
+		m = rundir.NewManifest()
+		tr.run.Manifest = m
+	}
+	m.Settings = runSettings(tr.cfg, tr.data)
+	m.Commands = append(m.Commands, rundir.Invocation{Args: os.Args, Code: codeVersion(), Started: rundir.Now(), State: rundir.StateRunning})
+	for _, tc := range tr.phases {
+		p := m.Phases[tc.Label]
+		if p == nil {
+			p = &rundir.PhaseState{State: rundir.StatePending}
+			m.Phases[tc.Label] = p
+		}
+		p.Settings, p.Epochs = tc.Settings, tc.Epochs
+		if p.State == rundir.StateDone && p.CheckpointEpoch < p.Epochs {
+			p.State = rundir.StatePending // a longer target continues it
+		}
+	}
+	return tr.run.Save()
+}
+
+// finish records how the run ended in the manifest: this command's state,
+// each result, and the phases of failed methods (the trainer's events
+// recorded the others).
+func (tr *trainRun) finish(state string, err error, results []*physics.Result) error {
+	m := tr.run.Manifest
+	inv := &m.Commands[len(m.Commands)-1]
+	inv.State, inv.Ended = state, rundir.Now()
+	if err != nil {
+		inv.Error = err.Error()
+	}
+	for _, p := range m.Phases {
+		if p.State == rundir.StateRunning && state == rundir.StateFailed && len(results) == 0 {
+			p.State, p.Error = rundir.StateFailed, inv.Error
+		}
+	}
+	for _, r := range results {
+		rec := &rundir.Result{State: rundir.StateDone, Settings: tr.cfg.Settings(tr.data, r.Method)}
+		if r.Err != nil {
+			rec.State, rec.Error = rundir.StateFailed, r.Err.Error()
+			if p := m.Phases[string(r.Method)]; p != nil && p.State == rundir.StateRunning {
+				p.State, p.Error = rundir.StateFailed, r.Err.Error()
+			}
+		} else {
+			rec.Numbers = map[string]float64{"test_rmse": r.TestRMSE, "train_rmse": r.TrainRMSE, "baseline_test_rmse": r.BaselineTest}
+		}
+		m.Results[string(r.Method)] = rec
+	}
+	return tr.run.Save()
+}
+
+// report is a method's entry in the --report JSON.
+func (tr *trainRun) report(res *physics.Result, device string) methodReport {
+	m := res.Method
+	epochs := tr.cfg.BaselineSteps
+	if m.Trained() {
+		epochs = tr.cfg.MetaEpochs
+	}
+	mr := methodReport{Task: tr.data.Name, Method: string(m), Epochs: epochs, Seconds: res.Seconds, Device: device}
+	if tr.cfg.Loss != nil && (m == physics.Tailor || m == physics.MetaTailor || m == physics.Project) {
+		mr.Loss = tr.cfg.Loss.String()
+	}
+	if res.Err != nil {
+		mr.Error = res.Err.Error()
+		return mr
+	}
+	mr.TestRMSE, mr.TrainRMSE, mr.LossParams, mr.StepRMSE = &res.TestRMSE, &res.TrainRMSE, res.LossParams, res.StepRMSE
+	return mr
+}
+
+// divergedAdvice tells how to continue a diverged training phase.
+func divergedAdvice(err error) string {
+	if !errors.Is(err, noether.ErrDiverged) {
+		return ""
+	}
+	return "\nto continue a diverged phase from its last checkpoint with lower learning rates, add --resume --change-rates with lower --meta-lr, --embedding-lr or --inner-lr"
+}
+
+// stopOnSignal turns the first SIGINT or SIGTERM into a closed stop
+// channel (the trainer then checkpoints after its current step) and a
+// second one into the signal's default action: the process ends at once.
+// release undoes it.
+func stopOnSignal() (stop <-chan struct{}, release func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	stopped, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(os.Stderr, "\nnoether-vk: %v: stopping after the current step, with a checkpoint (a second signal stops at once)\n", sig)
+			close(stopped)
+			select {
+			case sig := <-sigs:
+				signal.Reset(os.Interrupt, syscall.SIGTERM)
+				if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+					select {} // the default action ends the process
+				}
+				os.Exit(128 + 2) // where a signal cannot be re-raised: as a shell reports SIGINT
+			case <-done:
+			}
+		case <-done:
+		}
+	}()
+	return stopped, func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}
+
+// resumeCommand is the command line that continues this run.
+func resumeCommand() string {
+	var args []string
+	resume := false
+	for _, a := range os.Args {
+		switch strings.TrimLeft(a, "-") {
+		case "overwrite", "overwrite=true":
+			continue
+		case "resume", "resume=true":
+			resume = true
+		}
+		args = append(args, shellQuote(a))
+	}
+	if !resume {
+		args = append(args, "--resume")
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell where it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,/:+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// probeWritable checks that a file can be written at path, before hours
+// of training depend on it: its folder is created if needed and a
+// temporary file made and removed there.
+func probeWritable(path string) error {
+	if path == "-" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a folder", path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("cannot write into %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// openDevice opens the device the global flags choose.
+func openDevice(c *cli.Context, command string) (*gpu.Device, error) {
+	o, err := gpuOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	d, err := gpu.Open(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	return d, nil
 }
 
 func printTrain(w io.Writer, rep trainReport, results []*physics.Result) {
@@ -130,9 +443,18 @@ func printTrain(w io.Writer, rep trainReport, results []*physics.Result) {
 		if loss == "" {
 			loss = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%.4f\t%.0f\n", r.Method, loss, r.TestRMSE, r.TrainRMSE, results[i].BaselineTest, r.Seconds)
+		if r.Error != "" {
+			fmt.Fprintf(tw, "%s\t%s\tfailed\t-\t%.4f\t%.0f\n", r.Method, loss, results[i].BaselineTest, r.Seconds)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%.4f\t%.0f\n", r.Method, loss, *r.TestRMSE, *r.TrainRMSE, results[i].BaselineTest, r.Seconds)
 	}
 	tw.Flush()
+	for _, r := range rep.Runs {
+		if r.Error != "" {
+			fmt.Fprintf(w, "%s failed: %s\n", r.Method, r.Error)
+		}
+	}
 	for _, r := range rep.Runs {
 		if r.Method == string(physics.FineTune) {
 			fmt.Fprintln(w, "finetune is the control: the baseline trained for as many epochs as the meta-trained rows, without tailoring.")
@@ -141,13 +463,28 @@ func printTrain(w io.Writer, rep trainReport, results []*physics.Result) {
 	}
 }
 
-// trainConfig turns the flags into an experiment configuration.
-func trainConfig(c *cli.Context) (physics.Config, error) {
+// trainConfig turns the flags into an experiment configuration and the
+// methods to run; every error is a usage error.
+func trainConfig(c *cli.Context) (physics.Config, []physics.Method, error) {
 	task := c.String("task")
 	cfg, err := experimentConfig(c, task)
 	if err != nil {
-		return cfg, err
+		return cfg, nil, err
 	}
+	bad := func(err error) (physics.Config, []physics.Method, error) { return cfg, nil, usageError{err} }
+	switch {
+	case task != "spring" && task != "pendulum" && task != "real-pendulum":
+		return bad(fmt.Errorf("train: --task %q: want spring, pendulum or real-pendulum", task))
+	case task == "real-pendulum" && c.String("data") == "":
+		return bad(fmt.Errorf("train: the real pendulum needs its data file: pass --data PATH to %s (the project's shared/data folder has it)", physics.RealPendulumFile))
+	case task != "real-pendulum" && c.IsSet("data"):
+		return bad(fmt.Errorf("train: --data is for the real pendulum; %s is generated from --seed", task))
+	case c.Bool("resume") && c.Bool("overwrite"):
+		return bad(errors.New("train: --resume continues the run in the folder, --overwrite replaces it: give one"))
+	case c.Bool("change-rates") && !c.Bool("resume"):
+		return bad(errors.New("train: --change-rates changes the rates of a resumed run: add --resume"))
+	}
+	cfg.ChangeRates = c.Bool("change-rates")
 	cfg.Adapt = c.String("adapt")
 	cfg.EmbedLR = float32(c.Float64("embedding-lr"))
 	cfg.EmbedClip = 1000
@@ -159,33 +496,62 @@ func trainConfig(c *cli.Context) (physics.Config, error) {
 	case "adam":
 		cfg.Inner.Opt = noether.InnerAdam
 	default:
-		return cfg, fmt.Errorf("--inner-opt %q: want sgd or adam", c.String("inner-opt"))
+		return bad(fmt.Errorf("--inner-opt %q: want sgd or adam", c.String("inner-opt")))
 	}
 	if cfg.Inner.MetaGrad, err = noether.ParseMetaGrad(c.String("meta-grad")); err != nil {
-		return cfg, err
+		return bad(err)
 	}
 	for _, s := range strings.Split(c.String("embedding-sizes"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
-			return cfg, fmt.Errorf("--embedding-sizes %q: want positive widths like 2,64,64,8", c.String("embedding-sizes"))
+			return bad(fmt.Errorf("--embedding-sizes %q: want positive widths like 2,64,64,8", c.String("embedding-sizes")))
 		}
 		cfg.EmbedSizes = append(cfg.EmbedSizes, n)
 	}
 	if cfg.EmbedSizes[0] != 2 {
-		return cfg, fmt.Errorf("--embedding-sizes: the first width is the state's, 2")
+		return bad(fmt.Errorf("--embedding-sizes: the first width is the state's, 2"))
 	}
 	if s := c.String("loss"); s != "" {
 		if cfg.Loss, err = formulas.Parse(s); err != nil {
-			return cfg, fmt.Errorf("--loss: %w", err)
+			return bad(fmt.Errorf("--loss: %w", err))
 		}
 	}
 	for _, kv := range c.StringSlice("loss-param") {
 		name, val, ok := strings.Cut(kv, "=")
 		f, err := strconv.ParseFloat(val, 64)
-		if !ok || err != nil {
-			return cfg, fmt.Errorf("--loss-param %q: want name=value", kv)
+		if !ok || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return bad(fmt.Errorf("--loss-param %q: want name=value, the value a finite number", kv))
+		}
+		if _, twice := cfg.LossParams[name]; twice {
+			return bad(fmt.Errorf("--loss-param %s is given twice", name))
 		}
 		cfg.LossParams[name] = f
 	}
-	return cfg, nil
+	methods := []physics.Method{physics.Vanilla, physics.FineTune, physics.Noether}
+	if c.IsSet("method") {
+		methods = nil
+		for _, name := range strings.Split(c.String("method"), ",") {
+			m, err := physics.ParseMethod(strings.TrimSpace(name))
+			if err != nil {
+				return bad(fmt.Errorf("--method %q: %w", c.String("method"), err))
+			}
+			methods = append(methods, m)
+		}
+	}
+	uses := slices.ContainsFunc(methods, func(m physics.Method) bool {
+		return m == physics.Tailor || m == physics.MetaTailor || m == physics.Project
+	})
+	if cfg.Loss != nil && !uses {
+		return bad(fmt.Errorf("--loss is for tailor, meta-tailor and project, and --method %s has none of them", methodList(methods)))
+	}
+	return cfg, methods, nil
+}
+
+// methodList prints methods as --method takes them.
+func methodList(ms []physics.Method) string {
+	var s []string
+	for _, m := range ms {
+		s = append(s, string(m))
+	}
+	return strings.Join(s, ",")
 }

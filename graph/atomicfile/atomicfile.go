@@ -11,7 +11,7 @@ import (
 // tempPattern names the temporary files Write creates next to
 // their target; a crash leaves at most one such file behind, which readers
 // never look at and the next successful write of the same target does not
-// depend on.
+// depend on, and which RemoveTemps clears.
 const tempPattern = ".tmp-*"
 
 // Write replaces path with the bytes fill writes, so that a
@@ -73,4 +73,26 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// RemoveTemps removes the temporary files that writes killed mid-way
+// left in dir, and returns their paths. Only the folder's single writer
+// may call it: another process's write in progress would lose its file.
+func RemoveTemps(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("removing temporary files in %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if ok, _ := filepath.Match(".*"+tempPattern, e.Name()); !ok || e.IsDir() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil {
+			return removed, fmt.Errorf("removing temporary file %s: %w", p, err)
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
 }

@@ -39,13 +39,30 @@ type Tensor struct {
 type File struct {
 	Tensors map[string]Tensor
 	Meta    map[string]string
+	// Verified is set by ReadFile when the file carried ChecksumKey and
+	// matched it: every byte, header included, is as it was written.
+	// Files from other tools carry no checksum and are read unverified;
+	// callers that need an intact file of their own (checkpoints to
+	// resume from) require Verified. WriteFile ignores it.
+	Verified bool
 }
 
-// ChecksumKey is the metadata key under which WriteFile stores the
-// hex SHA-256 of the data section. ReadFile verifies it when present
-// and removes it from the returned Meta; files without it (from other
-// tools) are read without verification.
-const ChecksumKey = "sha256"
+// ChecksumKey is the metadata key under which WriteFile stores the hex
+// SHA-256 of the whole file, header and data, computed with the 64
+// digits of this value written as zeros. ReadFile verifies it before it
+// interprets the header's entries, so a damaged byte anywhere, a
+// hand-edited epoch included, is reported as damage, and removes it
+// from the returned Meta.
+const ChecksumKey = "file_sha256"
+
+// DataChecksumKey is the checksum of earlier versions of WriteFile: the
+// SHA-256 of the data section alone. ReadFile still verifies it when
+// present (files written then, such as committed test data), but a file
+// with only this checksum is not Verified: its header is unprotected.
+const DataChecksumKey = "sha256"
+
+// zeroSum stands for the file checksum while it is computed.
+var zeroSum = strings.Repeat("0", sha256.Size*2)
 
 // metadataKey is the reserved safetensors header entry for metadata.
 const metadataKey = "__metadata__"
@@ -84,8 +101,8 @@ func numElements(shape []int) (int, error) {
 // fsynced), so that a crash leaves either the previous checkpoint or the
 // new one, never a torn file. The
 // output is byte-for-byte deterministic for equal checkpoints. The
-// SHA-256 of the data section is stored in the metadata under ChecksumKey,
-// replacing any value c.Meta has there.
+// SHA-256 of the whole file is stored in the metadata under ChecksumKey,
+// replacing any value c.Meta has there (and any DataChecksumKey).
 func WriteFile(path string, c *File) error {
 	names := make([]string, 0, len(c.Tensors))
 	for name, t := range c.Tensors {
@@ -122,12 +139,12 @@ func WriteFile(path string, c *File) error {
 		}
 		header[name] = tensorHeader{Dtype: "F32", Shape: shape, DataOffsets: []int64{begin, int64(len(data))}}
 	}
-	sum := sha256.Sum256(data)
 	meta := make(map[string]string, len(c.Meta)+1)
 	for k, v := range c.Meta {
 		meta[k] = v
 	}
-	meta[ChecksumKey] = hex.EncodeToString(sum[:])
+	delete(meta, DataChecksumKey)
+	meta[ChecksumKey] = zeroSum
 	header[metadataKey] = meta
 
 	// encoding/json sorts map keys, so the header is deterministic.
@@ -138,9 +155,18 @@ func WriteFile(path string, c *File) error {
 	if pad := (8 - len(hdr)%8) % 8; pad > 0 {
 		hdr = append(hdr, bytes.Repeat([]byte{' '}, pad)...)
 	}
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(hdr)))
+	at, err := checksumAt(hdr, zeroSum)
+	if err != nil {
+		return fmt.Errorf("writing checkpoint %s: %v", path, err)
+	}
+	h := sha256.New()
+	for _, b := range [][]byte{n[:], hdr, data} {
+		h.Write(b)
+	}
+	hex.Encode(hdr[at:at+len(zeroSum)], h.Sum(nil))
 	return atomicfile.Write(path, func(w io.Writer) error {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(hdr)))
 		for _, b := range [][]byte{n[:], hdr, data} {
 			if _, err := w.Write(b); err != nil {
 				return err
@@ -151,10 +177,11 @@ func WriteFile(path string, c *File) error {
 }
 
 // ReadFile reads a safetensors checkpoint written by WriteFile
-// or by another tool. It checks the header against the file (sizes,
-// offsets, dtypes) and, when the metadata holds ChecksumKey, the SHA-256 of
-// the data. A missing file gives an error wrapping fs.ErrNotExist; a file
-// that cannot be trusted gives one wrapping ErrCorrupt.
+// or by another tool. When the metadata holds ChecksumKey it first checks
+// the SHA-256 of the whole file (and sets Verified), then the header
+// against the file (sizes, offsets, dtypes). A missing file gives an error
+// wrapping fs.ErrNotExist; a file that cannot be trusted gives one
+// wrapping ErrCorrupt.
 func ReadFile(path string) (*File, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -201,6 +228,27 @@ func decode(b []byte) (*File, error) {
 			c.Meta = map[string]string{}
 		}
 		delete(raw, metadataKey)
+	}
+	// The checksums come first: a damaged header must be reported as
+	// damage, not as whatever its damaged entries would mean.
+	if want, ok := c.Meta[ChecksumKey]; ok {
+		at, err := checksumAt(hdr, want)
+		if err != nil {
+			return nil, corrupt("%v", err)
+		}
+		whole := bytes.Clone(b)
+		copy(whole[8+at:], zeroSum)
+		if got := sha256.Sum256(whole); hex.EncodeToString(got[:]) != want {
+			return nil, corrupt("checksum mismatch: the file hashes to SHA-256 %x but its header records %s: a byte of the header or the data was damaged or edited", got, want)
+		}
+		delete(c.Meta, ChecksumKey)
+		c.Verified = true
+	}
+	if want, ok := c.Meta[DataChecksumKey]; ok {
+		if got := sha256.Sum256(data); !strings.EqualFold(hex.EncodeToString(got[:]), want) {
+			return nil, corrupt("checksum mismatch: the data section has SHA-256 %x but the header records %s", got, want)
+		}
+		delete(c.Meta, DataChecksumKey)
 	}
 
 	type span struct {
@@ -258,14 +306,6 @@ func decode(b []byte) (*File, error) {
 		return nil, corrupt("data section has %d bytes but the tensors cover %d (trailing bytes)", len(data), pos)
 	}
 
-	if want, ok := c.Meta[ChecksumKey]; ok {
-		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, want) {
-			return nil, corrupt("checksum mismatch: the data section has SHA-256 %s but the header records %s", got, want)
-		}
-		delete(c.Meta, ChecksumKey)
-	}
-
 	for name, th := range headers {
 		d := data[th.DataOffsets[0]:th.DataOffsets[1]]
 		vals := make([]float32, len(d)/4)
@@ -275,6 +315,22 @@ func decode(b []byte) (*File, error) {
 		c.Tensors[name] = Tensor{Shape: th.Shape, Data: vals}
 	}
 	return c, nil
+}
+
+// checksumAt returns where, in the header hdr, the value sum of
+// ChecksumKey starts. The value must be 64 lowercase hex digits written
+// once, as WriteFile writes it, so that exactly those bytes are zeroed to
+// verify it.
+func checksumAt(hdr []byte, sum string) (int, error) {
+	if len(sum) != len(zeroSum) || strings.Trim(sum, "0123456789abcdef") != "" {
+		return 0, fmt.Errorf("checksum %q is not 64 lowercase hex digits: the header was damaged or edited", sum)
+	}
+	entry := []byte(`"` + ChecksumKey + `":"` + sum + `"`)
+	i := bytes.Index(hdr, entry)
+	if i < 0 || bytes.Count(hdr, entry) != 1 {
+		return 0, fmt.Errorf("the %s entry is not written once, as WriteFile writes it: the header was damaged or edited", ChecksumKey)
+	}
+	return i + len(entry) - len(sum) - 1, nil
 }
 
 // Expect checks that c holds exactly the tensors in want, with the given

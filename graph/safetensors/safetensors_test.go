@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -74,6 +75,80 @@ func TestFileRoundTrip(t *testing.T) {
 	if err := got.Expect(map[string][]int{"enc.w": {2, 3}, "enc.b": {3}, "scale": {}, "empty": {0, 4}, "zz.log": {1}}); err != nil {
 		t.Error(err)
 	}
+	if !got.Verified {
+		t.Error("a file WriteFile wrote is not Verified on reading")
+	}
+}
+
+// TestChecksumCoversHeader: any damaged or edited byte of the header is
+// reported as damage by the checksum, before the header's entries are
+// interpreted (a damaged dtype used to draw advice about PyTorch dtypes),
+// and a file whose checksum entry itself was damaged is read, but not
+// Verified.
+func TestChecksumCoversHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.safetensors")
+	if err := WriteFile(path, sampleFile()); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint64(good))
+	edit := func(old, new string) []byte {
+		hdr := string(good[8 : 8+n])
+		if !strings.Contains(hdr, old) || len(old) != len(new) {
+			t.Fatalf("header %s lacks %q", hdr, old)
+		}
+		return append(append(bytes.Clone(good[:8]), strings.Replace(hdr, old, new, 1)...), good[8+n:]...)
+	}
+	for _, tt := range []struct {
+		name string
+		b    []byte
+	}{
+		{"flipped dtype byte", edit(`"F32"`, `"F33"`)},
+		{"edited epoch", edit(`"epoch":"7"`, `"epoch":"9"`)},
+		{"edited shape", edit(`"shape":[2,3]`, `"shape":[3,2]`)},
+		{"flipped checksum digit", func() []byte {
+			b := bytes.Clone(good)
+			i := bytes.Index(b, []byte(ChecksumKey)) + len(ChecksumKey) + 3
+			b[i] ^= 1
+			return b
+		}()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tt.b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadFile(path)
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "damaged") || strings.Contains(err.Error(), "dtype") {
+				t.Errorf("error %v, want a checkpoint damage message (ErrCorrupt)", err)
+			}
+		})
+	}
+	if err := os.WriteFile(path, edit(`"`+ChecksumKey+`"`, `"`+strings.ToUpper(ChecksumKey)+`"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadFile(path)
+	if err != nil || c.Verified {
+		t.Errorf("damaged checksum key: %v, Verified %v; want it read unverified", err, c != nil && c.Verified)
+	}
+}
+
+// TestReadDataChecksum: files written with the data-only checksum of
+// earlier versions are verified on their data and read, unverified.
+func TestReadDataChecksum(t *testing.T) {
+	data := binary.LittleEndian.AppendUint32(nil, math.Float32bits(1.5))
+	sum := sha256.Sum256(data)
+	hdr := fmt.Sprintf(`{"__metadata__":{"%s":"%x"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, DataChecksumKey, sum)
+	c, err := decode(rawFile(hdr, data))
+	if err != nil || c.Verified || len(c.Meta) != 0 {
+		t.Fatalf("decode: %v (Verified %v, meta %v)", err, c != nil && c.Verified, c)
+	}
+	data[0] ^= 1
+	if _, err := decode(rawFile(hdr, data)); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("damaged data under a data checksum: %v", err)
+	}
 }
 
 func TestFileDeterministicLayout(t *testing.T) {
@@ -101,7 +176,7 @@ func TestFileDeterministicLayout(t *testing.T) {
 		t.Errorf("header length %d not 8-aligned or header does not start with '{'", n)
 	}
 	hdr := string(b[8 : 8+n])
-	if !strings.Contains(hdr, `"sha256":"`) || !strings.HasSuffix(strings.TrimRight(hdr, " "), "}") {
+	if !strings.Contains(hdr, `"`+ChecksumKey+`":"`) || !strings.HasSuffix(strings.TrimRight(hdr, " "), "}") {
 		t.Errorf("unexpected header %s", hdr)
 	}
 	// Tensors are laid out in name order: "empty" (0 bytes), "enc.b" at 0.

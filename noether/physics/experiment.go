@@ -1,12 +1,20 @@
 package physics
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/noether-vk/noether-vk/formulas"
@@ -91,7 +99,15 @@ type Config struct {
 	CheckpointEvery time.Duration // wall time between checkpoints (0: 10 s)
 	Dir             string
 	Resume          bool
-	Progress        io.Writer // progress bars and the programs' memory plans (nil: none)
+	// ChangeRates lets a resumed phase continue under other learning rates
+	// than its checkpoint's (Phases lists them as Changeable): how a
+	// diverged run continues from its last good checkpoint. Every other
+	// setting must still agree.
+	ChangeRates bool
+	// Stop, when closed, ends the run after the current training step
+	// with a checkpoint to resume from (see noether.TrainConfig.Stop).
+	Stop     <-chan struct{}
+	Progress io.Writer // progress bars and the programs' memory plans (nil: none)
 	// Sinks receive every training event besides the run folder's own
 	// (the live viewer, ...).
 	Sinks []noether.Sink
@@ -111,6 +127,10 @@ type Result struct {
 	BaselineCurve []float64
 	MetaCurve     []float64
 	Seconds       float64
+	// Err is why the method failed (Config.Run only): its training
+	// diverged or failed, or its rollouts did (a non-finite RMSE). The
+	// fields above are then what was measured before, if anything.
+	Err error
 }
 
 const (
@@ -118,6 +138,9 @@ const (
 	modelWidth = 200
 	portraits  = 6 // test rollouts drawn in phase portraits and sent to sinks
 )
+
+// defaultEmbedSizes are the layer widths of the noether method's g_phi.
+var defaultEmbedSizes = []int{stateDim, 64, 64, 8}
 
 // Baseline is a trained MLP baseline, the start of every method.
 type Baseline struct {
@@ -143,25 +166,180 @@ type experiment struct {
 	quiet bool
 }
 
-// Run trains the baseline once, then runs each method from it, and
-// evaluates long-term prediction: one result per method, in order.
+// Run checks the configuration (Check), trains the baseline once, then
+// runs each method from it, and evaluates long-term prediction: one result
+// per method, in order. A method that fails, or whose rollouts diverge (a
+// non-finite RMSE), has its error in its Result's Err, and the methods
+// after it still run; the error returned then joins every failed
+// method's. A stop (Config.Stop) ends the run at once: Run returns the
+// results so far and an error wrapping noether.ErrStopped.
 func (c Config) Run(d *Dataset, methods ...Method) ([]*Result, error) {
+	if err := c.Check(d.Name, methods...); err != nil {
+		return nil, err
+	}
 	base, err := c.TrainBaseline(d)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Result
+	var failed []error
 	for _, m := range methods {
+		if noether.Stopped(c.Stop) {
+			return out, fmt.Errorf("physics: %w before %s", noether.ErrStopped, m)
+		}
 		mc := c
 		mc.Method = m
 		res, err := mc.RunMethod(d, base)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m, err)
+		switch {
+		case errors.Is(err, noether.ErrStopped):
+			return out, fmt.Errorf("%s: %w", m, err)
+		case err != nil:
+			res = &Result{Method: m, BaselineCurve: base.Curve, BaselineTest: base.TestRMSE, Err: fmt.Errorf("%s: %w", m, err)}
+		case !finite(res.TestRMSE) || !finite(res.TrainRMSE):
+			res.Err = fmt.Errorf("%s: the long-term prediction RMSE is %v on the test and %v on the training trajectories: its rollouts diverged", m, res.TestRMSE, res.TrainRMSE)
 		}
 		res.Seconds += base.Seconds
+		if res.Err != nil {
+			failed = append(failed, res.Err)
+		}
 		out = append(out, res)
 	}
-	return out, nil
+	return out, errors.Join(failed...)
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Check tells whether the configuration can run methods on the task
+// before anything is trained: counts and rates in range, every method
+// known (and none twice), a formula for the methods that need one, with a
+// value for each of its parameters and no value for a parameter it does
+// not have, and, where the task's data have units (the pendulums, whose q
+// is an angle), formula units that agree, numbers in it standing for
+// constants of any unit.
+func (c Config) Check(task string, methods ...Method) error {
+	if len(methods) == 0 {
+		return errors.New("physics: no method to run")
+	}
+	seen := map[Method]bool{}
+	tailors, formula := false, false
+	for _, m := range methods {
+		if _, err := ParseMethod(string(m)); err != nil {
+			return err
+		}
+		if seen[m] {
+			return fmt.Errorf("physics: method %s is named twice", m)
+		}
+		seen[m] = true
+		tailors = tailors || m == Tailor || m == MetaTailor || m == Noether
+		formula = formula || m == Tailor || m == MetaTailor || m == Project
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+		min  int
+	}{{"--baseline-steps", c.BaselineSteps, 1}, {"--epochs", c.MetaEpochs, 0}, {"--batch", c.MetaBatch, 0}, {"--substeps", c.Substeps, 0}} {
+		if n.v < n.min {
+			return fmt.Errorf("physics: %s %d: want at least %d", n.name, n.v, n.min)
+		}
+	}
+	rates := []struct {
+		name string
+		v    float32
+	}{{"--lr", c.BaselineLR}, {"--meta-lr", c.MetaLR}, {"--embedding-lr", c.EmbedLR}, {"--weight-decay", c.WeightDecay}, {"the embedding's gradient clip", c.EmbedClip}}
+	if !c.DefaultInnerLR {
+		rates = append(rates, struct {
+			name string
+			v    float32
+		}{"--inner-lr", c.Inner.LR})
+	}
+	for _, r := range rates {
+		if v := float64(r.v); !finite(v) || v < 0 {
+			return fmt.Errorf("physics: %s %v: want a finite value, 0 or more", r.name, v)
+		}
+	}
+	if tailors {
+		if c.Inner.Steps < 1 {
+			return fmt.Errorf("physics: --inner-steps %d: tailoring takes at least one inner step (--method vanilla is the model without it)", c.Inner.Steps)
+		}
+		if c.Inner.Opt == noether.InnerAdam && c.Inner.MetaGrad == noether.ForwardOverReverse {
+			return errors.New("physics: --inner-opt adam needs --meta-grad reverse or first-order: the forward-over-reverse meta-gradient is for SGD inner steps")
+		}
+	}
+	if len(c.EmbedSizes) > 0 && (c.EmbedSizes[0] != stateDim || slices.Min(c.EmbedSizes) < 1) {
+		return fmt.Errorf("physics: --embedding-sizes %v: want positive widths starting with the state's, %d", c.EmbedSizes, stateDim)
+	}
+	switch c.Adapt {
+	case "", "cn", "all":
+	default:
+		return fmt.Errorf("physics: --adapt %q: want cn (per-example scale and shift) or all (per-example copies of every weight)", c.Adapt)
+	}
+	if formula && c.Loss == nil {
+		return fmt.Errorf("physics: %s needs a conservation formula (--loss)", strings.Join(methodsNeedingLoss(methods), " and "))
+	}
+	return c.checkLoss(task)
+}
+
+// methodsNeedingLoss are those of methods that tailor or project with a
+// formula.
+func methodsNeedingLoss(methods []Method) []string {
+	var out []string
+	for _, m := range methods {
+		if m == Tailor || m == MetaTailor || m == Project {
+			out = append(out, string(m))
+		}
+	}
+	return out
+}
+
+// checkLoss checks the formula's parameters and units (see Check).
+func (c Config) checkLoss(task string) error {
+	if c.Loss == nil {
+		if len(c.LossParams) > 0 {
+			return fmt.Errorf("physics: formula parameters %v given without a formula (--loss)", slices.Sorted(maps.Keys(c.LossParams)))
+		}
+		return nil
+	}
+	params := c.Loss.Params()
+	for _, name := range params {
+		if v, ok := c.LossParams[name]; !ok {
+			return fmt.Errorf("physics: --loss %q: %s is neither q nor p, so it is a parameter, and it has no value: give one with --loss-param %s=VALUE", c.Loss, name, name)
+		} else if !finite(v) {
+			return fmt.Errorf("physics: --loss-param %s=%v: want a finite value", name, v)
+		}
+	}
+	for name := range c.LossParams {
+		if !slices.Contains(params, name) {
+			return fmt.Errorf("physics: --loss-param %s: the formula %q has no parameter %s (its parameters: %v)", name, c.Loss, name, params)
+		}
+	}
+	if task != "pendulum" && task != "real-pendulum" {
+		// The spring is simulated with m = k = 1, where q^2 + p^2 is its
+		// energy: formulas over it carry no units to check.
+		return nil
+	}
+	v, err := formulas.VocabularyFor(task)
+	if err != nil {
+		return fmt.Errorf("physics: %w", err)
+	}
+	if _, err := formulas.TypeOf(numbersAsConstants(c.Loss), v); err != nil {
+		return fmt.Errorf("physics: --loss %q does not agree in units on the %s (q [%v], p [%v]; a number stands for a constant of any unit): %w", c.Loss, task, v.Q, v.P, err)
+	}
+	return nil
+}
+
+// numbersAsConstants is a copy of e with every number a parameter named
+// by its value, so that typing gives it whatever unit the formula needs,
+// as the simulation's constants (m g l, 1/2 m l^2) have.
+func numbersAsConstants(e *formulas.Expr) *formulas.Expr {
+	if e == nil {
+		return nil
+	}
+	out := *e
+	if e.Kind == formulas.Num {
+		out = formulas.Expr{Kind: formulas.Param, Name: strconv.FormatFloat(e.Value, 'g', -1, 64)}
+	}
+	out.X, out.Y = numbersAsConstants(e.X), numbersAsConstants(e.Y)
+	return &out
 }
 
 // RunMethod runs c.Method from a trained baseline.
@@ -172,7 +350,7 @@ func (c Config) RunMethod(d *Dataset, base *Baseline) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Method: c.Method, BaselineCurve: base.Curve, BaselineTest: base.TestRMSE}
-	if c.Method == MetaTailor || c.Method == Noether || c.Method == FineTune {
+	if c.Method.Trained() {
 		if res.MetaCurve, err = e.metaTrain(); err != nil {
 			return nil, err
 		}
@@ -239,7 +417,6 @@ func (c Config) newExperiment(d *Dataset, start map[string][]float32) (*experime
 	e := &experiment{cfg: c, data: d, params: maps.Clone(start),
 		x: Float32(d.TrainX()), dx: Float32(d.TrainDXDT()),
 		model: NewMLP("f", []int{stateDim, modelWidth, modelWidth, stateDim}, false)}
-	inner := noether.Tailoring{}
 	switch c.Method {
 	case Vanilla, FineTune:
 	case Tailor, MetaTailor, Project:
@@ -250,24 +427,31 @@ func (c Config) newExperiment(d *Dataset, start map[string][]float32) (*experime
 		for _, name := range c.Loss.Params() {
 			val, ok := c.LossParams[name]
 			if !ok {
-				return nil, fmt.Errorf("physics: the formula's parameter %q has no value", name)
+				return nil, fmt.Errorf("physics: the formula's parameter %q has no value (--loss-param %s=VALUE)", name, name)
 			}
 			e.params["g."+name] = []float32{float32(val)}
 		}
-		if c.Method != Project {
-			inner = c.Inner
-		}
 	case Noether:
 		e.neuralEmbedding()
-		inner = c.Inner
 	default:
 		return nil, fmt.Errorf("physics: method %q: want one of %v", c.Method, Methods())
 	}
+	e.inner = c.tailoring()
+	return e, nil
+}
+
+// tailoring is c.Method's tailoring: none for the methods that do not
+// tailor, and c.Inner, at the method's default rate when asked, for those
+// that do.
+func (c Config) tailoring() noether.Tailoring {
+	if c.Method != Tailor && c.Method != MetaTailor && c.Method != Noether {
+		return noether.Tailoring{}
+	}
+	inner := c.Inner
 	if inner.Steps > 0 && c.DefaultInnerLR {
 		inner.LR = DefaultInnerLR(c.Method)
 	}
-	e.inner = inner
-	return e, nil
+	return inner
 }
 
 // neuralEmbedding sets up the noether method's embedding g_phi with its
@@ -275,7 +459,7 @@ func (c Config) newExperiment(d *Dataset, start map[string][]float32) (*experime
 func (e *experiment) neuralEmbedding() {
 	sizes := e.cfg.EmbedSizes
 	if len(sizes) == 0 {
-		sizes = []int{stateDim, 64, 64, 8}
+		sizes = defaultEmbedSizes
 	}
 	m := NewMLP("g", sizes, true)
 	for k, val := range nn.Init(rand.New(rand.NewPCG(e.cfg.Seed, 2)), m.Params()) {
@@ -319,20 +503,19 @@ func (e *experiment) store(exe graph.Executor, specs map[string][]int) error {
 	return nil
 }
 
-// train runs a phase's trainer in its folder under the run folder,
-// resuming from its checkpoint when asked, and returns the loss curve of
-// every epoch (resumed ones included).
-func (e *experiment) train(label, settings string, exe graph.Executor, specs map[string][]int, batch, epochs int) ([]float64, error) {
+// train runs a phase's trainer, configured by tc, in its folder under
+// the run folder, resuming from its checkpoint when asked, and returns
+// the loss curve of every epoch (resumed ones included).
+func (e *experiment) train(tc noether.TrainConfig, exe graph.Executor, specs map[string][]int) ([]float64, error) {
 	c := e.cfg
-	ph, err := rundir.OpenPhase(filepath.Join(c.Dir, label), label, c.Resume, c.Progress)
+	ph, err := rundir.OpenPhase(filepath.Join(c.Dir, tc.Label), tc.Label, c.Resume, c.Progress)
 	if err != nil {
 		return nil, err
 	}
 	defer ph.Close()
+	tc.Resume, tc.ResumePath = ph.Resume(), ph.CheckpointPath()
 	tr := &noether.Trainer{
-		Config: noether.TrainConfig{Epochs: epochs, BatchSize: batch, Seed: c.Seed, Label: label, CheckpointEvery: c.CheckpointEvery,
-			Resume: ph.Resume(), ResumePath: ph.CheckpointPath(), Settings: settings},
-		Exec: exe, Params: specs, Sinks: append(ph.Sinks(), c.Sinks...),
+		Config: tc, Exec: exe, Params: specs, Sinks: append(ph.Sinks(), c.Sinks...),
 		Data: map[string][]float32{"x": e.x, "y": e.dx}, Width: map[string]int{"x": stateDim, "y": stateDim},
 	}
 	if _, err := tr.Run(); err != nil {
@@ -345,6 +528,157 @@ func (e *experiment) train(label, settings string, exe graph.Executor, specs map
 		return nil, err
 	}
 	return ph.LossCurve()
+}
+
+// Phases are the training phases that running methods goes through,
+// configured as they will run: the baseline's, then each meta-trained
+// method's (finetune, meta-tailor, noether), each with the settings its
+// checkpoints must agree with (see noether.TrainConfig.Check) and the
+// learning rates among them as Changeable when c.ChangeRates is set.
+// The phase of a label lives in the run folder's subfolder of that name.
+func (c Config) Phases(d *Dataset, methods ...Method) []noether.TrainConfig {
+	out := []noether.TrainConfig{c.phase(d, Vanilla)}
+	for _, m := range methods {
+		if m.Trained() {
+			out = append(out, c.phase(d, m))
+		}
+	}
+	return out
+}
+
+// PhaseName is the phase that trains the baseline (and that every method
+// starts from).
+const PhaseName = "baseline"
+
+// Trained reports whether method m has a training phase of its own
+// (meta-training from the baseline), named as the method.
+func (m Method) Trained() bool { return m == MetaTailor || m == Noether || m == FineTune }
+
+// Outputs are the entries Run and WritePlots may write into a run
+// folder: the phases' folders and the plots.
+func Outputs() []string {
+	out := []string{PhaseName}
+	for _, m := range Methods() {
+		if m.Trained() {
+			out = append(out, string(m))
+		}
+	}
+	return append(out, plotNames...)
+}
+
+// Settings are the settings method m's numbers depend on, by the
+// command line's flag names: the data (its checksum), the baseline's, and
+// those of m's training and tailoring.
+func (c Config) Settings(d *Dataset, m Method) map[string]string {
+	c.Method = m
+	f := func(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
+	set := map[string]string{"task": d.Name, "data": DataChecksum(d), "lr": f(c.BaselineLR), "weight-decay": f(c.WeightDecay),
+		"baseline-steps": strconv.Itoa(c.BaselineSteps), "substeps": strconv.Itoa(max(1, c.Substeps))}
+	if m.Trained() {
+		set["epochs"] = strconv.Itoa(c.MetaEpochs)
+		set["batch"] = strconv.Itoa(c.metaBatch(d))
+		set["meta-lr"] = f(c.MetaLR)
+	}
+	if inner := c.tailoring(); inner.Steps > 0 {
+		set["adapt"] = cmp.Or(c.Adapt, "cn")
+		set["inner-steps"] = strconv.Itoa(inner.Steps)
+		set["inner-lr"] = f(inner.LR)
+		set["inner-opt"] = map[noether.InnerOpt]string{noether.InnerSGD: "sgd", noether.InnerAdam: "adam"}[inner.Opt]
+		set["noether-step"] = c.Scheme.String()
+		if m.Trained() {
+			set["meta-grad"] = inner.MetaGrad.String()
+		}
+	}
+	switch m {
+	case Tailor, MetaTailor, Project:
+		set["loss"] = c.Loss.String()
+		var ps []string
+		for _, name := range c.Loss.Params() {
+			ps = append(ps, name+"="+strconv.FormatFloat(c.LossParams[name], 'g', -1, 64))
+		}
+		set["loss-param"] = strings.Join(ps, ",")
+		if m == MetaTailor {
+			set["train-loss-params"] = strconv.FormatBool(c.TrainLossParams)
+			if c.TrainLossParams {
+				set["embedding-lr"] = f(c.EmbedLR)
+			}
+		}
+	case Noether:
+		sizes := c.EmbedSizes
+		if len(sizes) == 0 {
+			sizes = defaultEmbedSizes
+		}
+		var ws []string
+		for _, w := range sizes {
+			ws = append(ws, strconv.Itoa(w))
+		}
+		set["embedding-sizes"] = strings.Join(ws, ",")
+		set["embedding-lr"] = f(c.EmbedLR)
+		set["embedding-clip"] = f(c.EmbedClip)
+	}
+	return set
+}
+
+// metaBatch is the batch size of meta-training.
+func (c Config) metaBatch(d *Dataset) int {
+	n := len(d.TrainX())
+	if c.MetaBatch > 0 {
+		return min(c.MetaBatch, n)
+	}
+	return n
+}
+
+// phase configures the training phase of method m: the baseline's for
+// Vanilla, m's meta-training otherwise. Its settings are m's but for its
+// epochs, which may grow on resuming, and the rollouts' substeps, which
+// training does not see.
+func (c Config) phase(d *Dataset, m Method) noether.TrainConfig {
+	c.Method = m
+	set := c.Settings(d, m)
+	delete(set, "substeps")
+	delete(set, "batch") // the trainer checks its batch size itself
+	tc := noether.TrainConfig{Label: PhaseName, Epochs: c.BaselineSteps, BatchSize: len(d.TrainX()), Seed: c.Seed, Settings: set,
+		CheckpointEvery: c.CheckpointEvery, Stop: c.Stop}
+	rates := []string{"lr"}
+	if m == Vanilla {
+		delete(set, "baseline-steps")
+	} else {
+		delete(set, "epochs")
+		tc.Label, tc.Epochs, tc.BatchSize = string(m), c.MetaEpochs, c.metaBatch(d)
+		// The baseline's rate is fixed for the phases that start from it.
+		rates = []string{"meta-lr", "inner-lr", "embedding-lr"}
+	}
+	if c.ChangeRates {
+		tc.Changeable = rates
+	}
+	return tc
+}
+
+// DataChecksum is the hex SHA-256 of a dataset's contents: its name, time
+// step and every number of every trajectory, in order. Two datasets with
+// the same checksum train and evaluate alike, however their files were
+// formatted.
+func DataChecksum(d *Dataset) string {
+	h := sha256.New()
+	h.Write([]byte(d.Name))
+	b := binary.LittleEndian.AppendUint64(nil, math.Float64bits(d.DT))
+	for _, part := range [][]Trajectory{d.Train, d.Test} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(part)))
+		for _, t := range part {
+			b = binary.LittleEndian.AppendUint64(b, uint64(t.Len()))
+			for i := range t.T {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(t.T[i]))
+				for _, x := range [][2]float64{t.X[i], t.True[i], t.DXDT[i]} {
+					b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x[0]))
+					b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x[1]))
+				}
+			}
+			h.Write(b)
+			b = b[:0]
+		}
+	}
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // TrainBaseline trains the MLP on dx/dt with full-batch Adam, as the
@@ -370,8 +704,7 @@ func (c Config) TrainBaseline(d *Dataset) (*Baseline, error) {
 		return nil, err
 	}
 	defer exe.Close()
-	settings := fmt.Sprintf("task=%s n=%d lr=%g wd=%g", d.Name, n, c.BaselineLR, c.WeightDecay)
-	curve, err := e.train("baseline", settings, exe, specMap(e.model.Params()), n, c.BaselineSteps)
+	curve, err := e.train(c.phase(d, Vanilla), exe, specMap(e.model.Params()))
 	if err != nil {
 		return nil, err
 	}
@@ -440,21 +773,6 @@ func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (graph.Execu
 	return exe, specs, err
 }
 
-// settings describes a meta-training run for its checkpoints.
-func (e *experiment) settings(batch int) string {
-	c := e.cfg
-	s := fmt.Sprintf("task=%s baseline=%d method=%s adapt=%s inner=%+v step=%v batch=%d lr=%g wd=%g", e.data.Name, c.BaselineSteps,
-		c.Method, c.Adapt, e.inner, c.Scheme, batch, c.MetaLR, c.WeightDecay)
-	switch {
-	case e.emb == nil:
-	case c.Loss != nil:
-		s += fmt.Sprintf(" loss=%q params=%v train-params=%v", c.Loss, c.LossParams, c.TrainLossParams)
-	default:
-		s += fmt.Sprintf(" embedding=%v embedding-lr=%g clip=%g", c.EmbedSizes, c.EmbedLR, c.EmbedClip)
-	}
-	return s
-}
-
 // metaTrain fine-tunes the baseline (and the embedding) through the inner
 // step, Algorithm 1 of the paper.
 func (e *experiment) metaTrain() ([]float64, error) {
@@ -468,16 +786,13 @@ func (e *experiment) metaTrain() ([]float64, error) {
 		// elementwise ops, per-example weight copies would cost gigabytes.
 		ad = noether.AdaptSites{Model: e.model}
 	}
-	b := len(e.x) / stateDim
-	if c.MetaBatch > 0 {
-		b = min(c.MetaBatch, b)
-	}
-	exe, specs, err := e.metaProgram(ad, b)
+	tc := c.phase(e.data, c.Method)
+	exe, specs, err := e.metaProgram(ad, tc.BatchSize)
 	if err != nil {
 		return nil, err
 	}
 	defer exe.Close()
-	return e.train(string(c.Method), e.settings(b), exe, specMap(specs), b, c.MetaEpochs)
+	return e.train(tc, exe, specMap(specs))
 }
 
 // evaluate rolls out every trajectory with the (tailored) model as the
@@ -631,11 +946,11 @@ func LoadTask(task, path string, seed uint64) (*Dataset, error) {
 
 // WritePlots draws a run's figures into dir, each as PNG and SVG: the
 // training loss per epoch, the test RMSE per rollout step, and phase
-// portraits of the first test trajectories against the truth.
+// portraits of the first test trajectories against the truth. Values that
+// are not finite (a diverged loss or rollout) are left out: each curve
+// stops before its first one, and a method with nothing left (one whose
+// training failed) is not drawn.
 func WritePlots(dir string, d *Dataset, results []*Result) error {
-	if len(results) == 0 {
-		return nil
-	}
 	var losses, steps []rundir.Series
 	preds := map[string][][][2]float64{}
 	n := min(portraits, len(d.Test))
@@ -643,35 +958,61 @@ func WritePlots(dir string, d *Dataset, results []*Result) error {
 	for i := range truth {
 		truth[i] = d.Test[i].True
 	}
+	add := func(to *[]rundir.Series, name string, x, y []float64) {
+		k := slices.IndexFunc(y, func(v float64) bool { return !finite(v) })
+		if k < 0 {
+			k = len(y)
+		}
+		if k > 0 {
+			*to = append(*to, rundir.Series{Name: name, X: x[:k], Y: y[:k]})
+		}
+	}
 	for i, r := range results {
-		if i == 0 && len(r.BaselineCurve) > 0 {
-			losses = append(losses, rundir.Series{Name: "baseline (MSE of dx/dt)", X: epochs(len(r.BaselineCurve)), Y: r.BaselineCurve})
+		if i == 0 {
+			add(&losses, "baseline (MSE of dx/dt)", epochs(len(r.BaselineCurve)), r.BaselineCurve)
 		}
-		if len(r.MetaCurve) > 0 {
-			// The meta-trained phases continue from the baseline's last step.
-			x := epochs(len(r.MetaCurve))
-			for j := range x {
-				x[j] += float64(len(r.BaselineCurve))
-			}
-			losses = append(losses, rundir.Series{Name: string(r.Method) + " (task loss after tailoring)", X: x, Y: r.MetaCurve})
+		// The meta-trained phases continue from the baseline's last step.
+		x := epochs(len(r.MetaCurve))
+		for j := range x {
+			x[j] += float64(len(r.BaselineCurve))
 		}
+		add(&losses, string(r.Method)+" (task loss after tailoring)", x, r.MetaCurve)
 		at := make([]float64, len(r.StepRMSE))
 		for s := range at {
 			at[s] = float64(s)
 		}
-		steps = append(steps, rundir.Series{Name: string(r.Method), X: at, Y: r.StepRMSE})
-		preds[string(r.Method)] = r.TestRollouts[:n]
+		add(&steps, string(r.Method), at, r.StepRMSE)
+		if len(r.TestRollouts) < n {
+			continue
+		}
+		var kept [][][2]float64
+		for _, traj := range r.TestRollouts[:n] {
+			k := slices.IndexFunc(traj, func(x [2]float64) bool { return !finite(x[0]) || !finite(x[1]) })
+			if k < 0 {
+				k = len(traj)
+			}
+			kept = append(kept, traj[:max(k, 1)])
+		}
+		preds[string(r.Method)] = kept
 	}
 	if len(losses) > 0 {
 		if err := rundir.PlotLossCurves(filepath.Join(dir, "loss"), losses, true); err != nil {
 			return err
 		}
 	}
-	if err := rundir.PlotRolloutRMSE(filepath.Join(dir, "rollout_rmse"), steps, false); err != nil {
-		return err
+	if len(steps) > 0 {
+		if err := rundir.PlotRolloutRMSE(filepath.Join(dir, "rollout_rmse"), steps, false); err != nil {
+			return err
+		}
+	}
+	if len(preds) == 0 {
+		return nil
 	}
 	return rundir.PlotPhase(filepath.Join(dir, "phase"), d.Name+": test rollouts against the truth", truth, preds)
 }
+
+// plotNames are the files WritePlots writes into a run folder.
+var plotNames = []string{"loss.png", "loss.svg", "rollout_rmse.png", "rollout_rmse.svg", "phase.png", "phase.svg"}
 
 // epochs is 1..n as float64s.
 func epochs(n int) []float64 {

@@ -21,6 +21,20 @@ const RealPendulumFile = "real_pend_h_1.txt"
 // for a train and a test part of a few points each.
 const minRealRows = 10
 
+// realColumns names the file's columns and bounds the magnitude of each:
+// far beyond any real pendulum's (the published file stays within 100 s,
+// 1.5 rad and 1.5 rad/s), and far below where float32 training overflows,
+// so a value beyond is a damaged or foreign file, not a measurement.
+var realColumns = [4]struct {
+	name, what string
+	limit      float64
+}{
+	{"trial", "the trial number", 1e9},
+	{"t", "the time in seconds", 1e7},
+	{"o", "the angle in radians", 1e3},
+	{"v", "the angular velocity in radians per second", 1e4},
+}
+
 // LoadRealPendulum reads the real-pendulum measurements (see
 // ParseRealPendulum) from a file.
 func LoadRealPendulum(path string) (*Dataset, error) {
@@ -88,12 +102,17 @@ func ParseRealPendulum(r io.Reader, name string) (*Dataset, error) {
 		}
 		var v [4]float64
 		for i, f := range fields {
+			col := realColumns[i]
 			x, err := strconv.ParseFloat(f, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: column %d (%s) is %q, not a number; fix or remove the row", name, line, i+1, [...]string{"trial", "t", "o", "v"}[i], f)
+				return nil, fmt.Errorf("%s:%d: column %d (%s) is %q, not a number; fix or remove the row", name, line, i+1, col.name, f)
 			}
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("%s:%d: column %d (%s) is %v; every value must be finite: remove the row", name, line, i+1, [...]string{"trial", "t", "o", "v"}[i], x)
+				return nil, fmt.Errorf("%s:%d: column %d (%s) is %v; every value must be finite: remove the row", name, line, i+1, col.name, x)
+			}
+			if math.Abs(x) > col.limit {
+				return nil, fmt.Errorf("%s:%d: value %g in column %d (%s, %s) is outside any plausible range (magnitude up to %g): fix or remove the row",
+					name, line, x, i+1, col.name, col.what, col.limit)
 			}
 			v[i] = x
 		}

@@ -87,6 +87,7 @@ func TestParseRealPendulumErrors(t *testing.T) {
 		{"non-numeric", "%o v\r\n" + good(3) + "0 0.5 abc 1\r\n" + good(9), "in.txt:5: column 3 (o) is \"abc\", not a number"},
 		{"nan", "%o v\r\n" + good(3) + "0 0.5 NaN 1\r\n" + good(9), "in.txt:5: column 3 (o) is NaN"},
 		{"inf", "%o v\r\n0 0 1 +Inf\r\n" + good(12), "in.txt:2: column 4 (v) is +Inf"},
+		{"implausible", "%o v\r\n" + good(3) + "0 0.5 1e20 1\r\n" + good(9), "in.txt:5: value 1e+20 in column 3 (o, the angle in radians) is outside any plausible range"},
 		{"too few", "%o v\r\n" + good(5), "5 data rows, want at least 10"},
 		{"time back", "%o v\r\n" + good(12) + "0 0 1 1\r\n", "in.txt:14: t = 0 after"},
 	}

@@ -45,12 +45,11 @@ func OpenPhase(dir, label string, resume bool, progress io.Writer) (*Phase, erro
 	p := &Phase{Dir: dir, Label: label}
 	keep := -1 // a fresh phase starts a fresh log
 	if resume {
-		ck, err := safetensors.ReadFile(p.CheckpointPath())
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
+		ck, err := ReadCheckpoint(p.CheckpointPath())
+		if err != nil {
 			return nil, err
-		default:
+		}
+		if ck != nil {
 			epoch, err := strconv.Atoi(ck.Meta["epoch"])
 			if err != nil {
 				return nil, fmt.Errorf("rundir: %s: bad epoch %q in its metadata; delete it to start over", p.CheckpointPath(), ck.Meta["epoch"])
@@ -68,6 +67,27 @@ func OpenPhase(dir, label string, resume bool, progress io.Writer) (*Phase, erro
 	}
 	p.sinks = []noether.Sink{noether.SinkFunc(p.record), noether.SinkFunc(p.checkpoint), NewProgressSink(progress)}
 	return p, nil
+}
+
+// ReadCheckpoint reads the checkpoint at path to resume from it: nil when
+// there is none. It must be intact and carry the whole-file checksum every
+// checkpoint of this version carries: one without it was written by an
+// earlier version or had its checksum entry damaged, and cannot be
+// trusted.
+func ReadCheckpoint(path string) (*safetensors.File, error) {
+	ck, err := safetensors.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case errors.Is(err, safetensors.ErrCorrupt):
+		return nil, fmt.Errorf("rundir: %w; or replace the whole run with --overwrite", err)
+	case err != nil:
+		return nil, fmt.Errorf("rundir: %w", err)
+	case !ck.Verified:
+		return nil, fmt.Errorf("rundir: checkpoint %s has no %s entry: it was written by an earlier version of noether-vk, or its header was damaged; delete it to start its phase over, or replace the whole run with --overwrite",
+			path, safetensors.ChecksumKey)
+	}
+	return ck, nil
 }
 
 // CheckpointPath is where the phase's checkpoint lives.
@@ -139,7 +159,7 @@ func NewProgressSink(w io.Writer) noether.Sink {
 			if bar != nil {
 				bar.Update(ev.Step, "loss", ev.Loss)
 			}
-		case noether.DoneEvent:
+		case noether.DoneEvent, noether.StopEvent:
 			if bar != nil {
 				bar.Done()
 			}
