@@ -1,0 +1,138 @@
+package video
+
+import (
+	"fmt"
+
+	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
+	"github.com/noether-vk/noether-vk/noether"
+	"github.com/noether-vk/noether-vk/noether/metrics"
+	"github.com/noether-vk/noether-vk/svg/pendulum"
+)
+
+// Result is one method's scores on the test episodes: one window per
+// episode (its first), History frames given, Horizon predicted
+// autoregressively. Per predicted frame: MSE, PSNR (data range 1) and
+// SSIM (data range 1, scikit-image's window; metrics.Options{}). The
+// means are over frames and episodes, their SEMs across episodes' means;
+// the per-step SEMs are across episodes.
+type Result struct {
+	Method      Method    `json:"method"`
+	TestMSE     float64   `json:"test_mse"`
+	TestPSNR    float64   `json:"test_psnr"`
+	TestSSIM    float64   `json:"test_ssim"`
+	TestMSESEM  float64   `json:"test_mse_sem"`
+	TestPSNRSEM float64   `json:"test_psnr_sem"`
+	TestSSIMSEM float64   `json:"test_ssim_sem"`
+	MSEPerStep  []float64 `json:"mse_per_step"`
+	PSNRPerStep []float64 `json:"psnr_per_step"`
+	SSIMPerStep []float64 `json:"ssim_per_step"`
+	MSEStepSEM  []float64 `json:"mse_per_step_sem"`
+	PSNRStepSEM []float64 `json:"psnr_per_step_sem"`
+	SSIMStepSEM []float64 `json:"ssim_per_step_sem"`
+	Episodes    int       `json:"episodes"`
+	LossCurve   []float64 `json:"loss_curve"` // its phase's mean training loss per epoch (svg's for svg)
+	Seconds     float64   `json:"seconds"`    // its training and evaluation, not svg's
+	// Samples are the predicted frames of the first test episodes (as
+	// many as Config.Strips), [episode][step] each [3, H, W].
+	Samples [][][]float32 `json:"-"`
+}
+
+// testWindows are the windows evaluated: the first of each test episode.
+func testWindows(d *pendulum.Dataset) []int {
+	idx := make([]int, len(d.Episodes(pendulum.Test)))
+	for i := range idx {
+		idx[i] = i * d.WindowsPerEpisode()
+	}
+	return idx
+}
+
+// evaluate fills res's scores: the current parameters roll out every
+// test window from its context frames (tailored at prediction time for
+// noether), scored against the ground truth frame by frame.
+func (e *experiment) evaluate(res *Result) error {
+	c := e.cfg
+	cfg := c.Model
+	b := c.EvalBatch
+	g := graph.New()
+	theta := e.model.Declare(g)[:len(e.model.Params())]
+	in := declareInputs(g, cfg, b, cfg.NPast)
+	ctx := e.model.Context(g, nil, nil)
+	if res.Method == Noether {
+		phi := nn.Declare(g, e.embed.Params())
+		ad := e.adaptation()
+		p, err := NewProblem(e.model, e.embed, ad, in, c.Form, true)
+		if err != nil {
+			return err
+		}
+		adapted, err := noether.Predict(g, p, ad, theta, phi, b, c.Inner)
+		if err != nil {
+			return err
+		}
+		ctx = e.model.Context(g, theta, ad.Bind(adapted))
+	}
+	pred, err := e.model.Rollout(ctx, in)
+	if err != nil {
+		return err
+	}
+	exe, err := e.program("evaluation of "+string(res.Method), g, graph.CompileOptions{}, pred.Frames[cfg.NPast:]...)
+	if err != nil {
+		return err
+	}
+	defer exe.Close()
+
+	idx := testWindows(e.data)
+	shape := metrics.Shape{C: cfg.Channels, H: cfg.ImageSize, W: cfg.ImageSize}
+	frame := shape.Len()
+	var curves metrics.Curves
+	for lo := 0; lo < len(idx); lo += b {
+		n := min(b, len(idx)-lo)
+		part := make([]int, b)
+		for i := range part {
+			part[i] = idx[lo+min(i, n-1)] // the last run is padded with its last window
+		}
+		truth, err := render(e.data, pendulum.Test, part, cfg.Frames())
+		if err != nil {
+			return err
+		}
+		context := make([]float32, b*cfg.NPast*frame)
+		for j := range b {
+			copy(context[j*cfg.NPast*frame:][:cfg.NPast*frame], truth.frames[j*truth.frameW:])
+		}
+		out, err := exe.Run(map[string][]float32{framesInput: context, actionsInput: truth.actions})
+		if err != nil {
+			return fmt.Errorf("evaluating test windows %d..%d: %w", lo, lo+n-1, err)
+		}
+		for j := range n {
+			scores := make([]metrics.Scores, cfg.NFuture)
+			var sample [][]float32
+			for k := range cfg.NFuture {
+				p := out[k][j*frame:][:frame]
+				want := truth.frames[j*truth.frameW+(cfg.NPast+k)*frame:][:frame]
+				if scores[k], err = metrics.Frame(p, want, shape, metrics.Options{}); err != nil {
+					return err
+				}
+				sample = append(sample, append([]float32(nil), p...))
+			}
+			if err := curves.Add(scores); err != nil {
+				return err
+			}
+			if len(res.Samples) < c.Strips {
+				res.Samples = append(res.Samples, sample)
+			}
+		}
+	}
+	res.Episodes = curves.MSE.Episodes()
+	fill := func(cv *metrics.Curve, mean, sem *float64, steps, stepSEM *[]float64) {
+		m := cv.Mean()
+		*mean, *sem = m.Mean, m.SEM
+		for _, s := range cv.PerStep() {
+			*steps = append(*steps, s.Mean)
+			*stepSEM = append(*stepSEM, s.SEM)
+		}
+	}
+	fill(&curves.MSE, &res.TestMSE, &res.TestMSESEM, &res.MSEPerStep, &res.MSEStepSEM)
+	fill(&curves.PSNR, &res.TestPSNR, &res.TestPSNRSEM, &res.PSNRPerStep, &res.PSNRStepSEM)
+	fill(&curves.SSIM, &res.TestSSIM, &res.TestSSIMSEM, &res.SSIMPerStep, &res.SSIMStepSEM)
+	return nil
+}
