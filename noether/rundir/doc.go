@@ -6,7 +6,8 @@
 // and result's state, kept current by Run.Sink); per phase, the event
 // log (events.jsonl, one fsynced JSON line per epoch) and the checkpoint
 // (checkpoint.safetensors, written atomically, resumed from only when
-// intact: ReadCheckpoint), through the sinks of OpenPhase; progress bars
+// intact: ReadCheckpoint) and the loss curve (loss.png and loss.svg,
+// redrawn as epochs end), through the sinks of OpenPhase; progress bars
 // on a terminal or a log (Progress); and plots as PNG and SVG (PlotLines,
 // PlotPhase). It is where noether.Trainer's events become files.
 package rundir

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/noether-vk/noether-vk/graph/safetensors"
 	"github.com/noether-vk/noether-vk/noether"
@@ -17,17 +20,28 @@ import (
 const (
 	EventLogName   = "events.jsonl"
 	CheckpointName = "checkpoint.safetensors"
+	// LossPlotName is the phase's loss curve, redrawn as training goes
+	// (path without extension: it is written as PNG and SVG).
+	LossPlotName = "loss"
 )
 
-// Phase is the folder of one training phase: its event log and its
-// checkpoint. Its Sinks write what a noether.Trainer reports there, and
-// draw a progress bar.
+// lossPlotEvery is the shortest wall time between two redraws of a
+// phase's loss plot: drawing a PNG costs milliseconds, and a phase may
+// run thousands of short epochs.
+const lossPlotEvery = 2 * time.Second
+
+// Phase is the folder of one training phase: its event log, its
+// checkpoint and its loss plot. Its Sinks write what a noether.Trainer
+// reports there, and draw a progress bar.
 type Phase struct {
-	Dir    string
-	Label  string
-	resume *safetensors.File
-	log    *EventLog
-	sinks  []noether.Sink
+	Dir       string
+	Label     string
+	resume    *safetensors.File
+	log       *EventLog
+	sinks     []noether.Sink
+	curve     []float64 // the epochs' losses, resumed ones included
+	plotted   time.Time
+	unplotted bool // epochs arrived since the last redraw
 }
 
 // OpenPhase opens (creating it if needed) the folder dir of the phase
@@ -62,10 +76,13 @@ func OpenPhase(dir, label string, resume bool, progress io.Writer) (*Phase, erro
 		return nil, err
 	}
 	p.log = log
+	if p.curve, err = p.LossCurve(); err != nil {
+		return nil, err
+	}
 	if progress == nil {
 		progress = io.Discard
 	}
-	p.sinks = []noether.Sink{noether.SinkFunc(p.record), noether.SinkFunc(p.checkpoint), NewProgressSink(progress)}
+	p.sinks = []noether.Sink{noether.SinkFunc(p.record), noether.SinkFunc(p.checkpoint), noether.SinkFunc(p.plot), NewProgressSink(progress)}
 	return p, nil
 }
 
@@ -97,7 +114,7 @@ func (p *Phase) CheckpointPath() string { return filepath.Join(p.Dir, Checkpoint
 func (p *Phase) Resume() *safetensors.File { return p.resume }
 
 // Sinks are the phase's event sinks: the event log, the checkpoint
-// writer and the progress bar, in that order.
+// writer, the loss plot and the progress bar, in that order.
 func (p *Phase) Sinks() []noether.Sink { return p.sinks }
 
 // record writes every epoch to the event log, one fsynced line each.
@@ -119,6 +136,41 @@ func (p *Phase) checkpoint(e noether.Event) error {
 		return safetensors.WriteFile(p.CheckpointPath(), ev.State)
 	}
 	return nil
+}
+
+// plot redraws the phase's loss plot (LossPlotName) as epochs end, at
+// most every lossPlotEvery, and always when the phase ends or stops. The
+// curve stops before its first non-finite loss (a divergence), and uses a
+// logarithmic axis when every loss is positive.
+func (p *Phase) plot(e noether.Event) error {
+	switch ev := e.(type) {
+	case noether.EpochEvent:
+		p.curve = append(p.curve, ev.Loss)
+		p.unplotted = true
+		if time.Since(p.plotted) < lossPlotEvery {
+			return nil
+		}
+	case noether.DoneEvent, noether.StopEvent:
+		if !p.unplotted {
+			return nil
+		}
+	default:
+		return nil
+	}
+	y := p.curve
+	if k := slices.IndexFunc(y, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }); k >= 0 {
+		y = y[:k]
+	}
+	p.plotted, p.unplotted = time.Now(), false
+	if len(y) == 0 {
+		return nil
+	}
+	x := make([]float64, len(y))
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	logY := !slices.ContainsFunc(y, func(v float64) bool { return v <= 0 })
+	return PlotLossCurves(filepath.Join(p.Dir, LossPlotName), []Series{{Name: p.Label, X: x, Y: y}}, logY)
 }
 
 // LossCurve is the mean training loss of every epoch in the event log,
