@@ -141,7 +141,7 @@ func (p *Phase) checkpoint(e noether.Event) error {
 // plot redraws the phase's loss plot (LossPlotName) as epochs end, at
 // most every lossPlotEvery, and always when the phase ends or stops. The
 // curve stops before its first non-finite loss (a divergence), and uses a
-// logarithmic axis when every loss is positive.
+// logarithmic axis when every loss is positive and they differ.
 func (p *Phase) plot(e noether.Event) error {
 	switch ev := e.(type) {
 	case noether.EpochEvent:
@@ -169,7 +169,10 @@ func (p *Phase) plot(e noether.Event) error {
 	for i := range x {
 		x[i] = float64(i + 1)
 	}
-	logY := !slices.ContainsFunc(y, func(v float64) bool { return v <= 0 })
+	// A log axis needs positive values and a range: the plotting
+	// library pads a flat range by 1 either side, below zero for losses
+	// under 1.
+	logY := slices.Min(y) > 0 && slices.Max(y) > slices.Min(y)
 	return PlotLossCurves(filepath.Join(p.Dir, LossPlotName), []Series{{Name: p.Label, X: x, Y: y}}, logY)
 }
 

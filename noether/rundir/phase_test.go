@@ -23,6 +23,8 @@ func TestPhaseLossPlot(t *testing.T) {
 		{"stopped", []float64{3, 2}, noether.StopEvent{Phase: "p", Epoch: 2}},
 		{"diverged", []float64{3, math.NaN(), math.Inf(1)}, noether.DoneEvent{Phase: "p", Epochs: 3}},
 		{"negative", []float64{-1, -2}, noether.DoneEvent{Phase: "p", Epochs: 2}},
+		{"small", []float64{0.5, 0.25}, noether.DoneEvent{Phase: "p", Epochs: 2}},
+		{"flat", []float64{0.5, 0.5}, noether.DoneEvent{Phase: "p", Epochs: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
