@@ -10,6 +10,7 @@ pkgs=(
   vulkan-validationlayers vulkan-tools
   libx11-dev libxrandr-dev libxinerama-dev libxcursor-dev libxi-dev libxxf86vm-dev libgl1-mesa-dev  # GLFW (live viewer)
   xvfb                              # a display for window tests on headless machines
+  ffmpeg                            # decodes Physics 101's videos (svg/phys101)
   pkg-config gcc make               # cgo
 )
 
