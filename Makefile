@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
 export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
 
-.PHONY: all deps shaders check-shaders build test fuzz bench bench-peer bench-gpu run tables spring-seeds inner-lr-sweep search lint clean
+.PHONY: all deps shaders check-shaders build test fuzz bench bench-peer bench-gpu run tables spring-seeds inner-lr-sweep test-slurm search lint clean
 
 all: build
 
@@ -77,17 +77,20 @@ bench-gpu:
 run: deps build
 	./$(BIN) train --resume
 
-# Every row of the README's results table (3 tasks; see README for the time it takes).
-tables: deps build
-	./tools/tables.sh runs/tables
+# The README's results tables, the spring over ten seeds, and the inner
+# learning rates of the tailor and meta-tailor rows: sweep files
+# (tools/sweeps), each point in its own run folder under runs/; complete
+# points are skipped, so an interrupted target continues where it stopped.
+# The merged table goes to runs/<sweep>/table.md and table.json.
+tables spring-seeds inner-lr-sweep: deps build
+	./$(BIN) sweep run tools/sweeps/$@.json
+	./$(BIN) sweep merge tools/sweeps/$@.json
 
-# The spring's rows over ten seeds (see the README's analysis).
-spring-seeds: deps build
-	./tools/spring_seeds.sh runs/spring-seeds
-
-# The inner learning rates of the tables' tailor and meta-tailor rows.
-inner-lr-sweep: deps build
-	./tools/inner_lr_sweep.sh runs/inner-lr
+# Slurm for real: a one-node cluster (installed and started as root, or
+# skipped saying why), a sharded formula fit and a seed sweep as array jobs
+# with their merges, checked against one-process runs (tools/slurm/test.sh).
+test-slurm: deps build
+	./tools/slurm/test.sh
 
 # The formula search of the three physics systems, depth 7 (see the README).
 search: deps build

@@ -28,13 +28,13 @@ func formulasCommand() *cli.Command {
 	depth := &cli.IntFlag{Name: "depth", Value: 7, Usage: "largest formula size, in nodes of the expression tree (p^2 - c*cos(q) has 7)"}
 	data := &cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"}
 	jsonOut := &cli.StringFlag{Name: "json", Usage: "write the result as JSON here (- for stdout)"}
-	shard := &cli.StringFlag{Name: "shard", Value: "0/1", Usage: "i/N: do the i-th of N equal parts of the work (merge the N outputs with `formulas merge`)"}
 	fitFlags := func(more ...cli.Flag) []cli.Flag {
-		return append([]cli.Flag{system, depth, data, jsonOut, shard,
+		flags := append([]cli.Flag{system, depth, data, jsonOut}, shardFlags()...)
+		return append(append(flags,
 			&cli.Float64Flag{Name: "accept-ratio", Value: 100, Usage: "a formula is a candidate when its variance within true sequences is this many times below that within random ones"},
 			&cli.IntFlag{Name: "fit-steps", Usage: "Adam steps per formula fit (default: " + fmt.Sprint(formulas.DefaultFitOptions().Steps) + ")"},
 			&cli.BoolFlag{Name: "noisy", Usage: "fit on the noisy states the models see (the ideal systems' default is their noise-free states, see the README)"},
-		}, more...)
+		), more...)
 	}
 	return &cli.Command{
 		Name:  "formulas",
@@ -92,11 +92,11 @@ func searchConfig(c *cli.Context) (search.Config, error) {
 	if !(cfg.AcceptRatio >= 1) {
 		return cfg, fmt.Errorf("--accept-ratio %g: want at least 1", cfg.AcceptRatio)
 	}
-	var err error
-	cfg.Shard, cfg.Shards, err = search.ParseShard(c.String("shard"))
+	sh, err := shardOf(c)
 	if err != nil {
-		return cfg, fmt.Errorf("--shard: %w", err)
+		return cfg, err
 	}
+	cfg.Shard, cfg.Shards = sh.Index, sh.Count
 	cfg.Experiment.Seed = c.Uint64("seed")
 	return cfg, nil
 }
@@ -175,7 +175,7 @@ func runFit(c *cli.Context) error {
 		return err
 	}
 	defer dev.Close()
-	fmt.Fprintf(c.App.Writer, "formulas fit: %s, depth %d, shard %s, on %s\n", cfg.System, cfg.Depth, c.String("shard"), dev.Info.Name)
+	fmt.Fprintf(c.App.Writer, "formulas fit: %s, depth %d, shard %d/%d, on %s\n", cfg.System, cfg.Depth, cfg.Shard, cfg.Shards, dev.Info.Name)
 	rep, err := cfg.FitStage(v, data)
 	if err != nil {
 		return fmt.Errorf("formulas fit: %w", err)
@@ -250,7 +250,7 @@ func runSearch(c *cli.Context) error {
 	}
 	defer dev.Close()
 	v := kernels.NewVulkan(dev)
-	fmt.Fprintf(c.App.Writer, "formulas search: %s, depth %d, shard %s, on %s; run folder %s\n", cfg.System, cfg.Depth, c.String("shard"),
+	fmt.Fprintf(c.App.Writer, "formulas search: %s, depth %d, shard %d/%d, on %s; run folder %s\n", cfg.System, cfg.Depth, cfg.Shard, cfg.Shards,
 		dev.Info.Name, cfg.Experiment.Dir)
 	fits, err := searchFits(c, cfg, v, data)
 	if err != nil {

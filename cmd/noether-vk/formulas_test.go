@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,34 @@ func TestFormulasResumeChecksFits(t *testing.T) {
 	_, err := runApp(t, "formulas", "search", "--system", "spring", "--depth", "3", "--out", dir, "--resume", "--accept-ratio", "50")
 	if err == nil || !strings.Contains(err.Error(), "was fitted with") {
 		t.Errorf("resume with another --accept-ratio: error %v", err)
+	}
+}
+
+// TestFormulasShardAuto: under a Kubernetes Indexed Job the fit takes its
+// share from JOB_COMPLETION_INDEX and the count from --shard-count or
+// NOETHER_VK_SHARD_COUNT, and without a count it is refused.
+func TestFormulasShardAuto(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JOB_COMPLETION_INDEX", "1")
+	fit := []string{"formulas", "fit", "--system", "spring", "--depth", "3", "--shard", "auto"}
+	_, err := runApp(t, fit...)
+	wantRefused(t, "no count", err, exitUsage, "NOETHER_VK_SHARD_COUNT")
+	for _, count := range []string{"flag", "environment"} {
+		p := filepath.Join(dir, count+".json")
+		args := append(slices.Clone(fit), "--json", p)
+		if count == "flag" {
+			args = append(args, "--shard-count", "2")
+		} else {
+			t.Setenv("NOETHER_VK_SHARD_COUNT", "2")
+		}
+		if _, err := runApp(t, args...); err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			Shard string `json:"shard"`
+		}
+		if err := readJSON(p, &rep); err != nil || rep.Shard != "1/2" {
+			t.Errorf("count from the %s: shard %q (%v), want 1/2", count, rep.Shard, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@
 //	noether-vk formulas fit --system S [--shard i/N] [--json FILE] ...
 //	noether-vk formulas search --system S [--shard i/N] [--out DIR] [--json FILE] ...
 //	noether-vk formulas merge --json FILE PART.json ...
+//	noether-vk sweep list|run|merge FILE [--shard i/N|auto] [--out DIR]
 //	noether-vk selftest [--json FILE] [--ops LIST]
 //	noether-vk bench-kernels [--quick] [--json FILE] [--ops LIST]
 //	noether-vk devices [--json FILE]
@@ -85,7 +86,7 @@ func newApp() *cli.App {
 				EnvVars: []string{"NOETHER_VK_LP_THREADS"},
 			},
 		},
-		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand()},
+		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand(), sweepCommand()},
 		// Errors are returned to main, which picks the exit status: the
 		// library's own handler would exit from inside Run.
 		ExitErrHandler: func(*cli.Context, error) {},

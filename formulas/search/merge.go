@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/noether-vk/noether-vk/noether/shard"
 )
 
 // Part is one shard's --json output: a fit or a search report.
@@ -72,17 +72,6 @@ func Merge(parts []Part) (*FitReport, *Report, error) {
 	return nil, rep, err
 }
 
-// ParseShard reads "i/N" (0 <= i < N).
-func ParseShard(s string) (i, n int, err error) {
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("search: shard %q: want i/N with 0 <= i < N, e.g. 0/4", s)
-	}
-	return i, n, nil
-}
-
 // shards checks that parts named by shard strings are exactly 0/N ... N-1/N.
 func shards(names []string) error {
 	if len(names) == 0 {
@@ -91,17 +80,17 @@ func shards(names []string) error {
 	seen := map[int]bool{}
 	n := -1
 	for _, s := range names {
-		i, m, err := ParseShard(s)
+		sh, err := shard.Parse(s)
 		if err != nil {
 			return fmt.Errorf("search: merge: %w (only sharded outputs merge)", err)
 		}
-		if n >= 0 && m != n {
-			return fmt.Errorf("search: merge: shard %s is of a %d-way split, others of %d", s, m, n)
+		if n >= 0 && sh.Count != n {
+			return fmt.Errorf("search: merge: shard %s is of a %d-way split, others of %d", s, sh.Count, n)
 		}
-		if seen[i] {
+		if seen[sh.Index] {
 			return fmt.Errorf("search: merge: shard %s given twice", s)
 		}
-		n, seen[i] = m, true
+		n, seen[sh.Index] = sh.Count, true
 	}
 	for i := range n {
 		if !seen[i] {
@@ -162,14 +151,14 @@ func MergeFits(parts []*FitReport) (*FitReport, error) {
 // checkRecords tells whether a shard's fit report holds the records it
 // claims (see MergeFits); the shard is known to parse.
 func (p *FitReport) checkRecords() error {
-	i, n, _ := ParseShard(p.Shard)
+	sh, _ := shard.Parse(p.Shard)
 	if len(p.Records) != p.Fitted {
 		return fmt.Errorf("search: merge: shard %s claims %d fitted formulas but holds %d records: is the file cut short?", p.Shard, p.Fitted, len(p.Records))
 	}
 	seen := map[int]bool{}
 	accepted := 0
 	for _, r := range p.Records {
-		if r.Index < 0 || r.Index >= p.Enumerated || r.Index%n != i || seen[r.Index] {
+		if r.Index < 0 || r.Index >= p.Enumerated || r.Index%sh.Count != sh.Index || seen[r.Index] {
 			return fmt.Errorf("search: merge: shard %s holds a record of formula %d, which is not one of its share of the %d, or is there twice", p.Shard, r.Index, p.Enumerated)
 		}
 		seen[r.Index] = true

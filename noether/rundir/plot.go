@@ -74,6 +74,12 @@ func PlotLines(path, title, xlabel, ylabel string, series []Series, logY bool) e
 			p.Legend.Add(s.Name, l)
 		}
 	}
+	// gonum widens a range of one value (a single epoch) by ±1, below
+	// zero for a loss under 1, where a log axis panics: widen it by a
+	// factor of 2 instead.
+	if logY && p.Y.Min == p.Y.Max {
+		p.Y.Min, p.Y.Max = p.Y.Min/2, p.Y.Max*2
+	}
 	return savePlot(path, 8*vg.Inch, 5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
 }
 

@@ -64,6 +64,9 @@ func TestPlotLines(t *testing.T) {
 		{"single point", func(b string) error {
 			return PlotLines(b, "one", "x", "y", []Series{{Name: "a", X: []float64{1}, Y: []float64{2}}}, true)
 		}},
+		{"single point under 1", func(b string) error { // a first epoch's loss: gonum's ±1 would go below zero
+			return PlotLines(b, "one", "x", "y", []Series{{Name: "a", X: []float64{1}, Y: []float64{0.1}}}, true)
+		}},
 		{"flat", func(b string) error {
 			return PlotLines(b, "flat", "x", "y", []Series{{Name: "a", X: []float64{1, 2, 3}, Y: []float64{2, 2, 2}}}, false)
 		}},
