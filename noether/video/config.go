@@ -88,6 +88,11 @@ type Config struct {
 	CheckpointEvery time.Duration // wall time between checkpoints (0: 10 s)
 	Dir             string        // the run folder
 	Resume          bool          // continue each phase from its checkpoint
+	// ChangeRates lets a resumed phase continue under other learning
+	// rates than its checkpoint's (Phases lists them as Changeable): lr in
+	// svg and svg-more-steps, embedding-lr and inner-lr in noether; the
+	// SVG's rate stays fixed for the noether phase, which starts from it.
+	ChangeRates bool
 	// Stop, when closed, ends the run after the current training step
 	// with a checkpoint to resume from (noether.TrainConfig.Stop).
 	Stop     <-chan struct{}

@@ -40,7 +40,9 @@
 // Run trains every phase through noether.Trainer, each in its folder of
 // the run folder (rundir.OpenPhase: event log, checkpoint, progress), so
 // a stopped run resumes (Config.Resume) and gives the numbers of an
-// uninterrupted one:
+// uninterrupted one; Config.ChangeRates lets it resume under other
+// learning rates (after a divergence). `noether-vk train --task
+// pixel-pendulum` is Run behind a command line:
 //
 //   - svg: the base, SVG trained with teacher forcing, Adam at LR, for
 //     SVGEpochs (the paper's 50). The method svg is this model.
@@ -64,7 +66,10 @@
 // (4) frames given with the Horizon (26) actions from the last of them,
 // Horizon frames predicted autoregressively. Each predicted frame is
 // scored against the truth with package noether/metrics (MSE; PSNR and
-// SSIM with data range 1, metrics.Options{}); Result holds the means over
+// SSIM with data range 1, metrics.Options{}; each colour channel's PSNR
+// capped at PSNRCap, 100 dB, before the average over channels, because
+// an exactly predicted channel's is +Inf, which JSON cannot hold and
+// which would make every mean infinite); Result holds the means over
 // frames and episodes with their SEMs across episodes, and per step the
 // mean and SEM across episodes. Its JSON names are those of the report:
 // test_mse, test_psnr, test_ssim, mse_per_step, psnr_per_step,
@@ -112,4 +117,17 @@
 // kernels reach 5 TFLOP/s (an assumption: no GPU has run them yet) an
 // epoch would take about 1.5 minutes of svg and 3 of noether, the whole
 // run (50 + 20 epochs of svg, 20 of noether) some 2.6 hours.
+//
+// # Checked against PyTorch, and timed
+//
+// NewMetaStep compiles the noether method's training step alone, the
+// program Run trains with, for `noether-vk bench-kernels` (row
+// video_meta_step). tools/peer/videostep.py is the same step written
+// independently in PyTorch: TestPeerVideoStep (run where python3 imports
+// torch, skipped elsewhere) gives it a tiny SVG's weights and inputs
+// through a safetensors file and compares the tailored task loss and the
+// meta-gradients for every SVG and g_phi tensor with its reverse over
+// reverse in float64, for the latent offsets, the CN sites, and SVG-LP
+// with two inner steps; its bench mode times the default preset's step
+// for `make bench-peer`.
 package video

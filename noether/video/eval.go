@@ -2,6 +2,7 @@ package video
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/graph/nn"
@@ -12,10 +13,11 @@ import (
 
 // Result is one method's scores on the test episodes: one window per
 // episode (its first), History frames given, Horizon predicted
-// autoregressively. Per predicted frame: MSE, PSNR (data range 1) and
-// SSIM (data range 1, scikit-image's window; metrics.Options{}). The
-// means are over frames and episodes, their SEMs across episodes' means;
-// the per-step SEMs are across episodes.
+// autoregressively. Per predicted frame: MSE, PSNR (data range 1, each
+// channel's capped at PSNRCap) and SSIM (data range 1, scikit-image's
+// window; metrics.Options{}). The means are over frames and episodes,
+// their SEMs across episodes' means; the per-step SEMs are across
+// episodes.
 type Result struct {
 	Method      Method    `json:"method"`
 	TestMSE     float64   `json:"test_mse"`
@@ -36,6 +38,36 @@ type Result struct {
 	// Samples are the predicted frames of the first test episodes (as
 	// many as Config.Strips), [episode][step] each [3, H, W].
 	Samples [][][]float32 `json:"-"`
+}
+
+// PSNRCap is the most decibels a colour channel of a predicted frame
+// scores: 100 dB, the PSNR of a channel whose MSE is 1e-10. A channel
+// predicted exactly has MSE 0 and an infinite PSNR (metrics.PSNR, as
+// scikit-image); JSON has no infinity, and one such frame would make
+// every mean it enters infinite and its SEM NaN. The cap is per channel,
+// before the average over channels, so a frame with one exact channel
+// is still scored by the others. It changes no score a model reaches in
+// practice: an MSE of 1e-10 is a root-mean-square error of 1e-5, far
+// below the 8-bit step (1/255) of any displayed frame.
+const PSNRCap = 100
+
+// cappedPSNR is the PSNR of prediction y against truth x with each
+// channel's capped at PSNRCap before the average over channels.
+func cappedPSNR(x, y []float32, s metrics.Shape) (float64, error) {
+	plane := metrics.Shape{C: 1, H: s.H, W: s.W}
+	n := plane.Len()
+	if len(x) != s.Len() || len(y) != s.Len() {
+		return 0, fmt.Errorf("video: PSNR of frames of %d and %d values, want %d", len(x), len(y), s.Len())
+	}
+	var sum float64
+	for c := range s.C {
+		v, err := metrics.PSNR(x[c*n:][:n], y[c*n:][:n], plane)
+		if err != nil {
+			return 0, err
+		}
+		sum += min(v, PSNRCap)
+	}
+	return sum / float64(s.C), nil
 }
 
 // testWindows are the windows evaluated: the first of each test episode.
@@ -109,8 +141,14 @@ func (e *experiment) evaluate(res *Result) error {
 			for k := range cfg.NFuture {
 				p := out[k][j*frame:][:frame]
 				want := truth.frames[j*truth.frameW+(cfg.NPast+k)*frame:][:frame]
-				if scores[k], err = metrics.Frame(p, want, shape, metrics.Options{}); err != nil {
+				if scores[k], err = metrics.Frame(want, p, shape, metrics.Options{}); err != nil {
 					return err
+				}
+				if scores[k].PSNR, err = cappedPSNR(want, p, shape); err != nil {
+					return err
+				}
+				if s := scores[k]; math.IsNaN(s.MSE+s.PSNR+s.SSIM) || math.IsInf(s.MSE+s.PSNR+s.SSIM, 0) {
+					return fmt.Errorf("test episode %d, predicted frame %d: MSE %v, PSNR %v, SSIM %v: %w", lo+j, k+1, s.MSE, s.PSNR, s.SSIM, noether.ErrDiverged)
 				}
 				sample = append(sample, append([]float32(nil), p...))
 			}

@@ -1,6 +1,7 @@
 package video
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -39,7 +40,9 @@ type experiment struct {
 // own), evaluates each on the test episodes and writes the plots and
 // strips into the run folder (WriteOutputs): one result per method, in
 // order. A stop (Config.Stop) ends the run at once with an error
-// wrapping noether.ErrStopped and the results so far.
+// wrapping noether.ErrStopped and the results so far; so does a method
+// that fails (its training diverged, say), after the figures of the
+// methods before it are drawn.
 func (c Config) Run(methods ...Method) ([]*Result, error) {
 	if err := c.Check(methods...); err != nil {
 		return nil, err
@@ -53,6 +56,15 @@ func (c Config) Run(methods ...Method) ([]*Result, error) {
 	}
 	svgParams := maps.Clone(e.params)
 	var out []*Result
+	// A method that fails (diverges) ends the run, but the figures of the
+	// methods before it are drawn; a stopped run draws nothing yet.
+	failed := func(m Method, err error) ([]*Result, error) {
+		err = fmt.Errorf("video: %s: %w", m, err)
+		if errors.Is(err, noether.ErrStopped) {
+			return out, err
+		}
+		return out, errors.Join(err, WriteOutputs(c.Dir, e.data, c.Strips, out))
+	}
 	for _, m := range methods {
 		began := time.Now()
 		e.params = maps.Clone(svgParams)
@@ -64,11 +76,11 @@ func (c Config) Run(methods ...Method) ([]*Result, error) {
 			err = e.trainNoether()
 		}
 		if err != nil {
-			return out, fmt.Errorf("video: %s: %w", m, err)
+			return failed(m, err)
 		}
 		res.LossCurve = e.curves[m]
 		if err := e.evaluate(res); err != nil {
-			return out, fmt.Errorf("video: %s: %w", m, err)
+			return failed(m, err)
 		}
 		res.Seconds = time.Since(began).Seconds()
 		out = append(out, res)
@@ -164,6 +176,19 @@ func (e *experiment) trainSVG(m Method, epochs int) error {
 // as they are: the embedding trains with Adam (gradient-norm clip
 // EmbedClip) on the task loss after the inner step.
 func (e *experiment) trainNoether() error {
+	exe, err := e.noetherProgram()
+	if err != nil {
+		return err
+	}
+	defer exe.Close()
+	e.curves[Noether], err = e.runPhase(e.cfg.phase(Noether, e.cfg.NoetherEpochs), exe, specMap(e.embed.Params()))
+	return err
+}
+
+// noetherProgram compiles Algorithm 1's training step from the current
+// parameters: the task loss after the inner step, then Adam on the
+// embedding alone. The benchmark (NewMetaStep) times this same program.
+func (e *experiment) noetherProgram() (graph.Executor, error) {
 	c := e.cfg
 	g := graph.New()
 	theta := e.model.Declare(g)[:len(e.model.Params())]
@@ -171,19 +196,13 @@ func (e *experiment) trainNoether() error {
 	ad := e.adaptation()
 	p, err := NewProblem(e.model, e.embed, ad, declareInputs(g, c.Model, c.Batch, c.Model.Frames()), c.Form, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	loss, _, dPhi, err := noether.Meta(g, p, ad, theta, phi, c.Batch, c.Inner)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	exe, err := e.program(string(Noether), g, graph.CompileOptions{Updates: []graph.Update{{Params: phi, Grads: dPhi, Adam: adam(c.EmbedLR), ClipNorm: c.EmbedClip}}}, loss)
-	if err != nil {
-		return err
-	}
-	defer exe.Close()
-	e.curves[Noether], err = e.runPhase(c.phase(Noether, c.NoetherEpochs), exe, specMap(e.embed.Params()))
-	return err
+	return e.program(string(Noether), g, graph.CompileOptions{Updates: []graph.Update{{Params: phi, Grads: dPhi, Adam: adam(c.EmbedLR), ClipNorm: c.EmbedClip}}}, loss)
 }
 
 // program compiles a graph's outputs on the configured backend, reports
@@ -259,8 +278,15 @@ func specMap(specs []nn.ParamSpec) map[string][]int {
 // everything its numbers depend on but its own epochs, which may grow on
 // resuming.
 func (c Config) phase(m Method, epochs int) noether.TrainConfig {
-	return noether.TrainConfig{Label: string(m), Epochs: epochs, BatchSize: c.Batch, Seed: c.Seed,
+	tc := noether.TrainConfig{Label: string(m), Epochs: epochs, BatchSize: c.Batch, Seed: c.Seed,
 		Settings: c.Settings(m), CheckpointEvery: c.CheckpointEvery, Stop: c.Stop}
+	if c.ChangeRates {
+		tc.Changeable = []string{"lr"}
+		if m == Noether {
+			tc.Changeable = []string{"embedding-lr", "inner-lr"}
+		}
+	}
+	return tc
 }
 
 // Phases are the training phases running methods goes through (svg

@@ -21,7 +21,10 @@ def main():
     print("noether-vk: %s" % ours["device"])
     print("peer:       %s" % peer["device"])
     print()
-    print("%-10s %-14s %12s %12s %8s" % ("op", "shape", "ours ms", "peer ms", "ratio"))
+    # Columns as wide as the longest op and shape (video_meta_step's included).
+    wop = max([len("op")] + [len(r["op"]) for r in ours["results"]])
+    wshape = max([len("shape")] + [len(r["shape"]) for r in ours["results"]])
+    print("%-*s %-*s %12s %12s %8s" % (wop, "op", wshape, "shape", "ours ms", "peer ms", "ratio"))
     missing = []
     for r in ours["results"]:
         key = (r["op"], r["shape"])
@@ -30,9 +33,9 @@ def main():
             missing.append(key)
             continue
         ratio = p["wall_ms_median"] / r["wall_ms_median"] if r["wall_ms_median"] else float("nan")
-        print("%-10s %-14s %12.3f %12.3f %7.2fx" % (r["op"], r["shape"], r["wall_ms_median"], p["wall_ms_median"], ratio))
+        print("%-*s %-*s %12.3f %12.3f %7.2fx" % (wop, r["op"], wshape, r["shape"], r["wall_ms_median"], p["wall_ms_median"], ratio))
     for op, shape in missing:
-        print("%-10s %-14s  (no peer measurement or an error on our side)" % (op, shape))
+        print("%-*s %-*s  (no peer measurement or an error on our side)" % (wop, op, wshape, shape))
 
 
 if __name__ == "__main__":
