@@ -75,6 +75,7 @@ func closureCases() []opCase {
 			build: func(g *Graph, in []*Node) *Node { h, c := g.LSTMCell(in[0], in[1]); return g.Mul(h, c) }, noRR: true},
 	)
 	cs = append(cs, poolNormCases()...)
+	cs = append(cs, gradCAMCases()...)
 	cs = append(cs, convCases()...)
 	for _, tr := range [][2]bool{{true, false}, {false, true}, {true, true}} {
 		cs = append(cs, opCase{name: fmt.Sprintf("matmul transposes %v", tr), shapes: []Shape{{2, 4, 3}, {2, 5, 4}}, lo: -1, hi: 1,

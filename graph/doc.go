@@ -21,10 +21,13 @@
 // losses, group_norm, batch_norm) have kernels up to the tangent of the
 // backward, enough for forward-over-reverse. Max pooling (its argmax a
 // second, non-differentiable output) has derivatives linear given the
-// argmax; they, nearest upsampling, concat and split differentiate to any
-// order. Convolution is a closed bilinear family (conv2d, its input
-// gradient conv_transpose2d, its weight gradient), each member's VJP and
-// JVP written with the others, so it too differentiates to any order.
+// argmax; they, nearest upsampling, bilinear resizing, concat and split
+// differentiate to any order. The ops Grad-CAM and PCA finish with
+// (NormalizeMinMax, SignOfLargest, JetBlend, SymEig) are not
+// differentiable: a derivative through one is a graph error. Convolution
+// is a closed bilinear family (conv2d, its input gradient
+// conv_transpose2d, its weight gradient), each member's VJP and JVP
+// written with the others, so it too differentiates to any order.
 // Shapes are static; builder errors stick to the graph (Graph.Err) and
 // name the op and the shapes.
 //
