@@ -49,6 +49,18 @@
 // mid-run. Recorder.Profile adds timestamps; Program.Profile returns the
 // GPU time of each operation.
 //
+// # Presenting
+//
+// Options.Present opens a device that can present to a window: the
+// instance enables the window system's surface extensions, the window's
+// surface is made on it (Presentation.Surface), the device asked for is
+// taken when one of its compute queue families presents to the surface,
+// else the most capable device that can (PresentNote says so: an NVIDIA
+// GPU cannot present to Xvfb, lavapipe can), and VK_KHR_swapchain is
+// enabled. gpu/window builds the swapchain on Handles; its submissions
+// and presents go through WithQueue, which serialises them with every
+// other use of the queue (a VkQueue is externally synchronised).
+//
 // # lavapipe threads
 //
 // lavapipe splits every dispatch over LP_NUM_THREADS worker threads

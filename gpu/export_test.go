@@ -23,6 +23,8 @@ func (d *Device) ForceStaging() {
 
 var Choose = choose
 
+var ChoosePresenting = choosePresenting
+
 // MarkUsable gives fake Infos what Usable checks, for tests of choose.
 func MarkUsable(infos []Info) []Info {
 	for i := range infos {

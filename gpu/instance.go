@@ -43,6 +43,9 @@ type Options struct {
 	// BlockSize is the size of the memory blocks the allocator carves
 	// buffers from (0: 64 MiB, clamped to the device's limits).
 	BlockSize int64
+	// Present, when set, opens a device that can present to a window's
+	// surface (see Presentation); nil opens a compute-only device.
+	Present *Presentation
 }
 
 // OptionsFromEnv returns Options read from NOETHER_VK_VALIDATE,
@@ -128,6 +131,7 @@ type instance struct {
 	messenger C.VkDebugUtilsMessengerEXT
 	handle    cgo.Handle
 	msgs      *collector
+	surface   C.VkSurfaceKHR // a Presentation's window surface, or nil
 }
 
 func newInstance(o Options) (*instance, error) {
@@ -150,8 +154,14 @@ func newInstance(o Options) (*instance, error) {
 		return nil, fmt.Errorf("gpu: validation requested but VK_LAYER_KHRONOS_validation is not installed: install vulkan-validationlayers (make deps) or unset NOETHER_VK_VALIDATE")
 	}
 	portability := hasInstanceExtension("VK_KHR_portability_enumeration")
+	extra, free, err := presentExtensions(o.Present)
+	if err != nil {
+		return nil, err
+	}
+	defer free()
 	in := &instance{gipa: gipa, api: api}
-	r := C.nvk_create_instance(gipa, C.uint32_t(api), cbool(o.Validate), cbool(o.SyncValidation), cbool(portability), &in.inst)
+	r := C.nvk_create_instance(gipa, C.uint32_t(api), cbool(o.Validate), cbool(o.SyncValidation), cbool(portability),
+		ptrOr(extra), C.uint32_t(len(extra)), &in.inst)
 	if err := check("vkCreateInstance", vk.Result(r)); err != nil {
 		if vk.Result(r) == vk.ErrorIncompatibleDriver {
 			return nil, fmt.Errorf("gpu: %w: %w", err, ErrNoDevice)
@@ -186,6 +196,10 @@ func (in *instance) messages() []Message {
 }
 
 func (in *instance) close() {
+	if in.surface != nil {
+		C.nvk_destroy_surface(in.gipa, in.inst, in.surface)
+		in.surface = nil
+	}
 	if in.messenger != nil {
 		C.nvk_destroy_messenger(in.gipa, in.inst, in.messenger)
 		in.messenger = nil

@@ -46,6 +46,8 @@ type Device struct {
 	lost    bool
 	closed  bool
 	faults  map[string]vk.Result // injected by tests (export_test.go)
+	// presentNote says why a presenting device is not the one asked for.
+	presentNote string
 }
 
 // Open creates a Vulkan instance and opens the device o selects.
@@ -59,7 +61,13 @@ func Open(o Options) (*Device, error) {
 		in.close()
 		return nil, err
 	}
-	idx, err := choose(infos, o.Device)
+	var idx int
+	var note string
+	if o.Present != nil {
+		idx, note, err = in.choosePresenting(o.Present, infos, o.Device)
+	} else {
+		idx, err = choose(infos, o.Device)
+	}
 	if err != nil {
 		in.close()
 		return nil, err
@@ -70,6 +78,7 @@ func Open(o Options) (*Device, error) {
 		Info:            info,
 		SubmitTimeout:   10 * time.Minute,
 		MaxOpsPerSubmit: 16384,
+		presentNote:     note,
 		in:              in,
 		kernels:         map[kernelKey]*Kernel{},
 		modules:         map[[32]byte]vk.ShaderModule{},
@@ -88,6 +97,7 @@ func (d *Device) create(o Options) error {
 		float32_atomic_add_shared: cbool(d.Info.Float32AtomicAddShared),
 		shader_float16:            cbool(d.Info.ShaderFloat16),
 		storage_buffer_16bit:      cbool(d.Info.StorageBuffer16Bit),
+		swapchain:                 cbool(o.Present != nil),
 	}
 	r := C.nvk_create_device(d.in.gipa, d.in.inst, C.VkPhysicalDevice(unsafe.Pointer(d.Info.pd)),
 		C.uint32_t(d.Info.QueueFamily), &d.Info.support, &en, &d.cdev)

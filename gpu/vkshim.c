@@ -30,7 +30,7 @@ uint32_t nvk_instance_version(PFN_vkGetInstanceProcAddr gipa) {
 }
 
 VkResult nvk_create_instance(PFN_vkGetInstanceProcAddr gipa, uint32_t api_version, uint32_t validate, uint32_t sync,
-                             uint32_t portability, VkInstance *out) {
+                             uint32_t portability, const char *const *extra, uint32_t nextra, VkInstance *out) {
 	PFN_vkCreateInstance create = (PFN_vkCreateInstance)gipa(VK_NULL_HANDLE, "vkCreateInstance");
 	if (create == NULL) return VK_ERROR_INITIALIZATION_FAILED;
 	VkApplicationInfo app = {
@@ -40,10 +40,12 @@ VkResult nvk_create_instance(PFN_vkGetInstanceProcAddr gipa, uint32_t api_versio
 	    .apiVersion = api_version,
 	};
 	const char *layers[] = {"VK_LAYER_KHRONOS_validation"};
-	const char *exts[2];
+	const char *exts[2 + 8];
 	uint32_t next = 0;
 	if (validate) exts[next++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
 	if (portability) exts[next++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
+	if (nextra > 8) return VK_ERROR_EXTENSION_NOT_PRESENT;
+	for (uint32_t i = 0; i < nextra; i++) exts[next++] = extra[i];
 	VkValidationFeatureEnableEXT enables[] = {VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
 	VkValidationFeaturesEXT vf = {
 	    .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
@@ -156,6 +158,7 @@ VkResult nvk_create_device(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPh
 		tail = &af.pNext;
 		exts[next++] = VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME;
 	}
+	if (en->swapchain) exts[next++] = VK_KHR_SWAPCHAIN_EXTENSION_NAME;
 	VkDeviceCreateInfo ci = {
 	    .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
 	    .pNext = &f,
@@ -165,6 +168,20 @@ VkResult nvk_create_device(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPh
 	    .ppEnabledExtensionNames = exts,
 	};
 	return create(pd, &ci, NULL, out);
+}
+
+uint32_t nvk_surface_support(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd, uint32_t family,
+                             VkSurfaceKHR surface) {
+	PFN_vkGetPhysicalDeviceSurfaceSupportKHR support =
+	    INST_FN(PFN_vkGetPhysicalDeviceSurfaceSupportKHR, "vkGetPhysicalDeviceSurfaceSupportKHR");
+	VkBool32 ok = VK_FALSE;
+	if (support == NULL || support(pd, family, surface, &ok) != VK_SUCCESS) return 0;
+	return ok == VK_TRUE;
+}
+
+void nvk_destroy_surface(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkSurfaceKHR surface) {
+	PFN_vkDestroySurfaceKHR destroy = INST_FN(PFN_vkDestroySurfaceKHR, "vkDestroySurfaceKHR");
+	if (destroy != NULL) destroy(inst, surface, NULL);
 }
 
 extern int nvkGoMessage(uintptr_t handle, int severity, int types, char *id, char *msg);

@@ -15,9 +15,10 @@ void *nvk_load(char *err, int errlen);
 // nvk_create_instance creates an instance for api_version. With validate,
 // VK_LAYER_KHRONOS_validation and VK_EXT_debug_utils are enabled (and
 // synchronization validation with sync). portability adds
-// VK_KHR_portability_enumeration so MoltenVK devices are listed.
+// VK_KHR_portability_enumeration so MoltenVK devices are listed. The nextra
+// names in extra are enabled too (a window system's surface extensions).
 VkResult nvk_create_instance(PFN_vkGetInstanceProcAddr gipa, uint32_t api_version, uint32_t validate, uint32_t sync,
-                             uint32_t portability, VkInstance *out);
+                             uint32_t portability, const char *const *extra, uint32_t nextra, VkInstance *out);
 
 // nvk_instance_version is the loader's instance-level API version.
 uint32_t nvk_instance_version(PFN_vkGetInstanceProcAddr gipa);
@@ -62,11 +63,18 @@ typedef struct {
 	uint32_t float32_atomic_add_shared;
 	uint32_t shader_float16;
 	uint32_t storage_buffer_16bit;
+	uint32_t swapchain; // VK_KHR_swapchain, to present to a window
 } nvk_enable;
 
 VkResult nvk_create_device(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd,
                            uint32_t queue_family, const nvk_support *sup, const nvk_enable *en,
                            VkDevice *out);
+
+// nvk_surface_support reports whether queue family of pd can present to
+// surface (VK_KHR_surface).
+uint32_t nvk_surface_support(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd, uint32_t family,
+                             VkSurfaceKHR surface);
+void nvk_destroy_surface(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkSurfaceKHR surface);
 
 // Debug-utils messenger whose callback hands every message to the Go
 // collector identified by handle.

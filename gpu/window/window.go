@@ -1,14 +1,7 @@
-// Package window checks whether this machine can show noether-vk's live
-// viewer: a GLFW window presenting Vulkan images. It is separate from gpu
-// so that headless users of gpu do not initialise a windowing system.
-//
-// GLFW must be called from the main OS thread; programs using this package
-// call runtime.LockOSThread in an init function of package main.
 package window
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/go-gl/glfw/v3.3/glfw"
 )
@@ -30,8 +23,8 @@ func Probe() Presentation {
 	p := Presentation{GLFW: glfw.GetVersionString()}
 	// Without a display glfw.Init logs an error yet returns nil, and the
 	// next call panics; so look for a display first.
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		p.Reason = "no display: DISPLAY is not set (the live viewer needs an X server; headless machines can use xvfb-run)"
+	if err := haveDisplay(); err != nil {
+		p.Reason = err.Error()
 		return p
 	}
 	if err := glfw.Init(); err != nil {
