@@ -13,7 +13,12 @@
 //     EpochEvent, CheckpointEvent, RolloutEvent, DoneEvent, StopEvent) to
 //     Sinks and touches no files itself; it resumes from its checkpoints
 //     only under the same settings (TrainConfig.Check), and stops cleanly,
-//     with a checkpoint of its last step, when asked (TrainConfig.Stop).
+//     with a checkpoint of its last step, when asked (TrainConfig.Stop);
+//   - DataParallel: a training step (a StepGraph) on several backends at
+//     once, each on its slice of every batch, the gradients summed on the
+//     host and the same update program applied on every backend to
+//     parameter copies that are checked to stay bit-identical; an
+//     Executor like any other, so the Trainer runs it unchanged.
 //
 // Subpackages: physics (the paper's state-space tasks, their data and
 // the experiment runner behind `noether-vk train`) and rundir (the sinks

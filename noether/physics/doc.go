@@ -18,6 +18,11 @@
 //     Evaluate scores a tailored baseline without training. A Config is a
 //     value: nothing it runs changes it, so callers (the formula search)
 //     vary copies. Programs run on any Backend: Vulkan or the CPU executor.
+//   - Data parallel: with two or more Config.DataParallel backends every
+//     training phase runs as a noether.DataParallel over them (each trains
+//     on a slice of every batch; CheckDevices refuses a batch smaller than
+//     the device count); Config.Backend evaluates. With one, the phases
+//     run the one program they always did, so its numbers do not move.
 //
 // Every phase writes its folder through package rundir (event log,
 // checkpoints that --resume continues from) and sends its events to

@@ -113,6 +113,13 @@ type Config struct {
 	Sinks []noether.Sink
 	// Backend loads the programs: graph.VulkanBackend or graph.CPUBackend.
 	Backend graph.Backend
+	// DataParallel, when it holds two or more backends, trains on all of
+	// them at once (noether.DataParallel): each replays the training step
+	// on its slice of every batch, and each applies the same update from
+	// the summed gradient. Backend still evaluates; it is usually the
+	// first of them. The numbers equal one backend's up to the rounding
+	// of the gradient's sum.
+	DataParallel []graph.Backend
 }
 
 // Result is one measured row.
@@ -166,7 +173,7 @@ type experiment struct {
 	quiet bool
 }
 
-// Run checks the configuration (Check), trains the baseline once, then
+// Run checks the configuration (Check, CheckDevices), trains the baseline once, then
 // runs each method from it, and evaluates long-term prediction: one result
 // per method, in order. A method that fails, or whose rollouts diverge (a
 // non-finite RMSE), has its error in its Result's Err, and the methods
@@ -175,6 +182,9 @@ type experiment struct {
 // results so far and an error wrapping noether.ErrStopped.
 func (c Config) Run(d *Dataset, methods ...Method) ([]*Result, error) {
 	if err := c.Check(d.Name, methods...); err != nil {
+		return nil, err
+	}
+	if err := c.CheckDevices(d, len(c.DataParallel), methods...); err != nil {
 		return nil, err
 	}
 	base, err := c.TrainBaseline(d)
@@ -479,8 +489,14 @@ func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOption
 	if err != nil {
 		return nil, fmt.Errorf("physics: %s program: %w", label, err)
 	}
+	return e.ready(label+" program", exe)
+}
+
+// ready reports a loaded program's memory plan under label and loads the
+// current value of every parameter it has.
+func (e *experiment) ready(label string, exe graph.Executor) (graph.Executor, error) {
 	if e.cfg.Progress != nil && !e.quiet {
-		fmt.Fprintf(e.cfg.Progress, "%s program: %v\n", label, exe.Memory())
+		fmt.Fprintf(e.cfg.Progress, "%s: %v\n", label, exe.Memory())
 	}
 	for k, v := range e.params {
 		if err := exe.SetParam(k, v); err != nil {
@@ -691,15 +707,15 @@ func (c Config) TrainBaseline(d *Dataset) (*Baseline, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(e.x) / stateDim
-	g := graph.New()
-	x, y := g.Input("x", n, stateDim), g.Input("y", n, stateDim)
-	theta := nn.Declare(g, e.model.Params())
-	loss := g.MSE(e.model.Apply(g, theta, x), y)
-	grads := g.Grad(loss, theta...)
 	adam := kernels.AdamConfig{LR: c.BaselineLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}
+	step := func(g *graph.Graph, n int) (*graph.Node, []graph.Update, error) {
+		x, y := g.Input("x", n, stateDim), g.Input("y", n, stateDim)
+		theta := nn.Declare(g, e.model.Params())
+		loss := g.MSE(e.model.Apply(g, theta, x), y)
+		return loss, []graph.Update{{Params: theta, Grads: g.Grad(loss, theta...), Adam: adam}}, nil
+	}
 	e.params = nn.Init(rand.New(rand.NewPCG(c.Seed, 1)), e.model.Params())
-	exe, err := e.program("baseline", g, graph.CompileOptions{Updates: []graph.Update{{Params: theta, Grads: grads, Adam: adam}}}, loss)
+	exe, err := e.trainProgram("baseline", len(e.x)/stateDim, step)
 	if err != nil {
 		return nil, err
 	}
@@ -749,27 +765,32 @@ func (e *experiment) embedParams() []nn.ParamSpec {
 // loads the current parameters.
 func (e *experiment) metaProgram(ad noether.ModelAdaptation, b int) (graph.Executor, []nn.ParamSpec, error) {
 	c := e.cfg
-	g := graph.New()
-	x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
-	theta := nn.Declare(g, e.model.Params())
-	var phi []*graph.Node
-	if e.emb != nil {
-		phi = nn.Declare(g, e.emb.Params())
+	trainsEmbedding := len(e.embedParams()) > 0
+	step := func(g *graph.Graph, b int) (*graph.Node, []graph.Update, error) {
+		x, y := g.Input("x", b, stateDim), g.Input("y", b, stateDim)
+		theta := nn.Declare(g, e.model.Params())
+		var phi []*graph.Node
+		if e.emb != nil {
+			phi = nn.Declare(g, e.emb.Params())
+		}
+		p := &StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Scheme: c.Scheme, X: x, Y: y}
+		loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, e.inner)
+		if err != nil {
+			return nil, nil, err
+		}
+		updates := []graph.Update{{Params: theta, Grads: dth,
+			Adam: kernels.AdamConfig{LR: c.MetaLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}}}
+		if trainsEmbedding {
+			updates = append(updates, graph.Update{Params: phi, Grads: dph, ClipNorm: c.EmbedClip,
+				Adam: kernels.AdamConfig{LR: c.EmbedLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}})
+		}
+		return loss, updates, nil
 	}
-	p := &StepProblem{Adapt: ad, Embed: e.emb, DT: float32(e.data.DT), Scheme: c.Scheme, X: x, Y: y}
-	loss, dth, dph, err := noether.Meta(g, p, ad, theta, phi, b, e.inner)
-	if err != nil {
-		return nil, nil, err
-	}
-	updates := []graph.Update{{Params: theta, Grads: dth,
-		Adam: kernels.AdamConfig{LR: c.MetaLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: c.WeightDecay}}}
 	specs := e.model.Params()
-	if len(e.embedParams()) > 0 {
-		updates = append(updates, graph.Update{Params: phi, Grads: dph, ClipNorm: c.EmbedClip,
-			Adam: kernels.AdamConfig{LR: c.EmbedLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}})
+	if trainsEmbedding {
 		specs = append(specs, e.emb.Params()...)
 	}
-	exe, err := e.program(string(c.Method), g, graph.CompileOptions{Updates: updates}, loss)
+	exe, err := e.trainProgram(string(c.Method), b, step)
 	return exe, specs, err
 }
 

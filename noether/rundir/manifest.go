@@ -53,6 +53,10 @@ type Invocation struct {
 	Ended   string   `json:"ended,omitempty"`
 	State   string   `json:"state"` // a State* constant
 	Error   string   `json:"error,omitempty"`
+	// Devices are the devices the command trained on, "index: name",
+	// the first the one that evaluated; several for data-parallel
+	// training.
+	Devices []string `json:"devices,omitempty"`
 }
 
 // PhaseState is a training phase's record: its settings, how far its
