@@ -67,7 +67,10 @@ bench-peer: deps build
 	./$(BIN) bench-kernels --json .cache/bench-ours.json
 	$(PYTHON) tools/peer/kernels.py --json .cache/bench-peer.json
 	$(PYTHON) tools/peer/metastep.py --json .cache/bench-peer-meta.json
-	$(PYTHON) tools/peer/compare.py .cache/bench-ours.json .cache/bench-peer.json .cache/bench-peer-meta.json
+	$(PYTHON) tools/peer/videostep.py bench --json .cache/bench-peer-video.json
+	$(PYTHON) tools/peer/compare.py .cache/bench-ours.json .cache/bench-peer.json .cache/bench-peer-meta.json .cache/bench-peer-video.json
+	@# The video step's loss and meta-gradients against the same peer's (float64).
+	PYTHON=$(PYTHON) NOETHER_VK_VALIDATE=1 $(GO) test -count=1 -v -run 'TestPeer(VideoStep|Preset)' ./noether/video/
 
 # On a lent NVIDIA machine (see tools/bench-gpu.sh for what to carry).
 bench-gpu:

@@ -12,9 +12,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kernelbench"
 	"github.com/noether-vk/noether-vk/noether/physics"
+	"github.com/noether-vk/noether-vk/noether/video"
 )
 
 func benchCommand() *cli.Command {
@@ -28,6 +30,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "json", Usage: "also write the results as JSON to `FILE` (- for standard output)"},
 			&cli.BoolFlag{Name: "quick", Usage: "fewer repetitions (seconds instead of minutes)"},
 			&cli.StringFlag{Name: "ops", Usage: "benchmark only these ops (comma-separated: " + strings.Join(benchOps(), ",") + ")"},
+			&cli.StringFlag{Name: "video-preset", Value: "default", Usage: "the pixel-pendulum preset whose noether training step " + videoMetaStepOp + " times (" + strings.Join(video.PresetNames(), ", ") + "; paper is sized for a GPU)"},
 		},
 		Action: runBench,
 	}
@@ -46,13 +49,15 @@ func runBench(c *cli.Context) error {
 		return err
 	}
 	opts := kernelbench.Options{Quick: c.Bool("quick")}
-	meta := true
+	meta, videoMeta := true, true
 	if s := c.String("ops"); s != "" {
-		meta = false
+		meta, videoMeta = false, false
 		for _, op := range strings.Split(s, ",") {
 			switch {
 			case op == metaStepOp:
 				meta = true
+			case op == videoMetaStepOp:
+				videoMeta = true
 			case slices.Contains(kernelbench.Ops(), op):
 				opts.Ops = append(opts.Ops, op)
 			default:
@@ -62,6 +67,10 @@ func runBench(c *cli.Context) error {
 		if len(opts.Ops) == 0 {
 			opts.Ops = []string{"none"}
 		}
+	}
+	videoCfg, err := video.Preset(c.String("video-preset"))
+	if err != nil {
+		return fmt.Errorf("bench-kernels: --video-preset: %w", err)
 	}
 	d, err := gpu.Open(o)
 	if err != nil {
@@ -82,6 +91,10 @@ func runBench(c *cli.Context) error {
 	}
 	if meta && runErr == nil {
 		res = append(res, benchMetaSteps(v, opts.Quick, start)...)
+	}
+	if videoMeta && runErr == nil {
+		videoCfg.Backend = graph.VulkanBackend{Kernels: v}
+		res = append(res, benchVideoMetaStep(videoCfg, opts.Quick, start))
 	}
 	printBench(c.App.Writer, d.Info, peaks, res)
 	fmt.Fprintf(c.App.Writer, "\n%d kernels in %.1f s\n", len(res), time.Since(start).Seconds())
@@ -111,7 +124,7 @@ func printBench(w io.Writer, info gpu.Info, p kernelbench.Peaks, res []kernelben
 			fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t\t\t\t\t\t\t\n", r.Op, r.Shape, r.Error)
 			continue
 		}
-		if r.Op == metaStepOp {
+		if r.Op == metaStepOp || r.Op == videoMetaStepOp {
 			fmt.Fprintf(tw, "%s\t%s\t-\t%.3f (%.3f-%.3f)\t-\t-\t-\t-\t-\t-\t-\t\n", r.Op, r.Shape, r.WallMsMedian, r.WallMsMin, r.WallMsMax)
 			continue
 		}
@@ -129,7 +142,11 @@ func printBench(w io.Writer, info gpu.Info, p kernelbench.Peaks, res []kernelben
 // metaStepOp names the whole meta-training step in bench-kernels.
 const metaStepOp = "meta_step"
 
-func benchOps() []string { return append(kernelbench.Ops(), metaStepOp) }
+// videoMetaStepOp names the noether method's whole training step on the
+// pixel pendulum.
+const videoMetaStepOp = "video_meta_step"
+
+func benchOps() []string { return append(kernelbench.Ops(), metaStepOp, videoMetaStepOp) }
 
 // benchMetaSteps times the noether method's whole meta-training step
 // (Algorithm 1 with one inner SGD step on the pendulum MLP) as one
@@ -171,4 +188,45 @@ func benchMetaSteps(v *kernels.Vulkan, quick bool, start time.Time) []kernelbenc
 		out = append(out, r)
 	}
 	return out
+}
+
+// benchVideoMetaStep times the noether method's training step on the
+// pixel pendulum at a preset's model size and batch (video.NewMetaStep:
+// forward, inner step, forward-over-reverse meta-gradient, Adam on the
+// embedding) as one replayed program on c.Backend: wall time per step,
+// upload and read-back included. Each step takes seconds on lavapipe, so
+// it runs fewer times than the physics steps.
+func benchVideoMetaStep(c video.Config, quick bool, start time.Time) kernelbench.Result {
+	runs := 10
+	if quick {
+		runs = 3
+	}
+	r := kernelbench.Result{Op: videoMetaStepOp, Shape: c.Preset}
+	fmt.Fprintf(os.Stderr, "bench-kernels: %s %s: compiling (%.0f s)\n", videoMetaStepOp, c.Preset, time.Since(start).Seconds())
+	step, err := video.NewMetaStep(c)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	defer step.Close()
+	r.Shape = step.Shape
+	var ms []float64
+	for i := 0; i <= runs; i++ {
+		what := fmt.Sprintf("run %d of %d", i, runs)
+		if i == 0 {
+			what = "warm-up run"
+		}
+		fmt.Fprintf(os.Stderr, "bench-kernels: %s %s: %s (%.0f s)\n", videoMetaStepOp, step.Shape, what, time.Since(start).Seconds())
+		t0 := time.Now()
+		if _, err := step.Run(); err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		if i > 0 { // the first run warms up
+			ms = append(ms, float64(time.Since(t0).Microseconds())/1e3)
+		}
+	}
+	slices.Sort(ms)
+	r.WallMsMedian, r.WallMsMin, r.WallMsMax, r.Runs = ms[len(ms)/2], ms[0], ms[len(ms)-1], len(ms)
+	return r
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/physics"
 	"github.com/urfave/cli/v2"
 )
@@ -14,7 +15,7 @@ import (
 func experimentFlags(epochs int) []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "baseline-steps", Value: 2000, Usage: "full-batch Adam steps of the MLP baseline"},
-		&cli.IntFlag{Name: "epochs", Value: epochs, Usage: "meta-training epochs from the baseline"},
+		&cli.IntFlag{Name: "epochs", Value: epochs, Usage: "meta-training epochs from the baseline (train --task pixel-pendulum: the epochs of svg-more-steps and of noether; default: the preset's)"},
 		&cli.IntFlag{Name: "batch", Usage: "meta-training batch size (default: the whole training set)"},
 		&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate of the baseline"},
 		&cli.Float64Flag{Name: "meta-lr", Value: 1e-4, Usage: "outer Adam learning rate of the model in meta-training (fresh Adam moments: a smaller rate than the baseline's keeps the first steps from undoing it)"},
@@ -62,4 +63,22 @@ func experimentConfig(c *cli.Context, task string) (physics.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// innerMethod reads the inner optimiser (--inner-opt) and the
+// meta-gradient (--meta-grad) that every task's tailoring shares.
+func innerMethod(c *cli.Context) (noether.InnerOpt, noether.MetaGrad, error) {
+	var opt noether.InnerOpt
+	switch c.String("inner-opt") {
+	case "sgd":
+	case "adam":
+		opt = noether.InnerAdam
+	default:
+		return opt, 0, usagef("--inner-opt %q: want sgd or adam", c.String("inner-opt"))
+	}
+	mg, err := noether.ParseMetaGrad(c.String("meta-grad"))
+	if err != nil {
+		return opt, mg, usageError{err}
+	}
+	return opt, mg, nil
 }

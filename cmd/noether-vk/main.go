@@ -2,11 +2,13 @@
 // device, and inspects and benchmarks the device it runs on.
 //
 //	noether-vk train [--task pendulum|spring|real-pendulum] [--method LIST] [--loss FORMULA] ...
+//	noether-vk train --task pixel-pendulum [--preset default|paper] [--method svg,svg-more-steps,noether] ...
 //	noether-vk formulas enumerate --system S [--depth N] [--json FILE]
 //	noether-vk formulas fit --system S [--shard i/N] [--json FILE] ...
 //	noether-vk formulas search --system S [--shard i/N] [--out DIR] [--json FILE] ...
 //	noether-vk formulas merge --json FILE PART.json ...
 //	noether-vk sweep list|run|merge FILE [--shard i/N|auto] [--out DIR]
+//	noether-vk gradcam --run DIR [--sequences 0,1,2] [--steps LIST] [--out DIR]
 //	noether-vk selftest [--json FILE] [--ops LIST]
 //	noether-vk bench-kernels [--quick] [--json FILE] [--ops LIST]
 //	noether-vk devices [--json FILE]
@@ -86,7 +88,7 @@ func newApp() *cli.App {
 				EnvVars: []string{"NOETHER_VK_LP_THREADS"},
 			},
 		},
-		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand(), sweepCommand()},
+		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand(), sweepCommand(), viewCommand(), gradcamCommand()},
 		// Errors are returned to main, which picks the exit status: the
 		// library's own handler would exit from inside Run.
 		ExitErrHandler: func(*cli.Context, error) {},

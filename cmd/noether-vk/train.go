@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"os"
 	"os/signal"
@@ -19,17 +18,16 @@ import (
 
 	"github.com/noether-vk/noether-vk/formulas"
 	"github.com/noether-vk/noether-vk/gpu"
-	"github.com/noether-vk/noether-vk/graph"
-	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/physics"
 	"github.com/noether-vk/noether-vk/noether/rundir"
+	"github.com/noether-vk/noether-vk/noether/view"
 )
 
 func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "train",
-		Usage: "train the MLP baseline, the fine-tuning control and a Noether Network (or the methods you name) on a physics task; report long-term prediction RMSE",
+		Usage: "train the MLP baseline, the fine-tuning control and a Noether Network (or the methods you name) on a physics task, and report long-term prediction RMSE; or SVG, the control and a Noether Network on the pixel pendulum (--task pixel-pendulum), and report MSE, PSNR and SSIM per predicted frame",
 		Description: `With no flags: the ideal pendulum; the vanilla MLP baseline (2-200-200-2, tanh, 2000 full-batch
 Adam steps); the control (the baseline fine-tuned for --epochs without tailoring); then a Noether
 Network whose neural embedding g_phi is meta-learned with Algorithm 1 from the baseline; the test
@@ -40,25 +38,36 @@ code version, each phase's state). A folder that holds a run is continued with -
 the same settings (a longer --epochs or --baseline-steps continues a phase; --change-rates
 allows other learning rates), or replaced with --overwrite; anything else is refused. One run
 at a time per folder. The first SIGINT or SIGTERM stops after the current step with a checkpoint
-(exit status 4; --resume continues); a second one stops at once.`,
+(exit status 4; --resume continues); a second one stops at once.
+
+--task pixel-pendulum is the paper's Figure 3: SVG (svg) predicts 26 frames of the pendulum
+from 4 and the actions; svg-more-steps trains it --epochs more; noether meta-learns an
+embedding g_phi for --epochs from the trained SVG and tailors each prediction's latent
+offsets. --preset default runs in minutes on a CPU, --preset paper is the paper's size for a
+GPU; the flags --svg-epochs, --epochs, --batch, --lr, --embedding-lr, --inner-lr,
+--inner-steps, --inner-opt, --meta-grad, --adapt (latent or cn), --image-size, --history and
+--horizon override the preset (the physics flags' defaults do not apply). The run folder holds
+the plots mse, psnr, ssim (per predicted frame, SEM bands) and loss, and the strips.`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum or real-pendulum"},
+			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum, real-pendulum or pixel-pendulum"},
 			&cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"},
-			&cli.StringFlag{Name: "method", Usage: "comma-separated: vanilla, finetune (the control: fine-tuned like the meta-trained methods, no tailoring), tailor, meta-tailor, noether, project (the reference: the baseline's field projected onto the formula's level sets, exact conservation) (default: vanilla,finetune,noether)"},
+			&cli.StringFlag{Name: "method", Usage: "comma-separated: vanilla, finetune (the control: fine-tuned like the meta-trained methods, no tailoring), tailor, meta-tailor, noether, project (the reference: the baseline's field projected onto the formula's level sets, exact conservation) (default: vanilla,finetune,noether); pixel-pendulum: svg, svg-more-steps, noether (default: all three)"},
 			&cli.StringFlag{Name: "loss", Usage: "conservation formula over p and q for tailor, meta-tailor and project, e.g. 'p^2 - 3*cos(q)'"},
 			&cli.StringSliceFlag{Name: "loss-param", Usage: "a formula parameter's starting value, name=value (repeatable)"},
 			&cli.BoolFlag{Name: "train-loss-params", Usage: "let meta-tailoring train the formula's parameters"},
 			&cli.StringFlag{Name: "embedding-sizes", Value: "2,64,64,8", Usage: "layer widths of the noether method's MLP embedding g_phi"},
 			&cli.Float64Flag{Name: "embedding-lr", Value: 1e-3, Usage: "outer Adam learning rate of the noether method's embedding g_phi (0 keeps g_phi at its random initialisation)"},
-			&cli.StringFlag{Name: "adapt", Value: "cn", Usage: "what tailoring adapts per example: cn (a scale and shift per hidden unit, CNGrad) or all (every weight)"},
+			&cli.StringFlag{Name: "adapt", Value: "cn", Usage: "what tailoring adapts per example: cn (a scale and shift per hidden unit, CNGrad) or all (every weight); pixel-pendulum: latent (the predictor's latent offsets; its default) or cn"},
 			&cli.Float64Flag{Name: "inner-lr", Usage: "inner (tailoring) learning rate (default: 100 for noether, 0.1 with a formula)"},
 			&cli.IntFlag{Name: "inner-steps", Value: 1, Usage: "inner steps"},
 			&cli.StringFlag{Name: "inner-opt", Value: "sgd", Usage: "inner optimiser: sgd or adam"},
 			&cli.StringFlag{Name: "meta-grad", Value: "forward-over-reverse", Usage: "forward-over-reverse, reverse or first-order"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report here"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace the run the run folder holds (its phases, plots and manifest)"},
+			&cli.BoolFlag{Name: "live", Usage: "show the training in a window as it goes (noether-vk view's window, fed by the trainer's events): closing it never stops training; needs a display"},
 			&cli.BoolFlag{Name: "change-rates", Usage: "with --resume: continue the phases from their checkpoints under the learning rates given now (--lr, --meta-lr, --embedding-lr, --inner-lr; after a divergence, lower ones); the manifest records the change"},
-		}, experimentFlags(50)...),
+			devicesFlag(),
+		}, append(experimentFlags(50), videoFlags()...)...),
 		Action: runTrain,
 	}
 }
@@ -90,51 +99,50 @@ type methodReport struct {
 // trainRun is a train command checked and ready: its configuration,
 // methods, data, and its run folder, locked.
 type trainRun struct {
+	*runRecord
 	cfg     physics.Config
 	methods []physics.Method
 	data    *physics.Dataset
-	run     *rundir.Run
-	phases  []noether.TrainConfig
 }
 
 func runTrain(c *cli.Context) error {
+	if c.String("task") == pixelPendulum {
+		return runTrainVideo(c)
+	}
 	tr, err := prepareTrain(c)
 	if err != nil {
 		return err
 	}
 	defer tr.run.Close()
-	d, err := openDevice(c, "train")
+	devs, err := openTrainDevices(c, tr)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	// Everything is checked: only now may --overwrite remove the old run.
-	removed, err := tr.run.Begin()
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
+	defer devs.Close()
+	d := devs[0]
+	if err := tr.begin(); err != nil {
+		return err
 	}
-	for _, p := range removed {
-		fmt.Fprintf(os.Stderr, "train: removed %s\n", p)
-	}
-	if err := tr.record(c); err != nil {
+	if err := devs.record(tr.runRecord); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	out := c.App.Writer
 	task := tr.data.Name
-	fmt.Fprintf(out, "train: %s on %s (%s)\n", task, d.Info.Name, d.Info.DriverName)
+	fmt.Fprintf(out, "train: %s on %s\n", task, devs)
 	stop, release := stopOnSignal()
 	defer release()
 	cfg := tr.cfg
 	cfg.Progress, cfg.Stop = os.Stderr, stop
-	cfg.Backend = graph.VulkanBackend{Kernels: kernels.NewVulkan(d)}
+	cfg.DataParallel = devs.backends()
+	cfg.Backend = cfg.DataParallel[0]
 	cfg.Sinks = append(cfg.Sinks, tr.run.Sink())
-	results, runErr := cfg.Run(tr.data, tr.methods...)
+	results, runErr := trainWithViewer(c, cfg, tr.data, tr.methods)
 	switch {
 	case errors.Is(runErr, noether.ErrStopped):
 		if err := tr.finish(rundir.StateStopped, runErr, results); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
-		return fmt.Errorf("train: %w; the run folder %s holds a checkpoint of every phase started; continue with:\n  %s", runErr, cfg.Dir, resumeCommand())
+		return stoppedError(runErr, cfg.Dir)
 	case runErr != nil && len(results) == 0:
 		return errors.Join(fmt.Errorf("train: %w", runErr), tr.finish(rundir.StateFailed, runErr, nil))
 	}
@@ -199,25 +207,11 @@ func prepareTrain(c *cli.Context) (*trainRun, error) {
 			return nil, fmt.Errorf("train: --report: %w", err)
 		}
 	}
-	mode := rundir.Fresh
-	switch {
-	case c.Bool("resume"):
-		mode = rundir.Resume
-	case c.Bool("overwrite"):
-		mode = rundir.Overwrite
-	}
-	run, err := rundir.Open(cfg.Dir, mode, physics.Outputs())
+	rec, err := openRunRecord(c, cfg.Dir, append(physics.Outputs(), view.RolloutsName), runSettings(cfg, data), cfg.Phases(data, methods...), "--epochs or --baseline-steps")
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
-	tr := &trainRun{cfg: cfg, methods: methods, data: data, run: run, phases: cfg.Phases(data, methods...)}
-	if mode == rundir.Resume {
-		if err := tr.checkResume(); err != nil {
-			run.Close()
-			return nil, err
-		}
-	}
-	return tr, nil
+	return &trainRun{runRecord: rec, cfg: cfg, methods: methods, data: data}, nil
 }
 
 // runSettings are the settings every phase and result of a run folder
@@ -226,93 +220,15 @@ func runSettings(cfg physics.Config, d *physics.Dataset) map[string]string {
 	return map[string]string{"task": d.Name, "data": physics.DataChecksum(d), "seed": strconv.FormatUint(cfg.Seed, 10)}
 }
 
-// checkResume compares the run in the folder with this command: the
-// run-wide settings with the manifest's, and each phase this command runs
-// with its checkpoint, which has the last word. Every disagreement is
-// listed.
-func (tr *trainRun) checkResume() error {
-	var problems []string
-	if m := tr.run.Manifest; m != nil {
-		now := runSettings(tr.cfg, tr.data)
-		for _, k := range slices.Sorted(maps.Keys(now)) {
-			if was, ok := m.Settings[k]; ok && was != now[k] {
-				problems = append(problems, fmt.Sprintf("the run's --%s is %s, not %s", k, was, now[k]))
-			}
-		}
-	}
-	for _, tc := range tr.phases {
-		path := filepath.Join(tr.cfg.Dir, tc.Label, rundir.CheckpointName)
-		ck, err := rundir.ReadCheckpoint(path)
-		if err != nil {
-			return fmt.Errorf("train: --resume: %w", err)
-		}
-		if ck == nil {
-			continue
-		}
-		tc.ResumePath = path
-		if _, _, err := tc.Check(ck); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	if len(problems) > 0 {
-		return usagef("train: --resume: the run in %s was made under other settings:\n  %s\ncontinue it under its own settings (a longer --epochs or --baseline-steps continues a phase; --change-rates allows other learning rates), or use --overwrite or another --out",
-			tr.cfg.Dir, strings.Join(problems, "\n  "))
-	}
-	return nil
-}
-
-// record writes the manifest as the run starts: this command, the
-// run-wide settings, and the settings and target of each phase it runs.
-func (tr *trainRun) record(c *cli.Context) error {
-	m := tr.run.Manifest
-	if m == nil {
-		m = rundir.NewManifest()
-		tr.run.Manifest = m
-	}
-	m.Settings = runSettings(tr.cfg, tr.data)
-	m.Commands = append(m.Commands, rundir.Invocation{Args: os.Args, Code: codeVersion(), Started: rundir.Now(), State: rundir.StateRunning})
-	for _, tc := range tr.phases {
-		p := m.Phases[tc.Label]
-		if p == nil {
-			p = &rundir.PhaseState{State: rundir.StatePending}
-			m.Phases[tc.Label] = p
-		}
-		p.Settings, p.Epochs = tc.Settings, tc.Epochs
-		if p.State == rundir.StateDone && p.CheckpointEpoch < p.Epochs {
-			p.State = rundir.StatePending // a longer target continues it
-		}
-	}
-	return tr.run.Save()
-}
-
-// finish records how the run ended in the manifest: this command's state,
-// each result, and the phases of failed methods (the trainer's events
-// recorded the others).
+// finish records how the run ended in the manifest (runRecord.finish),
+// with each result's numbers.
 func (tr *trainRun) finish(state string, err error, results []*physics.Result) error {
-	m := tr.run.Manifest
-	inv := &m.Commands[len(m.Commands)-1]
-	inv.State, inv.Ended = state, rundir.Now()
-	if err != nil {
-		inv.Error = err.Error()
-	}
-	for _, p := range m.Phases {
-		if p.State == rundir.StateRunning && state == rundir.StateFailed && len(results) == 0 {
-			p.State, p.Error = rundir.StateFailed, inv.Error
-		}
-	}
+	var outcomes []methodOutcome
 	for _, r := range results {
-		rec := &rundir.Result{State: rundir.StateDone, Settings: tr.cfg.Settings(tr.data, r.Method)}
-		if r.Err != nil {
-			rec.State, rec.Error = rundir.StateFailed, r.Err.Error()
-			if p := m.Phases[string(r.Method)]; p != nil && p.State == rundir.StateRunning {
-				p.State, p.Error = rundir.StateFailed, r.Err.Error()
-			}
-		} else {
-			rec.Numbers = map[string]float64{"test_rmse": r.TestRMSE, "train_rmse": r.TrainRMSE, "baseline_test_rmse": r.BaselineTest}
-		}
-		m.Results[string(r.Method)] = rec
+		outcomes = append(outcomes, methodOutcome{method: string(r.Method), settings: tr.cfg.Settings(tr.data, r.Method), err: r.Err,
+			numbers: map[string]float64{"test_rmse": r.TestRMSE, "train_rmse": r.TrainRMSE, "baseline_test_rmse": r.BaselineTest}})
 	}
-	return tr.run.Save()
+	return tr.runRecord.finish(state, err, outcomes)
 }
 
 // report is a method's entry in the --report JSON.
@@ -474,15 +390,17 @@ func trainConfig(c *cli.Context) (physics.Config, []physics.Method, error) {
 	bad := func(err error) (physics.Config, []physics.Method, error) { return cfg, nil, usageError{err} }
 	switch {
 	case task != "spring" && task != "pendulum" && task != "real-pendulum":
-		return bad(fmt.Errorf("train: --task %q: want spring, pendulum or real-pendulum", task))
+		return bad(fmt.Errorf("train: --task %q: want spring, pendulum, real-pendulum or %s", task, pixelPendulum))
 	case task == "real-pendulum" && c.String("data") == "":
 		return bad(fmt.Errorf("train: the real pendulum needs its data file: pass --data PATH to %s (the project's shared/data folder has it)", physics.RealPendulumFile))
 	case task != "real-pendulum" && c.IsSet("data"):
 		return bad(fmt.Errorf("train: --data is for the real pendulum; %s is generated from --seed", task))
-	case c.Bool("resume") && c.Bool("overwrite"):
-		return bad(errors.New("train: --resume continues the run in the folder, --overwrite replaces it: give one"))
-	case c.Bool("change-rates") && !c.Bool("resume"):
-		return bad(errors.New("train: --change-rates changes the rates of a resumed run: add --resume"))
+	}
+	if _, err := runMode(c); err != nil {
+		return cfg, nil, err
+	}
+	if err := refuseFlags(c, task, videoOnlyFlags); err != nil {
+		return cfg, nil, err
 	}
 	cfg.ChangeRates = c.Bool("change-rates")
 	cfg.Adapt = c.String("adapt")
@@ -491,15 +409,8 @@ func trainConfig(c *cli.Context) (physics.Config, []physics.Method, error) {
 	cfg.LossParams = map[string]float64{}
 	cfg.Inner = noether.Tailoring{Steps: c.Int("inner-steps"), LR: float32(c.Float64("inner-lr"))}
 	cfg.DefaultInnerLR = !c.IsSet("inner-lr")
-	switch c.String("inner-opt") {
-	case "sgd":
-	case "adam":
-		cfg.Inner.Opt = noether.InnerAdam
-	default:
-		return bad(fmt.Errorf("--inner-opt %q: want sgd or adam", c.String("inner-opt")))
-	}
-	if cfg.Inner.MetaGrad, err = noether.ParseMetaGrad(c.String("meta-grad")); err != nil {
-		return bad(err)
+	if cfg.Inner.Opt, cfg.Inner.MetaGrad, err = innerMethod(c); err != nil {
+		return cfg, nil, err
 	}
 	for _, s := range strings.Split(c.String("embedding-sizes"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
