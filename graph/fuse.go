@@ -1,0 +1,341 @@
+package graph
+
+import (
+	"container/heap"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/noether-vk/noether-vk/kernels"
+)
+
+// Elementwise fusion. A chain or small DAG of elementwise ops (unary,
+// binary with broadcasting, scalar, broadcast, reshape, stop_gradient)
+// whose intermediates nothing outside it reads compiles into one dispatch
+// of the fused kernel (kernels.Fused): its inputs are read once, its
+// intermediates never reach memory, and on lavapipe, where an elementwise
+// kernel costs about as much per element as per launch, the meta-training
+// step's per-example weight updates (mul, sub, stop_gradient over
+// 32x200x200) go from three passes over memory to one.
+//
+// A group has a root, the op whose value leaves it, and members, each
+// read only by members. Every member and every input of the group is read
+// at the root's elements through a map of element strides over the
+// root's shape: the root's own layout, or NumPy broadcasting of a smaller
+// tensor (so a broadcast inside a group is only a way of indexing). The
+// pass runs on the scheduled program, after differentiation, so forward,
+// VJP, JVP and tangent-of-VJP graphs fuse alike; it is deterministic (it
+// walks the schedule), and each fused op computes exactly what its ops
+// compute one after another (see kernels.Fused).
+
+// fusable reports whether n is an elementwise op the fused kernel can
+// compute.
+func fusable(n *Node) bool {
+	if n.kind != kindOp || n.multi() {
+		return false
+	}
+	switch n.op.(type) {
+	case unaryOp, binaryOp, scalarOp, broadcastOp, reshapeOp, stopGradientOp:
+		return true
+	}
+	return false
+}
+
+// inputMap is the map, as element strides over shape s, through which a
+// group reads operand i of member c, which is read through phi; nil when
+// it has none (a broadcast below an index map that is not a broadcast).
+func inputMap(c *Node, i int, phi []int, s Shape) []int {
+	x := c.in[i]
+	from := x.shape
+	switch o := c.op.(type) {
+	case broadcastOp:
+		from = o.from
+	case binaryOp:
+	default: // same elements, same order
+		return phi
+	}
+	if from.Equal(c.shape) {
+		return phi
+	}
+	// Broadcasts compose: from broadcasts to c's shape, which broadcasts
+	// to s, so from broadcasts to s.
+	if cs, err := kernels.BroadcastStrides(c.shape, s); err != nil || !slices.Equal(cs, phi) {
+		return nil
+	}
+	st, err := kernels.BroadcastStrides(from, s)
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+// fusion is a group being built: the members with their maps.
+type fusion struct {
+	root    *Node
+	maps    map[*Node][]int
+	members []*Node // in schedule order once built
+}
+
+// operand is a register of the fused program: a member's value, or an
+// input read through a map.
+type operand struct {
+	n   *Node
+	via string // an input's map, printed
+}
+
+// program returns the group's leaves and fused program, or an error when
+// it exceeds the kernel's limits.
+func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
+	slices.SortFunc(f.members, func(a, b *Node) int { return pos[a] - pos[b] })
+	var leaves []*Node
+	var prog kernels.Fused
+	regs := map[operand]int{}
+	member := map[*Node]bool{}
+	for _, m := range f.members {
+		member[m] = true
+	}
+	// Leaves take the first registers, in the order members read them.
+	for _, m := range f.members {
+		for i, x := range m.in {
+			if member[x] {
+				continue
+			}
+			st := inputMap(m, i, f.maps[m], f.root.shape)
+			key := operand{x, fmt.Sprint(st)}
+			if _, ok := regs[key]; !ok {
+				regs[key] = len(leaves)
+				leaves = append(leaves, x)
+				prog.Strides = append(prog.Strides, st)
+			}
+		}
+	}
+	reg := func(m *Node, i int) int {
+		x := m.in[i]
+		if member[x] {
+			return regs[operand{n: x}]
+		}
+		return regs[operand{x, fmt.Sprint(inputMap(m, i, f.maps[m], f.root.shape))}]
+	}
+	for _, m := range f.members {
+		r := len(leaves) + len(prog.Code)
+		var in kernels.FusedInstr
+		switch o := m.op.(type) {
+		case unaryOp:
+			in = kernels.FusedInstr{Kind: kernels.FusedUnary, Unary: o.fn, Order: o.order, Scaled: o.scaled, Imm: o.alpha, A: reg(m, 0)}
+			if o.scaled {
+				in.B = reg(m, 1)
+			}
+		case binaryOp:
+			in = kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: o.op, A: reg(m, 0), B: reg(m, 1)}
+		case scalarOp:
+			in = kernels.FusedInstr{Kind: kernels.FusedScalar, Binary: o.op, Left: o.left, Imm: o.s, A: reg(m, 0)}
+		default: // broadcast, reshape, stop_gradient: the operand's register
+			regs[operand{n: m}] = reg(m, 0)
+			continue
+		}
+		prog.Code = append(prog.Code, in)
+		regs[operand{n: m}] = r
+	}
+	// Every member feeds the root, so the root's value is the last
+	// instruction's, or the only input's when the group only moves data.
+	return leaves, prog, prog.Check(f.root.shape)
+}
+
+// fuse groups the fusable ops of order and returns the order without the
+// members that groups absorbed, and for each group's root the node that
+// computes it (a fused op reading the group's inputs). Nodes in keep are
+// read after the program and stay in memory, so they can only be roots.
+func fuse(order, keep []*Node) ([]*Node, map[*Node]*Node) {
+	pos := map[*Node]int{}
+	for i, n := range order {
+		pos[n] = i
+	}
+	readers := map[*Node][]*Node{}
+	for _, n := range order {
+		for i, x := range n.in {
+			if !slices.Contains(n.in[:i], x) {
+				readers[x] = append(readers[x], n)
+			}
+		}
+	}
+	kept := map[*Node]bool{}
+	for _, n := range keep {
+		kept[n] = true
+	}
+	absorbed := map[*Node]bool{}
+	bodies := map[*Node]*Node{}
+	for i := len(order) - 1; i >= 0; i-- {
+		root := order[i]
+		if !fusable(root) || absorbed[root] {
+			continue
+		}
+		f := &fusion{root: root, maps: map[*Node][]int{root: contiguous(root.shape)}, members: []*Node{root}}
+		var leaves []*Node
+		var prog kernels.Fused
+		cands := &byPos{pos: pos}
+		push := func(m *Node) {
+			for _, x := range m.in {
+				heap.Push(cands, x)
+			}
+		}
+		push(root)
+		// Candidates come out latest first, so every reader of one is
+		// decided before it.
+		for cands.Len() > 0 {
+			c := heap.Pop(cands).(*Node)
+			if _, in := f.maps[c]; in || absorbed[c] || kept[c] || !fusable(c) {
+				continue
+			}
+			st, ok := f.readMap(c, readers[c])
+			if !ok {
+				continue
+			}
+			f.maps[c] = st
+			f.members = append(f.members, c)
+			l, p, err := f.program(pos)
+			if err != nil {
+				delete(f.maps, c)
+				f.members = slices.DeleteFunc(f.members, func(m *Node) bool { return m == c })
+				continue
+			}
+			leaves, prog = l, p
+			push(c)
+		}
+		if len(f.members) < 2 || copyOnly(prog, root.shape) {
+			continue
+		}
+		for _, m := range f.members {
+			if m != root {
+				absorbed[m] = true
+			}
+		}
+		bodies[root] = &Node{g: root.g, id: root.id, kind: kindOp, op: fusedOp{prog: prog, members: f.members, leaves: leaves},
+			in: leaves, shape: root.shape, outs: root.outs}
+	}
+	if len(bodies) == 0 {
+		return order, nil
+	}
+	kept2 := make([]*Node, 0, len(order))
+	for _, n := range order {
+		if !absorbed[n] {
+			kept2 = append(kept2, n)
+		}
+	}
+	return kept2, bodies
+}
+
+// copyOnly reports whether a program only copies its input in the same
+// layout (a chain of reshapes and stop_gradients): a buffer copy does
+// that faster than any kernel.
+func copyOnly(p kernels.Fused, s Shape) bool {
+	return len(p.Code) == 0 && len(p.Strides) == 1 && slices.Equal(p.Strides[0], contiguous(s))
+}
+
+// readMap is the map through which the group would read c, when every
+// reader of c is a member and they all read it through the same map, and
+// c's own operands have maps too.
+func (f *fusion) readMap(c *Node, readers []*Node) ([]int, bool) {
+	var st []int
+	for _, r := range readers {
+		phi, in := f.maps[r]
+		if !in {
+			return nil, false
+		}
+		for i, x := range r.in {
+			if x != c {
+				continue
+			}
+			m := inputMap(r, i, phi, f.root.shape)
+			if m == nil || (st != nil && !slices.Equal(st, m)) {
+				return nil, false
+			}
+			st = m
+		}
+	}
+	for i := range c.in {
+		if inputMap(c, i, st, f.root.shape) == nil {
+			return nil, false
+		}
+	}
+	return st, st != nil
+}
+
+// contiguous is the row-major element strides of s.
+func contiguous(s Shape) []int {
+	st, _ := kernels.BroadcastStrides(s, s)
+	return st
+}
+
+// byPos is a max-heap of nodes by schedule position.
+type byPos struct {
+	pos   map[*Node]int
+	nodes []*Node
+}
+
+func (h *byPos) Len() int           { return len(h.nodes) }
+func (h *byPos) Less(i, j int) bool { return h.pos[h.nodes[i]] > h.pos[h.nodes[j]] }
+func (h *byPos) Swap(i, j int)      { h.nodes[i], h.nodes[j] = h.nodes[j], h.nodes[i] }
+func (h *byPos) Push(x any)         { h.nodes = append(h.nodes, x.(*Node)) }
+func (h *byPos) Pop() any {
+	n := h.nodes[len(h.nodes)-1]
+	h.nodes = h.nodes[:len(h.nodes)-1]
+	return n
+}
+
+// fusedOp computes a fusion group's root in one kernel. It exists only
+// inside compiled programs, after differentiation, so it has no
+// derivative rules.
+type fusedOp struct {
+	prog    kernels.Fused
+	members []*Node // in schedule order, the root last
+	leaves  []*Node
+}
+
+func (o fusedOp) Name() string {
+	names := make([]string, len(o.members))
+	for i, m := range o.members {
+		names[i] = m.op.Name()
+	}
+	return "fused(" + strings.Join(names, ", ") + ")"
+}
+
+func (o fusedOp) Infer(in []Shape) ([]Shape, error) {
+	return []Shape{cloneShape(o.members[len(o.members)-1].shape)}, nil
+}
+
+func (o fusedOp) VJP(*Graph, *Node, []*Node) []*Node {
+	panic("graph: a fused op exists only in compiled programs and is never differentiated")
+}
+
+func (o fusedOp) JVP(*Graph, *Node, []*Node) []*Node {
+	panic("graph: a fused op exists only in compiled programs and is never differentiated")
+}
+
+// CPU evaluates the program with the ops' own CPU references, so the CPU
+// executor gives the same bits with or without fusion.
+func (o fusedOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
+	y, err := kernels.CPU{}.Fused(o.prog, n.shape, in)
+	return [][]float32{y}, err
+}
+
+func (o fusedOp) Record(l Launch) error {
+	return l.Kernels.RecordFused(l.Recorder, o.prog, l.Node.shape, l.In, l.Out[0])
+}
+
+// A fused op runs by blocks of rows when each input either follows the
+// root's rows (its leading axis is the root's, read row by row) or is read
+// whole for every row (stride 0 along the leading axis).
+func (o fusedOp) rowBlock(n *Node, rows int) (Op, []bool, bool) {
+	cut := make([]bool, len(n.in))
+	for k, x := range n.in {
+		st := o.prog.Strides[k][0]
+		switch {
+		case st == 0:
+		case len(x.shape) > 0 && x.shape[0] == n.shape[0] && st == x.shape.Len()/x.shape[0]:
+			cut[k] = true
+		default:
+			return nil, nil, false
+		}
+	}
+	return o, cut, true
+}
