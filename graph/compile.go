@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -49,7 +50,9 @@ type CompileOptions struct {
 	Align int64
 	// NoFusion compiles every elementwise op to a kernel of its own
 	// instead of fusing chains of them (see fuse.go): for tests and A/B
-	// timing. KeepAll implies it, since fusion keeps no intermediates.
+	// timing. KeepAll implies it, since fusion keeps no intermediates, and
+	// so does NOETHER_VK_FUSION=off in the environment (to time or test
+	// whole commands without fusion).
 	NoFusion bool
 }
 
@@ -79,7 +82,7 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 		return nil, err
 	}
 	p := &Program{g: g, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates}
-	if !o.NoFusion && !o.KeepAll {
+	if !o.NoFusion && !o.KeepAll && os.Getenv("NOETHER_VK_FUSION") != "off" {
 		n := len(order)
 		order, p.bodies = fuse(order, keep)
 		p.fused = n - len(order)

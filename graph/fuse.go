@@ -10,8 +10,9 @@ import (
 )
 
 // Elementwise fusion. A chain or small DAG of elementwise ops (unary,
-// binary with broadcasting, scalar, broadcast, reshape, stop_gradient)
-// whose intermediates nothing outside it reads compiles into one dispatch
+// binary with broadcasting, scalar, broadcast, reshape, stop_gradient, and
+// matrix products over one term, which are outer products) whose
+// intermediates nothing outside it reads compiles into one dispatch
 // of the fused kernel (kernels.Fused): its inputs are read once, its
 // intermediates never reach memory, and on lavapipe, where an elementwise
 // kernel costs about as much per element as per launch, the meta-training
@@ -34,11 +35,38 @@ func fusable(n *Node) bool {
 	if n.kind != kindOp || n.multi() {
 		return false
 	}
-	switch n.op.(type) {
+	switch o := n.op.(type) {
 	case unaryOp, binaryOp, scalarOp, broadcastOp, reshapeOp, stopGradientOp:
 		return true
+	case matmulOp:
+		return outerProduct(o, n)
 	}
 	return false
+}
+
+// outerProduct reports whether matmul node n sums over one term: each
+// output is a product of an element of A and one of B, so it is
+// elementwise with broadcasting (the per-example weight gradients of the
+// meta-training step are such products).
+func outerProduct(o matmulOp, n *Node) bool {
+	p, err := o.params(n.in[0].shape, n.in[1].shape)
+	return err == nil && !o.bias && p.K == 1
+}
+
+// outerViews are the shapes an outer product reads A and B as, for
+// broadcasting to its output: A as a column ([M,1], batched [B,M,1]) and
+// B as a row ([1,N], [B,1,N]). With one term to sum over, transposing an
+// operand does not move its data.
+func outerViews(o matmulOp, n *Node) (a, b Shape) {
+	p, _ := o.params(n.in[0].shape, n.in[1].shape)
+	a, b = Shape{p.M, 1}, Shape{1, p.N}
+	if p.BatchA {
+		a = Shape{p.Batch, p.M, 1}
+	}
+	if p.BatchB {
+		b = Shape{p.Batch, 1, p.N}
+	}
+	return a, b
 }
 
 // inputMap is the map, as element strides over shape s, through which a
@@ -50,6 +78,9 @@ func inputMap(c *Node, i int, phi []int, s Shape) []int {
 	switch o := c.op.(type) {
 	case broadcastOp:
 		from = o.from
+	case matmulOp:
+		a, b := outerViews(o, c)
+		from = [2]Shape{a, b}[i]
 	case binaryOp:
 	default: // same elements, same order
 		return phi
@@ -127,6 +158,13 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 			}
 		case binaryOp:
 			in = kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: o.op, A: reg(m, 0), B: reg(m, 1)}
+		case matmulOp:
+			// The matmul kernel accumulates from +0: a product of -0
+			// leaves it +0, which adding +0 reproduces (and changes no
+			// other value).
+			prog.Code = append(prog.Code, kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Mul, A: reg(m, 0), B: reg(m, 1)})
+			r++
+			in = kernels.FusedInstr{Kind: kernels.FusedScalar, Binary: kernels.Add, Imm: 0, A: r - 1}
 		case scalarOp:
 			in = kernels.FusedInstr{Kind: kernels.FusedScalar, Binary: o.op, Left: o.left, Imm: o.s, A: reg(m, 0)}
 		default: // broadcast, reshape, stop_gradient: the operand's register
@@ -141,19 +179,107 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 	return leaves, prog, prog.Check(f.root.shape)
 }
 
-// fuse groups the fusable ops of order and returns the order without the
-// members that groups absorbed, and for each group's root the node that
-// computes it (a fused op reading the group's inputs). Nodes in keep are
-// read after the program and stay in memory, so they can only be roots.
+// fuse returns order without the ops that no longer need to run, and the
+// nodes that compute some of the rest (Program.body): batched products
+// that read a per-example copy made by broadcasting read the original
+// instead (sharedOperands), and groups of fusable ops become fused ops
+// (groups). Nodes in keep are read after the program and stay in memory.
 func fuse(order, keep []*Node) ([]*Node, map[*Node]*Node) {
+	bodies := sharedOperands(order)
+	groups(order, keep, bodies)
+	if len(bodies) == 0 {
+		return order, nil
+	}
+	return live(order, keep, bodies), bodies
+}
+
+// sharedOperands finds the batched products one of whose operands is a
+// broadcast of a matrix along the batch (through stop_gradients), as the
+// per-example copies of a weight are before adaptation changes them, and
+// gives each a body that reads the matrix itself: the kernel then reads
+// it for every batch entry (stride 0) instead of a copy per entry, and
+// computes every element with the same terms in the same order, so the
+// same bits. Outer products are left to the fusion of groups.
+func sharedOperands(order []*Node) map[*Node]*Node {
+	bodies := map[*Node]*Node{}
+	for _, n := range order {
+		o, ok := n.op.(matmulOp)
+		if !ok || len(n.shape) != 3 || outerProduct(o, n) {
+			continue
+		}
+		in := slices.Clone(n.in)
+		changed := false
+		for i := range 2 {
+			other := in[1-i]
+			if src := batchBroadcastSource(in[i]); src != nil && len(other.shape) == 3 {
+				in[i], changed = src, true
+			}
+		}
+		if changed {
+			bodies[n] = &Node{g: n.g, id: n.id, kind: kindOp, op: o, in: in, shape: n.shape, outs: n.outs}
+		}
+	}
+	return bodies
+}
+
+// batchBroadcastSource is the matrix that x, [B, R, C], copies B times
+// (a broadcast of an [R, C] node, through stop_gradients), or nil.
+func batchBroadcastSource(x *Node) *Node {
+	for x.kind == kindOp {
+		switch o := x.op.(type) {
+		case stopGradientOp:
+			x = x.in[0]
+			continue
+		case broadcastOp:
+			src := x.in[0]
+			if len(o.to) == 3 && src.shape.Equal(o.to[1:]) && o.from.Len() == src.shape.Len() {
+				return src
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// live is order without the nodes that nothing in keep needs any more,
+// each node reading what its body reads.
+func live(order, keep []*Node, bodies map[*Node]*Node) []*Node {
+	needed := map[*Node]bool{}
+	for _, n := range keep {
+		needed[n] = true
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		if !needed[n] {
+			continue
+		}
+		b := n
+		if bb, ok := bodies[n]; ok {
+			b = bb
+		}
+		for _, x := range b.in {
+			needed[x] = true
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(order), func(n *Node) bool { return !needed[n] })
+}
+
+// groups makes a fused op of every group of fusable ops it finds in
+// order, adding it to bodies under the group's root. Nodes in keep can
+// only be roots.
+func groups(order, keep []*Node, bodies map[*Node]*Node) {
 	pos := map[*Node]int{}
 	for i, n := range order {
 		pos[n] = i
 	}
 	readers := map[*Node][]*Node{}
 	for _, n := range order {
-		for i, x := range n.in {
-			if !slices.Contains(n.in[:i], x) {
+		in := n.in
+		if b, ok := bodies[n]; ok {
+			in = b.in
+		}
+		for i, x := range in {
+			if !slices.Contains(in[:i], x) {
 				readers[x] = append(readers[x], n)
 			}
 		}
@@ -163,7 +289,6 @@ func fuse(order, keep []*Node) ([]*Node, map[*Node]*Node) {
 		kept[n] = true
 	}
 	absorbed := map[*Node]bool{}
-	bodies := map[*Node]*Node{}
 	for i := len(order) - 1; i >= 0; i-- {
 		root := order[i]
 		if !fusable(root) || absorbed[root] {
@@ -212,16 +337,6 @@ func fuse(order, keep []*Node) ([]*Node, map[*Node]*Node) {
 		bodies[root] = &Node{g: root.g, id: root.id, kind: kindOp, op: fusedOp{prog: prog, members: f.members, leaves: leaves},
 			in: leaves, shape: root.shape, outs: root.outs}
 	}
-	if len(bodies) == 0 {
-		return order, nil
-	}
-	kept2 := make([]*Node, 0, len(order))
-	for _, n := range order {
-		if !absorbed[n] {
-			kept2 = append(kept2, n)
-		}
-	}
-	return kept2, bodies
 }
 
 // copyOnly reports whether a program only copies its input in the same
