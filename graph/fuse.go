@@ -100,9 +100,12 @@ func inputMap(c *Node, i int, phi []int, s Shape) []int {
 	return st
 }
 
-// fusion is a group being built: the members with their maps.
+// fusion is a group being built: the members with their maps, over the
+// elements of shape: the root's, or for a root that reduces over the
+// leading axis, its operand's.
 type fusion struct {
 	root    *Node
+	shape   Shape
 	maps    map[*Node][]int
 	members []*Node // in schedule order once built
 }
@@ -131,7 +134,10 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 			if member[x] {
 				continue
 			}
-			st := inputMap(m, i, f.maps[m], f.root.shape)
+			if m == f.root && f.reduces() {
+				break // its operand is a member
+			}
+			st := inputMap(m, i, f.maps[m], f.shape)
 			key := operand{x, fmt.Sprint(st)}
 			if _, ok := regs[key]; !ok {
 				regs[key] = len(leaves)
@@ -145,7 +151,7 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 		if member[x] {
 			return regs[operand{n: x}]
 		}
-		return regs[operand{x, fmt.Sprint(inputMap(m, i, f.maps[m], f.root.shape))}]
+		return regs[operand{x, fmt.Sprint(inputMap(m, i, f.maps[m], f.shape))}]
 	}
 	for _, m := range f.members {
 		r := len(leaves) + len(prog.Code)
@@ -158,6 +164,9 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 			}
 		case binaryOp:
 			in = kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: o.op, A: reg(m, 0), B: reg(m, 1)}
+		case reduceOp:
+			prog.Reduces, prog.Reduce = true, o.op
+			continue
 		case matmulOp:
 			// The matmul kernel accumulates from +0: a product of -0
 			// leaves it +0, which adding +0 reproduces (and changes no
@@ -176,7 +185,7 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 	}
 	// Every member feeds the root, so the root's value is the last
 	// instruction's, or the only input's when the group only moves data.
-	return leaves, prog, prog.Check(f.root.shape)
+	return leaves, prog, prog.Check(f.shape)
 }
 
 // fuse returns order without the ops that no longer need to run, and the
@@ -291,10 +300,10 @@ func groups(order, keep []*Node, bodies map[*Node]*Node) {
 	absorbed := map[*Node]bool{}
 	for i := len(order) - 1; i >= 0; i-- {
 		root := order[i]
-		if !fusable(root) || absorbed[root] {
+		if absorbed[root] {
 			continue
 		}
-		f := &fusion{root: root, maps: map[*Node][]int{root: contiguous(root.shape)}, members: []*Node{root}}
+		var f *fusion
 		var leaves []*Node
 		var prog kernels.Fused
 		cands := &byPos{pos: pos}
@@ -303,7 +312,21 @@ func groups(order, keep []*Node, bodies map[*Node]*Node) {
 				heap.Push(cands, x)
 			}
 		}
-		push(root)
+		switch {
+		case fusable(root):
+			f = &fusion{root: root, shape: root.shape, maps: map[*Node][]int{root: contiguous(root.shape)}, members: []*Node{root}}
+			push(root)
+		case reducesLeading(root, readers, kept):
+			x := root.in[0]
+			f = &fusion{root: root, shape: x.shape, maps: map[*Node][]int{x: contiguous(x.shape)}, members: []*Node{root, x}}
+			var err error
+			if leaves, prog, err = f.program(pos); err != nil {
+				continue
+			}
+			push(x)
+		default:
+			continue
+		}
 		// Candidates come out latest first, so every reader of one is
 		// decided before it.
 		for cands.Len() > 0 {
@@ -326,15 +349,15 @@ func groups(order, keep []*Node, bodies map[*Node]*Node) {
 			leaves, prog = l, p
 			push(c)
 		}
-		if len(f.members) < 2 || copyOnly(prog, root.shape) {
+		if len(f.members) < 2 || copyOnly(prog, f.shape) {
 			continue
 		}
 		for _, m := range f.members {
-			if m != root {
+			if m != root && !readOutside(m, readers[m], f.maps) {
 				absorbed[m] = true
 			}
 		}
-		bodies[root] = &Node{g: root.g, id: root.id, kind: kindOp, op: fusedOp{prog: prog, members: f.members, leaves: leaves},
+		bodies[root] = &Node{g: root.g, id: root.id, kind: kindOp, op: fusedOp{prog: prog, shape: f.shape, members: f.members, leaves: leaves},
 			in: leaves, shape: root.shape, outs: root.outs}
 	}
 }
@@ -343,16 +366,52 @@ func groups(order, keep []*Node, bodies map[*Node]*Node) {
 // layout (a chain of reshapes and stop_gradients): a buffer copy does
 // that faster than any kernel.
 func copyOnly(p kernels.Fused, s Shape) bool {
-	return len(p.Code) == 0 && len(p.Strides) == 1 && slices.Equal(p.Strides[0], contiguous(s))
+	return !p.Reduces && len(p.Code) == 0 && len(p.Strides) == 1 && slices.Equal(p.Strides[0], contiguous(s))
+}
+
+// recomputable reports whether c costs less to compute again inside a
+// group than to load: an outer product reads two small vectors for the
+// elements it would otherwise read from a tensor of their product's size.
+func recomputable(c *Node) bool {
+	o, ok := c.op.(matmulOp)
+	return ok && outerProduct(o, c)
+}
+
+// reduces reports whether the group's root is a reduction.
+func (f *fusion) reduces() bool {
+	_, ok := f.root.op.(reduceOp)
+	return ok
+}
+
+// reducesLeading reports whether n sums (or averages, or sums the squares
+// of) a fusable operand that only it reads over the operand's leading
+// axis alone, in one pass per output (kernels.ReducesInOnePass): the fused
+// kernel then sums as the reduce kernel does, to the same bits.
+func reducesLeading(n *Node, readers map[*Node][]*Node, kept map[*Node]bool) bool {
+	o, ok := n.op.(reduceOp)
+	if !ok {
+		return false
+	}
+	x := n.in[0]
+	axis0 := len(o.axes) == 1 && (o.axes[0] == 0 || o.axes[0] == -len(x.shape))
+	return axis0 && len(x.shape) > 1 && fusable(x) && !kept[x] && len(readers[x]) == 1 &&
+		kernels.ReducesInOnePass(o.op, x.shape, o.axes)
 }
 
 // readMap is the map through which the group would read c, when every
 // reader of c is a member and they all read it through the same map, and
 // c's own operands have maps too.
+//
+// A recomputable c (an outer product) may have readers outside the group
+// too: the group computes it again from its two vectors rather than read
+// it back from memory, and it stays in the program for the others.
 func (f *fusion) readMap(c *Node, readers []*Node) ([]int, bool) {
 	var st []int
 	for _, r := range readers {
 		phi, in := f.maps[r]
+		if !in && recomputable(c) {
+			continue
+		}
 		if !in {
 			return nil, false
 		}
@@ -360,7 +419,7 @@ func (f *fusion) readMap(c *Node, readers []*Node) ([]int, bool) {
 			if x != c {
 				continue
 			}
-			m := inputMap(r, i, phi, f.root.shape)
+			m := inputMap(r, i, phi, f.shape)
 			if m == nil || (st != nil && !slices.Equal(st, m)) {
 				return nil, false
 			}
@@ -368,11 +427,22 @@ func (f *fusion) readMap(c *Node, readers []*Node) ([]int, bool) {
 		}
 	}
 	for i := range c.in {
-		if inputMap(c, i, st, f.root.shape) == nil {
+		if inputMap(c, i, st, f.shape) == nil {
 			return nil, false
 		}
 	}
 	return st, st != nil
+}
+
+// readOutside reports whether a member has readers outside its group (a
+// recomputed outer product), so that it stays in the program.
+func readOutside(m *Node, readers []*Node, maps map[*Node][]int) bool {
+	for _, r := range readers {
+		if _, in := maps[r]; !in {
+			return true
+		}
+	}
+	return false
 }
 
 // contiguous is the row-major element strides of s.
@@ -402,6 +472,7 @@ func (h *byPos) Pop() any {
 // derivative rules.
 type fusedOp struct {
 	prog    kernels.Fused
+	shape   Shape   // the elements the program runs over
 	members []*Node // in schedule order, the root last
 	leaves  []*Node
 }
@@ -429,28 +500,47 @@ func (o fusedOp) JVP(*Graph, *Node, []*Node) []*Node {
 // CPU evaluates the program with the ops' own CPU references, so the CPU
 // executor gives the same bits with or without fusion.
 func (o fusedOp) CPU(in [][]float32, n *Node) ([][]float32, error) {
-	y, err := kernels.CPU{}.Fused(o.prog, n.shape, in)
+	y, err := kernels.CPU{}.Fused(o.prog, o.shape, in)
 	return [][]float32{y}, err
 }
 
 func (o fusedOp) Record(l Launch) error {
-	return l.Kernels.RecordFused(l.Recorder, o.prog, l.Node.shape, l.In, l.Out[0])
+	return l.Kernels.RecordFused(l.Recorder, o.prog, o.shape, l.In, l.Out[0])
 }
 
-// A fused op runs by blocks of rows when each input either follows the
-// root's rows (its leading axis is the root's, read row by row) or is read
-// whole for every row (stride 0 along the leading axis).
-func (o fusedOp) rowBlock(n *Node, rows int) (Op, []bool, bool) {
-	cut := make([]bool, len(n.in))
+// rowCut says which inputs follow the program's rows, for a block of rows:
+// those whose leading axis is the program's, read row by row. The others
+// must be read whole for every row (stride 0 along the leading axis);
+// ok is false when one is neither.
+func (o fusedOp) rowCut(n *Node) (cut []bool, ok bool) {
+	cut = make([]bool, len(n.in))
 	for k, x := range n.in {
 		st := o.prog.Strides[k][0]
 		switch {
 		case st == 0:
-		case len(x.shape) > 0 && x.shape[0] == n.shape[0] && st == x.shape.Len()/x.shape[0]:
+		case len(x.shape) > 0 && x.shape[0] == o.shape[0] && st == x.shape.Len()/x.shape[0]:
 			cut[k] = true
 		default:
-			return nil, nil, false
+			return nil, false
 		}
 	}
-	return o, cut, true
+	return cut, true
+}
+
+// rows is the program over rows rows; a reduction's blocks sum, and a
+// mean is scaled once they are added up (recordBlocks).
+func (o fusedOp) rows(rows int) fusedOp {
+	o.shape = withRows(o.shape, rows)
+	if o.prog.Reduces && o.prog.Reduce == kernels.Mean {
+		o.prog.Reduce = kernels.Sum
+	}
+	return o
+}
+
+// A fused op runs by blocks of rows when each input either follows its
+// rows or is read whole (rowCut); a fused reduction over the leading axis
+// is blocksOf's sum instead.
+func (o fusedOp) rowBlock(n *Node, rows int) (Op, []bool, bool) {
+	cut, ok := o.rowCut(n)
+	return o.rows(rows), cut, ok && !o.prog.Reduces
 }

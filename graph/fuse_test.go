@@ -160,3 +160,58 @@ func TestFusionGroups(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 2))
 	runBoth(t, p, map[string][]float32{"b": randVec(rng, 4, -1, 1)}, map[string][]float32{"x": randVec(rng, 32, -1, 1)})
 }
+
+// TestFusionReductions: a sum, mean or sum of squares over the leading axis
+// of a chain that only it reads becomes one fused op, bit for bit the
+// reduce kernel's sums, also when its operand is split by rows into
+// pieces that the fused op sums block by block.
+func TestFusionReductions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 4))
+	g := New()
+	x, w := g.Input("x", 40, 12), g.Param("w", 12)
+	big := g.Input("big", 128, 65536)
+	shared := g.Sin(big) // 32 MiB, read by two reductions
+	outs := []*Node{
+		g.Sum(g.Mul(g.Tanh(x), w), 0),
+		g.Mean(g.Exp(g.Neg(x)), 0),
+		g.SumSq(g.AddScalar(x, 1), 0),
+		g.Mean(g.Square(shared), 0),
+		g.Sum(g.Scale(shared, 2), 0),
+	}
+	params := map[string][]float32{"w": randVec(rng, 12, -1, 1)}
+	feeds := map[string][]float32{"x": randVec(rng, 480, -2, 2), "big": randVec(rng, 128*65536, -3, 3)}
+	fused, plain := mustCompile(t, g, CompileOptions{}, outs...), mustCompile(t, g, CompileOptions{NoFusion: true}, outs...)
+	dump := fused.Dump()
+	for _, want := range []string{"fused(tanh, mul, sum[0])", "fused(neg, exp, mean[0])", "fused(add 1, sumsq[0])", "fused(square, mean[0])", "fused(mul 2, sum[0])"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("the program has no %s:\n%s", want, dump)
+		}
+	}
+	v := openVulkan(t)
+	run := func(p *Program, maxBuffer int64) [][]float32 {
+		e, err := p.OnVulkan(v, VulkanOptions{MaxBufferBytes: maxBuffer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		if maxBuffer > 0 && len(e.Memory().Buffers) < 2 {
+			t.Errorf("buffer limit %d: the arena is in %d buffer", maxBuffer, len(e.Memory().Buffers))
+		}
+		setParams(t, e, params)
+		return mustRun(t, e, feeds)
+	}
+	for _, maxBuffer := range []int64{0, 16 << 20} {
+		// Split, both sum their blocks and add them up.
+		want, got := run(plain, maxBuffer), run(fused, maxBuffer)
+		for i := range want {
+			sameBits(t, fmt.Sprintf("buffer limit %d, output %d", maxBuffer, i), got[i], want[i])
+		}
+	}
+	cpuFused, cpuPlain := fused.OnCPU(), plain.OnCPU()
+	setParams(t, cpuFused, params)
+	setParams(t, cpuPlain, params)
+	cw, cg := mustRun(t, cpuPlain, feeds), mustRun(t, cpuFused, feeds)
+	for i := range cw {
+		sameBits(t, fmt.Sprint("cpu output ", i), cg[i], cw[i])
+	}
+}

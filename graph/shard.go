@@ -87,12 +87,28 @@ func blocksOf(n, b *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err 
 		}
 	}
 	rows := 0
+	fo, fusedSum := b.op.(fusedOp)
+	fusedSum = fusedSum && fo.prog.Reduces
 	if r, ok := b.op.(reduceOp); ok && slices.Contains(r.axes, 0) {
 		if split(n) {
 			return nil, false, cannot(n, "reduces over its leading axis")
 		}
 		mark(b.in[0])
 		rows, sum = b.in[0].shape[0], true
+	} else if fusedSum {
+		cut, ok := fo.rowCut(b)
+		if split(n) || !ok {
+			return nil, false, cannot(n, "reduces over its leading axis")
+		}
+		for i, x := range b.in {
+			if split(x) && !cut[i] {
+				return nil, false, cannot(x, "reads it whole")
+			}
+			if split(x) {
+				mark(x)
+			}
+		}
+		rows, sum = fo.shape[0], true
 	} else {
 		rb, ok := b.op.(rowBlocker)
 		var cut []bool
@@ -247,6 +263,10 @@ func (e *VulkanExec) blockNodes(n *Node) []*Node {
 // reads in rows.
 func (e *VulkanExec) blockNode(n *Node, rows int) (*Node, []bool) {
 	b := e.p.body(n)
+	if fo, ok := b.op.(fusedOp); ok && e.blocks[n].sum {
+		cut, _ := fo.rowCut(b)
+		return blockNode(b, fo.rows(rows), cut, rows, true), cut
+	}
 	if e.blocks[n].sum {
 		op := b.op.(reduceOp)
 		if op.op == kernels.Mean {

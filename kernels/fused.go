@@ -50,9 +50,16 @@ type FusedInstr struct {
 // The graph compiler builds these from chains and small DAGs of
 // elementwise ops whose intermediates nothing else reads, so that one
 // dispatch replaces several and the intermediates never reach memory.
+//
+// With Reduces, the result is Reduce over the output shape's leading axis
+// of the program's values instead (shape out[1:]): computed as RecordReduce
+// computes a reduction whose outputs each take one pass (ReducesInOnePass),
+// so with the same bits.
 type Fused struct {
 	Strides [][]int
 	Code    []FusedInstr
+	Reduces bool
+	Reduce  ReduceOp
 }
 
 // Limits of a fused program: the shader binds MaxFusedInputs inputs, holds
@@ -66,9 +73,11 @@ const (
 
 // The shader's layout (see shaders/fused.comp).
 const (
-	fusedDimsAt    = 9  // push word of the first collapsed dimension
-	fusedStridesAt = 15 // push word of the first input stride
-	fusedPushWords = 32
+	fusedPushWords = 32 // n, the immediates, the collapsed dimensions, the strides
+	fusedRowsAt    = 30 // with Reduces: the rows summed, and the scale
+	fusedScaleAt   = 31
+	fusedReduceBit = 24             // of the modes word: 1 sum, 2 sum of squares
+	fusedImmBit    = 26             // of the modes word: the number of immediates
 	fusedRegCode   = MaxFusedInputs // the register of instruction 0
 	fusedBinary    = 40             // opcodes of binary, scalar-right and scalar-left ops
 	fusedScalarR   = 44
@@ -157,12 +166,20 @@ func (f Fused) Check(out Shape) error {
 			return fmt.Errorf("kernels: fused: instruction %d (%v) is not valid with %d inputs", k, in, nin)
 		}
 	}
-	if imms, _ := f.immediates(); len(imms) > MaxFusedImmediates {
+	imms, _ := f.immediates()
+	if len(imms) > MaxFusedImmediates {
 		return fmt.Errorf("kernels: fused: %d distinct constants (at most %d)", len(imms), MaxFusedImmediates)
 	}
+	limit := fusedPushWords
+	if f.Reduces {
+		if len(out) == 0 || int(f.Reduce) >= len(reduceNames) {
+			return fmt.Errorf("kernels: fused: %s over the leading axis of %v", f.Reduce, out)
+		}
+		limit = fusedRowsAt
+	}
 	l := f.layout(out)
-	if words := fusedStridesAt + len(l.dims)*l.strided; words > fusedPushWords {
-		return fmt.Errorf("kernels: fused: %d inputs read by coordinates over %d dimensions need %d push-constant words (at most %d)", l.strided, len(l.dims), words, fusedPushWords)
+	if words := 1 + len(imms) + len(l.dims)*(1+l.strided); words > limit {
+		return fmt.Errorf("kernels: fused: %d constants and %d inputs read by coordinates over %d dimensions need %d push-constant words (at most %d)", len(imms), l.strided, len(l.dims), words, limit)
 	}
 	return nil
 }
@@ -192,11 +209,12 @@ func (f Fused) layout(out Shape) fusedLayout {
 			l.strided++
 		}
 	}
-	// Four elements per invocation need whole vec4s of the output and,
-	// for inputs read by coordinates, four elements in the same
-	// innermost row.
+	// Four elements per invocation need whole vec4s of the output (of a
+	// reduction's output, four outputs summed side by side) and, for
+	// inputs read by coordinates, four elements in the same innermost
+	// row.
 	n := out.Len()
-	if n%4 != 0 || (l.strided > 0 && dims[len(dims)-1]%4 != 0) {
+	if n%4 != 0 || (f.Reduces && f.outLen(out)%4 != 0) || (l.strided > 0 && dims[len(dims)-1]%4 != 0) {
 		return l
 	}
 	l.vec = 4
@@ -272,8 +290,13 @@ func (CPU) Fused(f Fused, out Shape, ins [][]float32) ([]float32, error) {
 	}
 	nin := len(f.Strides)
 	regs := make([]float32, nin+len(f.Code))
-	y := make([]float32, out.Len())
-	for i := range y {
+	n := out.Len()
+	var acc []float64
+	y := make([]float32, n)
+	if f.Reduces {
+		acc = make([]float64, n/out[0])
+	}
+	for i := range n {
 		for k, idx := range broadcastIndex(out, i, f.Strides...) {
 			regs[k] = ins[k][idx]
 		}
@@ -297,9 +320,45 @@ func (CPU) Fused(f Fused, out Shape, ins [][]float32) ([]float32, error) {
 			}
 			regs[nin+k] = float32(v)
 		}
-		y[i] = regs[len(regs)-1]
+		v := regs[len(regs)-1]
+		if !f.Reduces {
+			y[i] = v
+			continue
+		}
+		// As CPU.Reduce: float64 sums, in the order of the elements.
+		a := float64(v)
+		if f.Reduce == SumSq {
+			a *= a
+		}
+		acc[i%len(acc)] += a
+	}
+	if !f.Reduces {
+		return y, nil
+	}
+	y = y[:len(acc)]
+	for o, s := range acc {
+		if f.Reduce == Mean {
+			s /= float64(out[0])
+		}
+		y[o] = float32(s)
 	}
 	return y, nil
+}
+
+// ReducesInOnePass reports whether RecordReduce sums each output of this
+// reduction in one pass of one invocation (as a fused program with
+// Reduces does), rather than from partial sums.
+func ReducesInOnePass(op ReduceOp, xs Shape, axes []int) bool {
+	p, err := planReduce(op, xs, axes)
+	return err == nil && p.parts() == 1
+}
+
+// outLen is the length of the program's result over out.
+func (f Fused) outLen(out Shape) int {
+	if f.Reduces {
+		return out.Len() / out[0]
+	}
+	return out.Len()
 }
 
 // RecordFused records y = f over out, reading input k from ins[k]. The
@@ -318,11 +377,10 @@ func (v *Vulkan) RecordFused(r *gpu.Recorder, f Fused, out Shape, ins []*gpu.Buf
 			return err
 		}
 	}
-	if err := checkBuf("fused", "y", y, n); err != nil {
+	if err := checkBuf("fused", "y", y, f.outLen(out)); err != nil {
 		return err
 	}
 	l := f.layout(out)
-	imms, immAt := f.immediates()
 	nin := len(f.Strides)
 	reg := func(x int) uint32 {
 		if x < nin {
@@ -335,6 +393,17 @@ func (v *Vulkan) RecordFused(r *gpu.Recorder, f Fused, out Shape, ins []*gpu.Buf
 	for k, m := range l.modes {
 		modes |= m << (3 * k)
 	}
+	threads := (n + int(l.vec) - 1) / int(l.vec)
+	if f.Reduces {
+		kind := uint32(1)
+		if f.Reduce == SumSq {
+			kind = 2
+		}
+		modes |= kind << fusedReduceBit
+		threads = f.outLen(out) / int(l.vec)
+	}
+	imms, immAt := f.immediates()
+	modes |= uint32(len(imms)) << fusedImmBit
 	spec = append(spec, v.Local, 1, 1, uint32(nin), uint32(len(l.dims)), uint32(len(f.Code)), l.vec, modes)
 	for k, in := range f.Code {
 		var op uint32
@@ -366,10 +435,18 @@ func (v *Vulkan) RecordFused(r *gpu.Recorder, f Fused, out Shape, ins []*gpu.Buf
 	for j, s := range imms {
 		push[1+j] = math.Float32bits(s)
 	}
+	dimsAt := 1 + len(imms)
 	for d, s := range l.dims {
-		push[fusedDimsAt+d] = uint32(s)
+		push[dimsAt+d] = uint32(s)
 	}
-	at := fusedStridesAt
+	if f.Reduces {
+		scale := float32(1)
+		if f.Reduce == Mean {
+			scale = float32(1 / float64(out[0])) // as RecordReduce scales a mean
+		}
+		push[fusedRowsAt], push[fusedScaleAt] = uint32(out[0]), math.Float32bits(scale)
+	}
+	at := dimsAt + len(l.dims)
 	for k, st := range l.strides {
 		if l.modes[k] < fusedGather {
 			continue
@@ -397,7 +474,7 @@ func (v *Vulkan) RecordFused(r *gpu.Recorder, f Fused, out Shape, ins []*gpu.Buf
 	for _, w := range push {
 		p = p.U32(w)
 	}
-	r.Dispatch(k, v.Device.Grid(k, (n+int(l.vec)-1)/int(l.vec)), p, bufs...)
+	r.Dispatch(k, v.Device.Grid(k, threads), p, bufs...)
 	return nil
 }
 
@@ -410,7 +487,7 @@ func (v *Vulkan) Fused(f Fused, out Shape, ins [][]float32) ([]float32, error) {
 	if err := f.checkInputs(out, lens); err != nil {
 		return nil, err
 	}
-	return v.exec1(ins, out.Len(), func(r *gpu.Recorder, in []*gpu.Buffer, y *gpu.Buffer) error {
+	return v.exec1(ins, f.outLen(out), func(r *gpu.Recorder, in []*gpu.Buffer, y *gpu.Buffer) error {
 		return v.RecordFused(r, f, out, in, y)
 	})
 }

@@ -91,7 +91,7 @@ func sameBits(got, want []float32) error {
 }
 
 // TestFusedBitwise: a fused program gives the bits of its ops run one at a
-// time, on Vulkan (the fused kernel against the unary and binary kernels)
+// time, and summed over the leading axis the bits of the reduce kernel, on Vulkan (the fused kernel against the unary and binary kernels)
 // and on the CPU (the reference against the ops' references), over every
 // input mode of the shader: the output's layout, a scalar, rows and
 // columns of a broadcast, and odd sizes that take one element per
@@ -129,8 +129,27 @@ func TestFusedBitwise(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				if err := sameBits(got, stepwise(t, b, f, c.out, ins, c.ins)); err != nil {
+				want := stepwise(t, b, f, c.out, ins, c.ins)
+				if err := sameBits(got, want); err != nil {
 					t.Errorf("%s on %s: %v", name, b.Name(), err)
+				}
+				// The same program summed over the leading axis, as the
+				// reduce kernel sums it.
+				red := f
+				red.Reduces, red.Reduce = true, kernels.ReduceOps[trial%len(kernels.ReduceOps)]
+				if !kernels.ReducesInOnePass(red.Reduce, c.out, []int{0}) {
+					t.Fatalf("%v: the reduce kernel sums %v over axis 0 in parts", red.Reduce, c.out)
+				}
+				got, err = b.Fused(red, c.out, ins)
+				if err != nil {
+					t.Fatalf("%s, %v: %v", name, red.Reduce, err)
+				}
+				want, _, err = b.Reduce(red.Reduce, want, c.out, []int{0}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sameBits(got, want); err != nil {
+					t.Errorf("%s, %v over axis 0, on %s: %v", name, red.Reduce, b.Name(), err)
 				}
 			}
 		}
@@ -187,11 +206,11 @@ func TestFusedErrors(t *testing.T) {
 	for k := range kernels.MaxFusedImmediates + 1 {
 		imms.Code = append(imms.Code, kernels.FusedInstr{Kind: kernels.FusedScalar, Binary: kernels.Add, Imm: float32(k), A: k})
 	}
-	// Three inputs read by coordinates over six dimensions need 15 + 18
-	// push-constant words.
+	// Five inputs read by coordinates over six dimensions need 1 + 6 +
+	// 30 push-constant words.
 	s6 := kernels.Shape{2, 3, 2, 3, 2, 3}
 	gathered := kernels.Fused{}
-	for _, st := range [][]int{{0, 1, 0, 1, 0, 1}, {1, 0, 1, 0, 1, 0}, {0, 0, 1, 0, 0, 1}} {
+	for _, st := range [][]int{{0, 1, 0, 1, 0, 1}, {1, 0, 1, 0, 1, 0}, {0, 0, 1, 0, 0, 1}, {1, 1, 0, 0, 1, 1}, {0, 1, 1, 0, 1, 0}} {
 		gathered.Strides = append(gathered.Strides, st)
 	}
 	for _, c := range []struct {
@@ -206,7 +225,7 @@ func TestFusedErrors(t *testing.T) {
 		{imms, kernels.Shape{4}, "9 distinct constants"},
 		{kernels.Fused{Strides: [][]int{{1}}, Code: []kernels.FusedInstr{{Kind: kernels.FusedBinary, A: 0, B: 1}}}, kernels.Shape{4}, "instruction 0 (add(r0, r1)) is not valid"},
 		{kernels.Fused{Strides: [][]int{{1, 1}}}, kernels.Shape{4}, "input 0 has 2 strides"},
-		{gathered, s6, "need 33 push-constant words"},
+		{gathered, s6, "need 37 push-constant words"},
 	} {
 		err := c.f.Check(c.out)
 		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {

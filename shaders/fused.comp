@@ -18,12 +18,14 @@
 // Inputs are read in one of five modes (MODES, 3 bits per input): CONTIG,
 // the output's own layout; SPLAT0, element 0 everywhere; or at an index
 // computed from the element's coordinates over the collapsed output
-// shape (push words 9..14) and the input's strides (consecutive from word
-// 15, NDIM each, for the inputs read so): GATHER reads VEC elements at the
+// shape and the input's strides (push words after the dimensions, NDIM
+// each, for the inputs read so): GATHER reads VEC elements at the
 // innermost stride, ROWVEC one vec4 (innermost stride 1), ROWSPLAT one
 // element (innermost stride 0). With VEC = 4 each invocation computes four
 // consecutive elements (the launcher ensures n and, when an input is read
-// by coordinates, the innermost dimension are multiples of 4).
+// by coordinates, the innermost dimension are multiples of 4). With
+// REDUCE, each invocation sums VEC outputs over the leading axis instead
+// (see main).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x_id = 0) in;
@@ -59,7 +61,13 @@ layout(constant_id = 29) const uint C21 = 0;
 layout(constant_id = 30) const uint C22 = 0;
 layout(constant_id = 31) const uint C23 = 0;
 
-const uint MAX_IN = 8, MAX_DIMS = 6, DIMS_AT = 9, STRIDES_AT = 15;
+// Push words: n, the NIMM immediates (MODES bits 26-29), the NDIM
+// collapsed dimensions, then the strides.
+const uint NIMM = (MODES >> 26) & 15u;
+const uint MAX_IN = 8, MAX_DIMS = 6, DIMS_AT = 1 + NIMM, STRIDES_AT = DIMS_AT + NDIM, ROWS_AT = 30, SCALE_AT = 31;
+// MODES bits 24-25: a sum over the leading axis (of the values, or of
+// their squares), with the rows and the scale in the last push words.
+const uint REDUCE = (MODES >> 24) & 3u, REDUCE_SUM = 1, REDUCE_SUMSQ = 2;
 const uint CONTIG = 0, SPLAT0 = 1, GATHER = 2, ROWVEC = 3, ROWSPLAT = 4;
 // Opcodes: 0..35 unary (3 * kernels.UnaryOp + order), then the binary ops
 // (kernels.BinaryOp order: add, sub, mul, div) on two registers, on a
@@ -148,9 +156,9 @@ void exec(uint k, uint ins) {
 	r[MAX_IN + k] = y;
 }
 
-void main() {
-	uint i = flat_index() * VEC;
-	if (i >= p.w[0]) return;
+// evaluate returns the program's result register at VEC elements from
+// flat element i.
+vec4 evaluate(uint i) {
 	uint c[MAX_DIMS];
 	uint rest = i;
 	for (int d = int(NDIM) - 1; d >= 0; d--) {
@@ -164,10 +172,39 @@ void main() {
 	// Unrolled once the specialization constants are known, so every
 	// switch on an instruction word folds away.
 	[[unroll]] for (uint k = 0; k < NCODE; k++) exec(k, code(k));
-	vec4 out_ = NCODE == 0 ? r[0] : r[MAX_IN + NCODE - 1];
+	return NCODE == 0 ? r[0] : r[MAX_IN + NCODE - 1];
+}
+
+void main() {
+	// Elementwise, invocation t computes VEC elements from VEC t. With
+	// REDUCE it sums VEC outputs from VEC t over the ROWS rows instead, as
+	// the reduce kernel does when it takes each output in one pass: the
+	// same Kahan summation, in the same order, with the same scale. (With
+	// VEC = 1 only the first component is a value; one loop keeps one copy
+	// of the program.)
+	uint rows = REDUCE != 0 ? p.w[ROWS_AT] : 1u;
+	uint m = p.w[0] / rows;
+	uint o = flat_index() * VEC;
+	if (o >= m) return;
+	vec4 value;
+	precise vec4 s = vec4(0.0);
+	precise vec4 cs = vec4(0.0);
+	for (uint row = 0; row < rows; row++) {
+		vec4 v = evaluate(row * m + o);
+		if (REDUCE == 0) {
+			value = v;
+			continue;
+		}
+		if (REDUCE == REDUCE_SUMSQ) v *= v;
+		precise vec4 yv = v - cs;
+		precise vec4 tv = s + yv;
+		cs = (tv - s) - yv;
+		s = tv;
+	}
+	if (REDUCE != 0) value = s * uintBitsToFloat(p.w[SCALE_AT]);
 	if (VEC == 4) {
-		y4[i >> 2] = out_;
+		y4[o >> 2] = value;
 	} else {
-		y[i] = out_.x;
+		y[o] = value.x;
 	}
 }
