@@ -20,7 +20,9 @@ import (
 // 32x200x200) go from three passes over memory to one.
 //
 // A group has a root, the op whose value leaves it, and members, each
-// read only by members. Every member and every input of the group is read
+// read only by members (but for outer products, which a group may compute
+// again from their vectors while they stay in memory for other readers).
+// Every member and every input of the group is read
 // at the root's elements through a map of element strides over the
 // root's shape: the root's own layout, or NumPy broadcasting of a smaller
 // tensor (so a broadcast inside a group is only a way of indexing). The
@@ -134,9 +136,6 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 			if member[x] {
 				continue
 			}
-			if m == f.root && f.reduces() {
-				break // its operand is a member
-			}
 			st := inputMap(m, i, f.maps[m], f.shape)
 			key := operand{x, fmt.Sprint(st)}
 			if _, ok := regs[key]; !ok {
@@ -240,8 +239,13 @@ func batchBroadcastSource(x *Node) *Node {
 			x = x.in[0]
 			continue
 		case broadcastOp:
-			src := x.in[0]
-			if len(o.to) == 3 && src.shape.Equal(o.to[1:]) && o.from.Len() == src.shape.Len() {
+			// The source must be read as [R, C] or [1, R, C], not as
+			// another shape of as many elements.
+			src, from := x.in[0], o.from
+			if len(from) == 3 && from[0] == 1 {
+				from = from[1:]
+			}
+			if len(o.to) == 3 && src.shape.Equal(o.to[1:]) && from.Equal(o.to[1:]) {
 				return src
 			}
 		}
@@ -375,12 +379,6 @@ func copyOnly(p kernels.Fused, s Shape) bool {
 func recomputable(c *Node) bool {
 	o, ok := c.op.(matmulOp)
 	return ok && outerProduct(o, c)
-}
-
-// reduces reports whether the group's root is a reduction.
-func (f *fusion) reduces() bool {
-	_, ok := f.root.op.(reduceOp)
-	return ok
 }
 
 // reducesLeading reports whether n sums (or averages, or sums the squares
