@@ -215,3 +215,39 @@ func TestFusionReductions(t *testing.T) {
 		sameBits(t, fmt.Sprint("cpu output ", i), cg[i], cw[i])
 	}
 }
+
+// TestFusionSharedOperands: a batched product whose operand copies one
+// matrix along the batch reads the matrix itself, with the same bits, and
+// the copy is not made; a broadcast that only looks like such a copy (the
+// gradient of a sum over axis 1: a [4, 3] tensor read as [4, 1, 3] for a
+// [4, 4, 3] operand) is left alone.
+func TestFusionSharedOperands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 5))
+	g := New()
+	x, w := g.Input("x", 4, 2, 3), g.Param("w", 3, 5)
+	shared := g.MatMul(x, g.StopGradient(g.BroadcastTo(w, 4, 3, 5)))
+	z, s := g.Input("z", 4, 4, 3), g.Input("s", 4, 3)
+	lookalike := g.Grad(g.Sum(g.Mul(g.Sum(z, 1), s)), z)[0]
+	if b, ok := lookalike.op.(broadcastOp); !ok || !b.from.Equal(Shape{4, 1, 3}) || !lookalike.in[0].shape.Equal(Shape{4, 3}) {
+		t.Fatalf("the gradient of the sum is %v, not a [4, 3] tensor read as [4, 1, 3]", lookalike)
+	}
+	other := g.MatMul(lookalike, g.Input("y", 4, 3, 5))
+	feeds := map[string][]float32{"x": randVec(rng, 24, -1, 1), "z": randVec(rng, 48, -1, 1), "s": randVec(rng, 12, -1, 1), "y": randVec(rng, 60, -1, 1)}
+	params := map[string][]float32{"w": randVec(rng, 15, -1, 1)}
+	fused, plain := mustCompile(t, g, CompileOptions{}, shared, other), mustCompile(t, g, CompileOptions{NoFusion: true}, shared, other)
+	if b := fused.body(shared); b.in[1] != w {
+		t.Errorf("the product reads %v, not w:\n%s", b.in[1], fused.Dump())
+	}
+	if b := fused.body(other); b != other {
+		t.Errorf("the product of the look-alike reads %v:\n%s", b.in[0], fused.Dump())
+	}
+	var results [2][][]float32
+	for i, p := range []*Program{plain, fused} {
+		e := onVulkan(t, p)
+		setParams(t, e, params)
+		results[i] = mustRun(t, e, feeds)
+	}
+	for i := range results[0] {
+		sameBits(t, fmt.Sprint("output ", i), results[1][i], results[0][i])
+	}
+}
