@@ -25,7 +25,7 @@ type Program struct {
 	// bodies holds, for each root of a fused group, the node that computes
 	// it (see fuse.go); body returns it.
 	bodies map[*Node]*Node
-	fused  int // ops absorbed into fused kernels
+	fused  int // ops fused into others or no longer needed (PlanStats.Fused)
 }
 
 // body is the node whose op and operands compute n in this program: a
@@ -123,7 +123,7 @@ func (p *Program) arena(limit int64) (map[*Node][]*slot, []int64, error) {
 // PlanStats summarises a program's memory plan.
 type PlanStats struct {
 	Ops        int   // op nodes executed (a fused group counts once)
-	Fused      int   // elementwise ops absorbed into fused groups (not counted in Ops)
+	Fused      int   // ops fused into others, or no longer needed once fused (not counted in Ops)
 	PeakBytes  int64 // arena size in one buffer: the planned peak of simultaneously live intermediates
 	TotalBytes int64 // sum of every intermediate's size: the arena without reuse
 }
@@ -143,7 +143,7 @@ func (p *Program) Stats() PlanStats {
 func (p *Program) Dump() string {
 	var b strings.Builder
 	st := p.Stats()
-	fmt.Fprintf(&b, "program: %d ops (%d more fused into them), arena %d bytes (%d without reuse)\n", st.Ops, st.Fused, st.PeakBytes, st.TotalBytes)
+	fmt.Fprintf(&b, "program: %d ops (%d more fused into them or no longer needed), arena %d bytes (%d without reuse)\n", st.Ops, st.Fused, st.PeakBytes, st.TotalBytes)
 	for _, n := range p.order {
 		s := p.slots[n]
 		n = p.body(n)
