@@ -42,10 +42,12 @@ type FusedInstr struct {
 // output's own row-major strides for a tensor of the output's layout, 0
 // along broadcast dimensions), and the instructions. The result is the
 // last instruction's register, or input 0 when there is no instruction (a
-// broadcast copy). Each instruction rounds to float32 as the kernel of its
-// op does on its own: on Vulkan the fused kernel gives the bits of the
-// unary and binary kernels run one after another, and on the CPU the
-// reference gives the bits of CPU.Unary, Binary and BinaryScalar.
+// broadcast copy). Each instruction computes as the kernel of its op does
+// on its own: on Vulkan the fused kernel gives the bits of the unary and
+// binary kernels run one after another (shaders/fused.comp says how, and
+// where a driver other than lavapipe could differ in the sign of a zero),
+// and on the CPU the reference gives the bits of CPU.Unary, Binary and
+// BinaryScalar.
 //
 // The graph compiler builds these from chains and small DAGs of
 // elementwise ops whose intermediates nothing else reads, so that one

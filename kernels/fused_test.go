@@ -99,7 +99,27 @@ func sameBits(got, want []float32) error {
 func TestFusedBitwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 3))
 	vk := openVulkan(t)
-	for _, c := range []struct {
+	u := func(op kernels.UnaryOp, order, a, scale int) kernels.FusedInstr {
+		return kernels.FusedInstr{Kind: kernels.FusedUnary, Unary: op, Order: order, A: a, B: scale, Scaled: scale >= 0}
+	}
+	bin := func(op kernels.BinaryOp, a, b int) kernels.FusedInstr {
+		return kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: op, A: a, B: b}
+	}
+	scalar := func(op kernels.BinaryOp, a int, s float32) kernels.FusedInstr {
+		return kernels.FusedInstr{Kind: kernels.FusedScalar, Binary: op, A: a, Imm: s}
+	}
+	// Programs that once gave other bits than their ops, by the shape
+	// they ran on: a transcendental of a constant derivative, which the
+	// compiler folded; a scaled sigmoid, whose scaling the unary kernel
+	// merges into its division; a constant-zero derivative, which the
+	// unary kernel's scaling folds to +0.
+	regressions := map[int][][]kernels.FusedInstr{
+		0: {{u(kernels.Neg, 1, 0, -1), u(kernels.Softplus, 0, 4, -1), u(kernels.Exp, 0, 4, 0)}},
+		1: {{u(kernels.Sigmoid, 1, 2, -1), u(kernels.Sin, 2, 4, 1), bin(kernels.Add, 5, 0), bin(kernels.Div, 3, 1), u(kernels.Sqrt, 2, 7, -1), u(kernels.Sigmoid, 0, 4, 8)}},
+		2: {{u(kernels.Log, 1, 0, -1), u(kernels.Softplus, 1, 2, 0), bin(kernels.Mul, 1, 4), u(kernels.Softplus, 2, 4, -1), scalar(kernels.Mul, 0, 0.25),
+			bin(kernels.Add, 5, 5), scalar(kernels.Div, 7, -2), scalar(kernels.Sub, 2, 3.5), u(kernels.Neg, 2, 9, 0)}},
+	}
+	for ci, c := range []struct {
 		out kernels.Shape
 		ins []kernels.Shape
 	}{
@@ -108,8 +128,11 @@ func TestFusedBitwise(t *testing.T) {
 		{kernels.Shape{7, 3}, []kernels.Shape{{7, 3}, {3}, {7, 1}}},
 		{kernels.Shape{5}, []kernels.Shape{{5}, {1}}},
 	} {
-		for trial := range 3 {
+		for trial := range 8 + len(regressions[ci]) {
 			f := randomFused(rng, c.out, c.ins, kernels.MaxFusedCode)
+			if trial < len(regressions[ci]) {
+				f.Code = regressions[ci][trial]
+			}
 			ins := make([][]float32, len(c.ins))
 			for k, s := range c.ins {
 				ins[k] = make([]float32, s.Len())

@@ -11,9 +11,10 @@
 // 16-18 an immediate (push word 1+imm: a scalar op's constant, leaky_relu's
 // slope), bit 19 a unary op scaled by register b.
 //
-// Every op's result is `precise`: the compiler may not contract an op with
-// the next (a multiply into an add), so each op rounds exactly as its own
-// kernel does, and a fused program gives the unfused kernels' bits.
+// Each instruction computes as its op's own kernel does, and its result
+// passes an identity the compiler cannot see through (opaque), as a value
+// passes memory between two kernels: so nothing is rewritten across ops,
+// and a fused program gives the unfused kernels' bits.
 //
 // Inputs are read in one of five modes (MODES, 3 bits per input): CONTIG,
 // the output's own layout; SPLAT0, element 0 everywhere; or at an index
@@ -111,15 +112,14 @@ uint stridesAt(uint k) {
 	return at;
 }
 
+// binary is the binary kernel's arithmetic (binary.comp's apply).
 float binary(uint op, float a, float b) {
-	precise float y;
 	switch (op) {
-	case 0: y = a + b; break;
-	case 1: y = a - b; break;
-	case 2: y = a * b; break;
-	default: y = a / b; break;
+	case 0: return a + b;
+	case 1: return a - b;
+	case 2: return a * b;
 	}
-	return y;
+	return a / b;
 }
 
 // Reads VEC elements of input k, at flat element i or, by coordinates, at
@@ -133,17 +133,40 @@ float binary(uint op, float a, float b) {
 
 vec4 r[MAX_IN + 24];
 
+// order_zero: f^(order) of op is the constant 0.
+bool order_zero(uint op, uint order) {
+	return order == 2 && (op == NEG || op == RELU || op == LEAKY_RELU);
+}
+
 vec4 imm(uint ins) { return vec4(uintBitsToFloat(p.w[1 + ((ins >> 16) & 7u)])); }
 
+// opaque returns x unchanged, through an integer OR with zero that the
+// compiler cannot see (n < 2^31, so n >> 31 is 0): each instruction's
+// result crosses it as it crosses memory between two kernels. Otherwise
+// the compiler would rewrite across ops, in ways that change bits: fold a
+// transcendental of a constant derivative (neg', square'') at compile time,
+// merge a scale into the division inside sigmoid, contract a multiply into
+// the next add.
+vec4 opaque(vec4 x) {
+	return uintBitsToFloat(floatBitsToUint(x) | uvec4(p.w[0] >> 31));
+}
+
+// exec runs instruction k with the arithmetic of the op's own kernel
+// (unary.comp: s[i] * f(x[i]); binary.comp: apply(a, b), apply(a, s),
+// apply(s, a)).
 void exec(uint k, uint ins) {
 	uint op = ins & 63u;
 	vec4 a = r[(ins >> 6) & 31u], b = r[(ins >> 11) & 31u];
-	precise vec4 y;
+	vec4 y;
 	if (op < UNARY_END) {
 		float alpha = imm(ins).x;
 		vec4 f = vec4(unary_f(op / 3, op % 3, alpha, a.x), unary_f(op / 3, op % 3, alpha, a.y),
 		              unary_f(op / 3, op % 3, alpha, a.z), unary_f(op / 3, op % 3, alpha, a.w));
-		y = ((ins >> 19) & 1u) != 0 ? b * f : f;
+		// A scaled derivative that is the constant 0 (neg'', relu'',
+		// leaky_relu'') is +0, as the unary kernel's s[i] * 0.0 compiles
+		// (folded), whatever the sign of s.
+		bool zero = order_zero(op / 3, op % 3);
+		y = ((ins >> 19) & 1u) != 0 ? (zero ? vec4(0.0) : b * f) : f;
 	} else if (op < SCALAR_RIGHT) {
 		y = vec4(binary(op - BINARY, a.x, b.x), binary(op - BINARY, a.y, b.y), binary(op - BINARY, a.z, b.z), binary(op - BINARY, a.w, b.w));
 	} else {
@@ -153,7 +176,7 @@ void exec(uint k, uint ins) {
 		vec4 u = left ? s : a, v = left ? a : s;
 		y = vec4(binary(bop, u.x, v.x), binary(bop, u.y, v.y), binary(bop, u.z, v.z), binary(bop, u.w, v.w));
 	}
-	r[MAX_IN + k] = y;
+	r[MAX_IN + k] = opaque(y);
 }
 
 // evaluate returns the program's result register at VEC elements from
