@@ -86,6 +86,18 @@ func blocksOf(n, b *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err 
 			starts[s.row0] = true
 		}
 	}
+	// markCut marks the split operands, which must be read by rows.
+	markCut := func(cut []bool) error {
+		for i, x := range b.in {
+			if split(x) && !cut[i] {
+				return cannot(x, "reads it whole")
+			}
+			if split(x) {
+				mark(x)
+			}
+		}
+		return nil
+	}
 	rows := 0
 	fo, fusedSum := b.op.(fusedOp)
 	fusedSum = fusedSum && fo.prog.Reduces
@@ -100,13 +112,8 @@ func blocksOf(n, b *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err 
 		if split(n) || !ok {
 			return nil, false, cannot(n, "reduces over its leading axis")
 		}
-		for i, x := range b.in {
-			if split(x) && !cut[i] {
-				return nil, false, cannot(x, "reads it whole")
-			}
-			if split(x) {
-				mark(x)
-			}
+		if err := markCut(cut); err != nil {
+			return nil, false, err
 		}
 		rows, sum = fo.shape[0], true
 	} else {
@@ -122,13 +129,8 @@ func blocksOf(n, b *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err 
 			}
 			return nil, false, cannot(x, "cannot run a block of rows at a time")
 		}
-		for i, x := range b.in {
-			if split(x) && !cut[i] {
-				return nil, false, cannot(x, "reads it whole")
-			}
-			if split(x) {
-				mark(x)
-			}
+		if err := markCut(cut); err != nil {
+			return nil, false, err
 		}
 		if split(n) {
 			mark(n)

@@ -139,6 +139,10 @@ func (f Fused) Check(out Shape) error {
 	if err := out.check(); err != nil {
 		return fmt.Errorf("kernels: fused: %v", err)
 	}
+	if out.Len() >= 1<<31 {
+		// The shader takes n >> 31 for a zero the compiler cannot see.
+		return fmt.Errorf("kernels: fused: %v has %d elements (fewer than 2^31 fit)", out, out.Len())
+	}
 	nin := len(f.Strides)
 	if nin == 0 || nin > MaxFusedInputs {
 		return fmt.Errorf("kernels: fused: %d inputs (1 to %d)", nin, MaxFusedInputs)
