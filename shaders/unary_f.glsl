@@ -12,7 +12,10 @@ const uint NEG = 0, SQUARE = 1, SQRT = 2, EXP = 3, LOG = 4, SIN = 5, COS = 6, TA
 float unary_f(uint op, uint order, float alpha, float v) {
 	switch (op) {
 	case NEG:
-		return order == 0 ? -v : (order == 1 ? -1.0 : 0.0);
+		// Written so that neg'' is +0, as before this function was
+		// shared: as one chain of selects the compiler made it -0.
+		if (order == 2) return 0.0;
+		return order == 0 ? -v : -1.0;
 	case SQUARE:
 		return order == 0 ? v * v : (order == 1 ? 2.0 * v : 2.0);
 	case SQRT: {
