@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -21,6 +22,20 @@ type Program struct {
 	inputs  []*Node // the inputs and parameters the program reads, in order,
 	params  []*Node // found once so that Run does not scan the schedule
 	updates []Update
+	// bodies holds, for each root of a fused group, the node that computes
+	// it (see fuse.go); body returns it.
+	bodies map[*Node]*Node
+	fused  int // ops fused into others or no longer needed (PlanStats.Fused)
+}
+
+// body is the node whose op and operands compute n in this program: a
+// fused op for the root of a fused group, n itself otherwise. Memory and
+// buffers stay keyed by n.
+func (p *Program) body(n *Node) *Node {
+	if b, ok := p.bodies[n]; ok {
+		return b
+	}
+	return n
 }
 
 // CompileOptions tune compilation.
@@ -33,6 +48,12 @@ type CompileOptions struct {
 	// Align is the byte alignment of arena offsets (0: 256, which every
 	// Vulkan device accepts for storage-buffer offsets).
 	Align int64
+	// NoFusion compiles every elementwise op to a kernel of its own
+	// instead of fusing chains of them (see fuse.go): for tests and A/B
+	// timing. KeepAll implies it, since fusion keeps no intermediates, and
+	// so does NOETHER_VK_FUSION=off in the environment (to time or test
+	// whole commands without fusion).
+	NoFusion bool
 }
 
 // Compile plans the graph for computing outputs.
@@ -60,7 +81,13 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{g: g, order: order, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates}
+	p := &Program{g: g, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates}
+	if !o.NoFusion && !o.KeepAll && os.Getenv("NOETHER_VK_FUSION") != "off" {
+		n := len(order)
+		order, p.bodies = fuse(order, keep)
+		p.fused = n - len(order)
+	}
+	p.order = order
 	if p.align == 0 {
 		p.align = 256
 	}
@@ -69,7 +96,7 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	}
 	p.keep = keep
 	// Unbounded, the plan cannot fail.
-	p.slots, p.buffers, _ = plan(order, keep, p.align, 0)
+	p.slots, p.buffers, _ = plan(order, keep, p.align, 0, p.body)
 	for _, b := range p.buffers {
 		p.peak += b
 	}
@@ -90,19 +117,20 @@ func (p *Program) arena(limit int64) (map[*Node][]*slot, []int64, error) {
 	if p.peak <= limit {
 		return p.slots, p.buffers, nil
 	}
-	return plan(p.order, p.keep, p.align, limit)
+	return plan(p.order, p.keep, p.align, limit, p.body)
 }
 
 // PlanStats summarises a program's memory plan.
 type PlanStats struct {
-	Ops        int   // op nodes executed
+	Ops        int   // op nodes executed (a fused group counts once)
+	Fused      int   // ops fused into others, or no longer needed once fused (not counted in Ops)
 	PeakBytes  int64 // arena size in one buffer: the planned peak of simultaneously live intermediates
 	TotalBytes int64 // sum of every intermediate's size: the arena without reuse
 }
 
 // Stats returns the program's plan summary.
 func (p *Program) Stats() PlanStats {
-	s := PlanStats{PeakBytes: p.peak}
+	s := PlanStats{PeakBytes: p.peak, Fused: p.fused}
 	for _, sl := range p.slots {
 		s.Ops++
 		s.TotalBytes += sl[0].size // one slot each: the program's plan splits nothing
@@ -115,8 +143,10 @@ func (p *Program) Stats() PlanStats {
 func (p *Program) Dump() string {
 	var b strings.Builder
 	st := p.Stats()
-	fmt.Fprintf(&b, "program: %d ops, arena %d bytes (%d without reuse)\n", st.Ops, st.PeakBytes, st.TotalBytes)
+	fmt.Fprintf(&b, "program: %d ops (%d more fused into them or no longer needed), arena %d bytes (%d without reuse)\n", st.Ops, st.Fused, st.PeakBytes, st.TotalBytes)
 	for _, n := range p.order {
+		s := p.slots[n]
+		n = p.body(n)
 		fmt.Fprintf(&b, "  %v", n)
 		if n.kind == kindOp {
 			var args []string
@@ -125,7 +155,7 @@ func (p *Program) Dump() string {
 			}
 			fmt.Fprintf(&b, " (%s)", strings.Join(args, ", "))
 		}
-		if s := p.slots[n]; s != nil {
+		if s != nil {
 			fmt.Fprintf(&b, "  %d bytes @%d", s[0].size, s[0].offset)
 		} else if n.kind != kindOutput {
 			fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Len())

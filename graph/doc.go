@@ -32,7 +32,10 @@
 // name the op and the shapes.
 //
 // Compilation drops nodes the outputs do not need, orders the rest
-// topologically, and places every intermediate in one arena by liveness
+// topologically, fuses chains and small DAGs of elementwise ops into one
+// kernel each (fuse.go; CompileOptions.NoFusion turns it off, and the
+// results are the same bits either way), and places every intermediate in
+// one arena by liveness
 // (first fit), reporting the planned peak next to the sum of all tensor
 // sizes. The Vulkan executor cuts the arena into as many buffers as the
 // device's buffer limit (gpu.Device.MaxBufferSize) requires, no tensor

@@ -105,11 +105,12 @@ func (e *CPUExec) values(feeds map[string][]float32) (map[*Node][]float32, error
 		case kindOutput:
 			vals[n] = multi[n.in[0]][n.index]
 		case kindOp:
-			in := make([][]float32, len(n.in))
-			for i, x := range n.in {
+			b := e.p.body(n)
+			in := make([][]float32, len(b.in))
+			for i, x := range b.in {
 				in[i] = vals[x]
 			}
-			outs, err := n.op.CPU(in, n)
+			outs, err := b.op.CPU(in, b)
 			if err != nil {
 				return nil, fmt.Errorf("graph: %v: %w", n, err)
 			}

@@ -127,7 +127,7 @@ func (e *VulkanExec) plan(maxBuffer int64) (map[*Node][]*slot, map[*Node]int, er
 				return nil, nil, err
 			}
 		case kindOp:
-			bounds, sum, _ := blocksOf(n, slots) // plan checked every op
+			bounds, sum, _ := blocksOf(n, p.body(n), slots) // plan checked every op
 			if bounds != nil {
 				e.blocks[n] = blocked{bounds: bounds, sum: sum}
 				if sum {
@@ -136,7 +136,7 @@ func (e *VulkanExec) plan(maxBuffer int64) (map[*Node][]*slot, map[*Node]int, er
 					}
 				}
 			}
-			sc, ok := n.op.(scratcher)
+			sc, ok := p.body(n).op.(scratcher)
 			if !ok {
 				continue
 			}
@@ -257,8 +257,9 @@ func (e *VulkanExec) build(maxBuffer int64) error {
 		if n.kind != kindOp {
 			continue
 		}
-		l := Launch{Kernels: e.v, Recorder: r, In: make([]*gpu.Buffer, len(n.in)), Out: outs[n], Node: n}
-		for i, x := range n.in {
+		body := p.body(n)
+		l := Launch{Kernels: e.v, Recorder: r, In: make([]*gpu.Buffer, len(body.in)), Out: outs[n], Node: body}
+		for i, x := range body.in {
 			l.In[i] = e.bufs[x]
 		}
 		if size, ok := scratch[n]; ok {
@@ -276,12 +277,12 @@ func (e *VulkanExec) build(maxBuffer int64) error {
 			}
 			err = e.recordBlocks(r, n, l.Scratch)
 		} else {
-			err = n.op.Record(l)
+			err = body.op.Record(l)
 		}
 		if err != nil {
-			return fmt.Errorf("graph: recording %v: %w", n, err)
+			return fmt.Errorf("graph: recording %v: %w", body, err)
 		}
-		e.spans = append(e.spans, opSpan{n, start, r.Len()})
+		e.spans = append(e.spans, opSpan{body, start, r.Len()})
 	}
 	if err := e.recordUpdates(r); err != nil {
 		return err

@@ -81,24 +81,26 @@ func TestArenaBuffers(t *testing.T) {
 // anything is allocated, naming the tensor, or the planned peak and the
 // largest tensors.
 func TestMemoryErrors(t *testing.T) {
+	// The messages name the ops as built; fusion would merge some.
+	unfusedOptions := CompileOptions{NoFusion: true}
 	v := openVulkan(t)
 	g := New()
 	x := g.Input("x", 1000, 50)
 	w := g.Param("w", 50, 200)
 	h := g.Tanh(g.MatMul(x, w))
 	loss := g.Mean(g.Square(h))
-	prog := mustCompile(t, g, CompileOptions{}, loss)
+	prog := mustCompile(t, g, unfusedOptions, loss)
 
 	// A tensor larger than a buffer that an op cannot read by rows: the
 	// [1000 200] activation (800000 bytes) meets the fused MSE.
-	mse := mustCompile(t, g, CompileOptions{}, g.MSE(h, g.Input("y", 1000, 200)))
+	mse := mustCompile(t, g, unfusedOptions, g.MSE(h, g.Input("y", 1000, 200)))
 	_, err := mse.OnVulkan(v, VulkanOptions{MaxBufferBytes: 700000})
 	if !errors.Is(err, gpu.ErrTooLarge) || !strings.Contains(err.Error(), "%3 = tanh 1000x200 (800000 bytes) is larger than one buffer, and %7 = mse scalar cannot run a block of rows at a time") {
 		t.Errorf("tensor over the buffer limit: err = %v", err)
 	}
 	t.Logf("tensor over the buffer limit: %v", err)
 	// A reshape that moves the leading axis cannot copy by rows.
-	flat := mustCompile(t, g, CompileOptions{}, g.Sum(g.Reshape(h, 200000)))
+	flat := mustCompile(t, g, unfusedOptions, g.Sum(g.Reshape(h, 200000)))
 	_, err = flat.OnVulkan(v, VulkanOptions{MaxBufferBytes: 700000})
 	if !errors.Is(err, gpu.ErrTooLarge) || !strings.Contains(err.Error(), "%3 = tanh 1000x200 (800000 bytes) is larger than one buffer, and %8 = reshape200000 200000 cannot run") {
 		t.Errorf("a reshape of a split tensor: err = %v", err)
@@ -108,7 +110,7 @@ func TestMemoryErrors(t *testing.T) {
 		t.Errorf("a buffer limit below the alignment: err = %v", err)
 	}
 	// A tensor with one row.
-	row := mustCompile(t, g, CompileOptions{}, g.Sum(g.Reshape(h, 1, 200000)))
+	row := mustCompile(t, g, unfusedOptions, g.Sum(g.Reshape(h, 1, 200000)))
 	_, err = row.OnVulkan(v, VulkanOptions{MaxBufferBytes: 700000})
 	if !errors.Is(err, gpu.ErrTooLarge) || !strings.Contains(err.Error(), "1x200000 needs 800000 bytes, more than one buffer holds (699904), and has no rows to split it by") {
 		t.Errorf("a one-row tensor over the buffer limit: err = %v", err)
@@ -116,7 +118,7 @@ func TestMemoryErrors(t *testing.T) {
 	// An input larger than the device's largest buffer.
 	big := New()
 	n := int(v.Device.MaxBufferSize()/4) + 1
-	bp := mustCompile(t, big, CompileOptions{}, big.Sum(big.Input("huge", n)))
+	bp := mustCompile(t, big, unfusedOptions, big.Sum(big.Input("huge", n)))
 	_, err = bp.OnVulkan(v, VulkanOptions{})
 	if !errors.Is(err, gpu.ErrTooLarge) || !strings.Contains(err.Error(), `input "huge"`) {
 		t.Errorf("input over the device's buffer limit: err = %v", err)

@@ -71,7 +71,8 @@ type slot struct {
 // every op that writes or reads it can run a block of rows at a time
 // (blocksOf), and is an error naming it otherwise. plan returns the slots
 // by node and the size of each buffer; their sum is the planned peak.
-func plan(order []*Node, outputs []*Node, align, limit int64) (map[*Node][]*slot, []int64, error) {
+// body(n) is the node that computes n (Program.body).
+func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *Node) (map[*Node][]*slot, []int64, error) {
 	slots := map[*Node][]*slot{}
 	for i, n := range order {
 		if n.kind != kindOp {
@@ -94,14 +95,14 @@ func plan(order []*Node, outputs []*Node, align, limit int64) (map[*Node][]*slot
 	}
 	for _, n := range order {
 		if n.kind == kindOp {
-			if _, _, err := blocksOf(n, slots); err != nil {
+			if _, _, err := blocksOf(n, body(n), slots); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
 	// Reading an output of a multi-output op keeps the whole op's memory.
 	for i, n := range order {
-		for _, x := range n.in {
+		for _, x := range body(n).in {
 			for _, s := range slots[valueRoot(x)] {
 				s.death = max(s.death, i)
 			}

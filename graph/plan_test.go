@@ -33,6 +33,9 @@ func randomGraph(rng *rand.Rand, n int) (*Graph, []*Node) {
 // TestPlanNoOverlap: over many random graphs, cut into buffers or not, no
 // two tensors that are live at the same step share bytes of a buffer, every
 // tensor lies inside its buffer, and the peak is at most the sum.
+// unfused is Program.body of a program without fusion.
+func unfused(n *Node) *Node { return n }
+
 func TestPlanNoOverlap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for trial := range 300 {
@@ -46,7 +49,7 @@ func TestPlanNoOverlap(t *testing.T) {
 		}
 		// The test op's largest tensor is 800 bytes.
 		limit := []int64{0, 800, 1600, 4000}[trial%4]
-		slots, buffers, err := plan(order, outs, 16, limit)
+		slots, buffers, err := plan(order, outs, 16, limit, unfused)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,12 +111,12 @@ func TestPlanBuffers(t *testing.T) {
 		limit   int64
 		buffers []int64
 	}{{0, []int64{800}}, {800, []int64{800}}, {640, []int64{400, 400}}, {400, []int64{400, 400}}} {
-		_, buffers, err := plan(order, []*Node{x}, 16, c.limit)
+		_, buffers, err := plan(order, []*Node{x}, 16, c.limit, unfused)
 		if err != nil || !slices.Equal(buffers, c.buffers) {
 			t.Errorf("limit %d: buffers %v (err %v), want %v", c.limit, buffers, err, c.buffers)
 		}
 	}
-	_, _, err := plan(order, []*Node{x}, 16, 384)
+	_, _, err := plan(order, []*Node{x}, 16, 384, unfused)
 	if err == nil || !strings.Contains(err.Error(), "%1 = test 100 (400 bytes) is larger than one buffer, and %1 = test 100 cannot run a block of rows") || !errors.Is(err, gpu.ErrTooLarge) {
 		t.Errorf("a tensor over the limit that cannot be split: err = %v", err)
 	}
@@ -127,7 +130,7 @@ func TestPlanReuses(t *testing.T) {
 		x = g.Apply(testOp{size: 100}, x)
 	}
 	order, _ := schedule([]*Node{x})
-	_, buffers, _ := plan(order, []*Node{x}, 16, 0)
+	_, buffers, _ := plan(order, []*Node{x}, 16, 0, unfused)
 	if len(buffers) != 1 || buffers[0] != 2*400 {
 		t.Errorf("chain of 50 steps: buffers %v, want one of %d bytes", buffers, 800)
 	}

@@ -63,11 +63,12 @@ func pieceRows(n *Node, limit int64) (int, error) {
 // consecutive bounds (nil: n runs whole), each inside one piece of every
 // split operand; with sum, n reduces over the leading axis of its split
 // input, and the sums of the blocks add up. It is an error naming n and the
-// tensor when n cannot run so.
-func blocksOf(n *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err error) {
+// tensor when n cannot run so. b is the node that computes n
+// (Program.body).
+func blocksOf(n, b *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err error) {
 	split := func(x *Node) bool { return len(slots[x]) > 1 }
 	var reads []*Node
-	for _, x := range n.in {
+	for _, x := range b.in {
 		if split(x) {
 			reads = append(reads, x)
 		}
@@ -76,7 +77,7 @@ func blocksOf(n *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err err
 		return nil, false, nil
 	}
 	cannot := func(x *Node, why string) error {
-		return fmt.Errorf("graph: %v (%d bytes) is larger than one buffer, and %v %s, so it cannot be split by rows: %w", x, 4*x.shape.Len(), n, why, gpu.ErrTooLarge)
+		return fmt.Errorf("graph: %v (%d bytes) is larger than one buffer, and %v %s, so it cannot be split by rows: %w", x, 4*x.shape.Len(), b, why, gpu.ErrTooLarge)
 	}
 	// Every split tensor's piece boundaries bound n's blocks.
 	starts := map[int]bool{}
@@ -85,18 +86,41 @@ func blocksOf(n *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err err
 			starts[s.row0] = true
 		}
 	}
+	// markCut marks the split operands, which must be read by rows.
+	markCut := func(cut []bool) error {
+		for i, x := range b.in {
+			if split(x) && !cut[i] {
+				return cannot(x, "reads it whole")
+			}
+			if split(x) {
+				mark(x)
+			}
+		}
+		return nil
+	}
 	rows := 0
-	if r, ok := n.op.(reduceOp); ok && slices.Contains(r.axes, 0) {
+	fo, fusedSum := b.op.(fusedOp)
+	fusedSum = fusedSum && fo.prog.Reduces
+	if r, ok := b.op.(reduceOp); ok && slices.Contains(r.axes, 0) {
 		if split(n) {
 			return nil, false, cannot(n, "reduces over its leading axis")
 		}
-		mark(n.in[0])
-		rows, sum = n.in[0].shape[0], true
+		mark(b.in[0])
+		rows, sum = b.in[0].shape[0], true
+	} else if fusedSum {
+		cut, ok := fo.rowCut(b)
+		if split(n) || !ok {
+			return nil, false, cannot(n, "reduces over its leading axis")
+		}
+		if err := markCut(cut); err != nil {
+			return nil, false, err
+		}
+		rows, sum = fo.shape[0], true
 	} else {
-		rb, ok := n.op.(rowBlocker)
+		rb, ok := b.op.(rowBlocker)
 		var cut []bool
-		if ok = ok && len(n.shape) > 0; ok {
-			_, cut, ok = rb.rowBlock(n, n.shape[0])
+		if ok = ok && len(b.shape) > 0; ok {
+			_, cut, ok = rb.rowBlock(b, b.shape[0])
 		}
 		if !ok {
 			x := n
@@ -105,13 +129,8 @@ func blocksOf(n *Node, slots map[*Node][]*slot) (bounds []int, sum bool, err err
 			}
 			return nil, false, cannot(x, "cannot run a block of rows at a time")
 		}
-		for i, x := range n.in {
-			if split(x) && !cut[i] {
-				return nil, false, cannot(x, "reads it whole")
-			}
-			if split(x) {
-				mark(x)
-			}
+		if err := markCut(cut); err != nil {
+			return nil, false, err
 		}
 		if split(n) {
 			mark(n)
@@ -232,7 +251,7 @@ type blocked struct {
 func (e *VulkanExec) blockNodes(n *Node) []*Node {
 	b, ok := e.blocks[n]
 	if !ok {
-		return []*Node{n}
+		return []*Node{e.p.body(n)}
 	}
 	var out []*Node
 	for i := range len(b.bounds) - 1 {
@@ -245,15 +264,20 @@ func (e *VulkanExec) blockNodes(n *Node) []*Node {
 // blockNode is rows rows of blocked op node n, and which operands it
 // reads in rows.
 func (e *VulkanExec) blockNode(n *Node, rows int) (*Node, []bool) {
+	b := e.p.body(n)
+	if fo, ok := b.op.(fusedOp); ok && e.blocks[n].sum {
+		cut, _ := fo.rowCut(b)
+		return blockNode(b, fo.rows(rows), cut, rows, true), cut
+	}
 	if e.blocks[n].sum {
-		op := n.op.(reduceOp)
+		op := b.op.(reduceOp)
 		if op.op == kernels.Mean {
 			op.op = kernels.Sum
 		}
-		return blockNode(n, op, []bool{true}, rows, true), []bool{true}
+		return blockNode(b, op, []bool{true}, rows, true), []bool{true}
 	}
-	op, cut, _ := n.op.(rowBlocker).rowBlock(n, rows)
-	return blockNode(n, op, cut, rows, false), cut
+	op, cut, _ := b.op.(rowBlocker).rowBlock(b, rows)
+	return blockNode(b, op, cut, rows, false), cut
 }
 
 // rows is a view of rows [lo, hi) of x's leading axis, inside one piece
@@ -278,8 +302,8 @@ func (e *VulkanExec) recordBlocks(r *gpu.Recorder, n *Node, scratch *gpu.Buffer)
 	for i := range len(b.bounds) - 1 {
 		lo, hi := b.bounds[i], b.bounds[i+1]
 		bn, cut := e.blockNode(n, hi-lo)
-		l := Launch{Kernels: e.v, Recorder: r, In: make([]*gpu.Buffer, len(n.in)), Scratch: scratch, Node: bn}
-		for j, x := range n.in {
+		l := Launch{Kernels: e.v, Recorder: r, In: make([]*gpu.Buffer, len(bn.in)), Scratch: scratch, Node: bn}
+		for j, x := range e.p.body(n).in {
 			var err error
 			if l.In[j] = e.bufs[x]; cut[j] {
 				if l.In[j], err = e.rows(x, lo, hi); err != nil {

@@ -18,5 +18,12 @@
 // suite finds it by type assertion, so a backend that lacks a family fails
 // that family's checks instead of failing to compile.
 //
+// One family is not an op but a composition: Fused runs a small program of
+// unary, binary and scalar ops (and optionally a sum over the leading
+// axis) in one dispatch, with the bits of its ops' own kernels. The graph
+// compiler builds these programs after differentiation, so they have no
+// derivative rules; the suite checks their forward, and fused_test.go their
+// bits against the ops run one at a time.
+//
 // Layout is row-major (NCHW for images); all data are float32.
 package kernels

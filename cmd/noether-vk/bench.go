@@ -118,21 +118,21 @@ func runBench(c *cli.Context) error {
 func printBench(w io.Writer, info gpu.Info, p kernelbench.Peaks, res []kernelbench.Result) {
 	fmt.Fprintf(w, "%s: measured ceilings %.1f GFLOP/s (FMA), %.1f GB/s (copy)\n\n", info.Name, p.GFLOPS, p.GBPS)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\tshape\tgpu ms (min-max)\twall ms\tGFLOP/s\tGB/s\tof roofline\tCPU baseline\tCPU ms\tspeedup\tmax rel err\t")
+	fmt.Fprintln(tw, "op\tshape\tgpu ms (min-max)\twall ms\tGFLOP/s\tGB/s\tof roofline\tCPU baseline\tCPU ms\tspeedup\tmax rel err\tdispatches\t")
 	for _, r := range res {
 		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t\t\t\t\t\t\t\n", r.Op, r.Shape, r.Error)
+			fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t\t\t\t\t\t\t\t\n", r.Op, r.Shape, r.Error)
 			continue
 		}
 		if r.Op == metaStepOp || r.Op == videoMetaStepOp {
-			fmt.Fprintf(tw, "%s\t%s\t-\t%.3f (%.3f-%.3f)\t-\t-\t-\t-\t-\t-\t-\t\n", r.Op, r.Shape, r.WallMsMedian, r.WallMsMin, r.WallMsMax)
+			fmt.Fprintf(tw, "%s\t%s\t-\t%.3f (%.3f-%.3f)\t-\t-\t-\t-\t-\t-\t-\t%d\t\n", r.Op, r.Shape, r.WallMsMedian, r.WallMsMin, r.WallMsMax, r.Dispatches)
 			continue
 		}
 		cpu, cpuMs, speedup := "-", "-", "-"
 		if r.CPUBaseline != "" {
 			cpu, cpuMs, speedup = r.CPUBaseline, fmt.Sprintf("%.3f", r.CPUBaselineMsMedian), fmt.Sprintf("%.2fx", r.SpeedupVsCPU)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f (%.3f-%.3f)\t%.3f\t%.2f\t%.2f\t%.1f%%\t%s\t%s\t%s\t%.1e\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%.3f (%.3f-%.3f)\t%.3f\t%.2f\t%.2f\t%.1f%%\t%s\t%s\t%s\t%.1e\t-\t\n",
 			r.Op, r.Shape, r.GPUMsMedian, r.GPUMsMin, r.GPUMsMax, r.WallMsMedian, r.GFLOPS, r.GBPS, 100*r.PeakFraction,
 			cpu, cpuMs, speedup, r.MaxRelErr)
 	}
@@ -170,6 +170,7 @@ func benchMetaSteps(v *kernels.Vulkan, quick bool, start time.Time) []kernelbenc
 			out = append(out, r)
 			continue
 		}
+		r.Dispatches = step.Dispatches
 		var ms []float64
 		for i := 0; i <= runs && err == nil; i++ {
 			t0 := time.Now()

@@ -85,7 +85,10 @@ type Result struct {
 	CPUBaselineMsMedian float64 `json:"cpu_baseline_ms_median"`
 	SpeedupVsCPU        float64 `json:"speedup_vs_cpu"`
 	MaxRelErr           float64 `json:"max_rel_err"`
-	Error               string  `json:"error,omitempty"`
+	// Dispatches is the kernel dispatches of a whole program (the
+	// meta-training step); 0 for a single kernel.
+	Dispatches int    `json:"dispatches,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // Options select and size the run.

@@ -31,7 +31,9 @@ func NewMetaStep(v *kernels.Vulkan, adapt string, batch int) (*MetaStep, error) 
 	c := Config{Method: Noether, Adapt: adapt, Inner: noether.Tailoring{Steps: 1, LR: 0.1},
 		MetaLR: 1e-3, EmbedLR: 1e-3, EmbedClip: 1000, WeightDecay: 1e-4}
 	c.Backend = graph.VulkanBackend{Kernels: v}
-	e, err := c.newExperiment(d, nil)
+	// newExperiment clones the starting parameters and fills them in, so
+	// it needs a map, not nil.
+	e, err := c.newExperiment(d, map[string][]float32{})
 	if err != nil {
 		return nil, err
 	}
