@@ -27,7 +27,7 @@ const pixelPendulum = "pixel-pendulum"
 // kind they are refused rather than ignored.
 var (
 	physicsOnlyFlags = []string{"data", "loss", "loss-param", "train-loss-params", "embedding-sizes", "baseline-steps",
-		"meta-lr", "weight-decay", "noether-step", "substeps"}
+		"meta-lr", "weight-decay", "noether-step", "substeps", "live"}
 	videoOnlyFlags = []string{"preset", "svg-epochs", "image-size", "history", "horizon"}
 )
 

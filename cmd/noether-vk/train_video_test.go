@@ -168,6 +168,34 @@ func TestTrainVideo(t *testing.T) {
 	}
 }
 
+// TestTrainVideoPartialResults: a method whose training diverges does
+// not lose the ones before it: the report has their numbers and its
+// error, the figures are drawn, the manifest marks it failed, and the
+// exit status says that something failed.
+func TestTrainVideoPartialResults(t *testing.T) {
+	root := t.TempDir()
+	dir, report := filepath.Join(root, "run"), filepath.Join(root, "r.json")
+	_, err := runApp(t, append(tinyVideo, "--embedding-lr", "1e38", "--out", dir, "--report", report)...)
+	wantRefused(t, "a diverging noether phase", err, exitError, "2 of 3 methods ran", "training diverged", "--embedding-lr")
+	rep, runs := readVideoReport(t, report)
+	if len(rep.Runs) != 3 || rep.Runs[0].Result == nil || rep.Runs[1].Result == nil || rep.Runs[2].Result != nil ||
+		!strings.Contains(rep.Runs[2].Error, "diverged") || runs[2]["test_mse"] != nil {
+		t.Errorf("report runs: %v", runs)
+	}
+	for _, name := range []string{"mse.png", "ssim.svg", "strip_episode000.png"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("run folder: %v", err)
+		}
+	}
+	m, err := rundir.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Results["noether"]; r == nil || r.State != rundir.StateFailed || m.Results["svg"].State != rundir.StateDone {
+		t.Errorf("manifest results: noether %+v, svg %+v", r, m.Results["svg"])
+	}
+}
+
 // TestTrainVideoInterruptResume stops a pixel-pendulum train with SIGINT
 // after the first step of its noether phase: exit status 4, the way to
 // resume printed, the phase stopped mid-epoch with a checkpoint; resumed,
