@@ -2,6 +2,7 @@ package clips
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -104,6 +105,14 @@ func Mix(x uint64) uint64 {
 // Uniform is in [lo, hi): 53 random bits scaled to [0, 1).
 func (r *RNG) Uniform(lo, hi float64) float64 {
 	return lo + (hi-lo)*(float64(r.src.Uint64()>>11)*0x1p-53)
+}
+
+// Normal is a standard Gaussian by the Box-Muller transform; u1 is in
+// (0, 1] so its logarithm is finite.
+func (r *RNG) Normal() float64 {
+	u1 := float64(r.src.Uint64()>>11+1) * 0x1p-53
+	u2 := float64(r.src.Uint64()>>11) * 0x1p-53
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
 }
 
 // Intn is in [0, n), n > 0, without modulo bias (rejection of the top

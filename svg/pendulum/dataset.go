@@ -3,27 +3,20 @@ package pendulum
 import (
 	"fmt"
 	"math"
+
+	"github.com/noether-vk/noether-vk/svg/clips"
 )
 
-// Split names a part of the data.
-type Split int
+// Split names a part of the data (clips.Split). Each episode's random
+// numbers depend only on the seed, its split and its index (see
+// Config.Seed).
+type Split = clips.Split
 
-// The two splits. Each episode's random numbers depend only on the seed,
-// its split and its index (see Config.Seed).
+// The two splits.
 const (
-	Train Split = iota
-	Test
+	Train = clips.Train
+	Test  = clips.Test
 )
-
-func (s Split) String() string {
-	switch s {
-	case Train:
-		return "train"
-	case Test:
-		return "test"
-	}
-	return fmt.Sprintf("Split(%d)", int(s))
-}
 
 // Config sizes a Dataset. Every field must be set; DefaultConfig gives the
 // paper's.
@@ -112,8 +105,8 @@ func (e *Episode) Scene(t int) Scene {
 
 // record runs one episode: Gym's reset (th ~ U[-pi, pi), thdot ~
 // U[-1, 1)), one lead step, then n frames under the policy.
-func record(p Policy, r *rng, n int) Episode {
-	s := State{Th: r.uniform(-math.Pi, math.Pi), ThDot: r.uniform(-1, 1)}
+func record(p Policy, r *clips.RNG, n int) Episode {
+	s := State{Th: r.Uniform(-math.Pi, math.Pi), ThDot: r.Uniform(-1, 1)}
 	c := controller{p: p, r: r}
 	e := Episode{States: make([]State, n), Actions: make([]float64, n)}
 	e.Lead = c.act(s)
@@ -142,7 +135,7 @@ func New(cfg Config) (*Dataset, error) {
 	for split, n := range [2]int{Train: cfg.TrainEpisodes, Test: cfg.TestEpisodes} {
 		d.episodes[split] = make([]Episode, n)
 		for i := range d.episodes[split] {
-			d.episodes[split][i] = record(cfg.Policy, newRNG(cfg.Seed, Split(split), i), cfg.EpisodeLen)
+			d.episodes[split][i] = record(cfg.Policy, clips.NewRNG(cfg.Seed, uint64(split)<<32|uint64(i)), cfg.EpisodeLen)
 		}
 	}
 	return d, nil

@@ -3,6 +3,8 @@ package pendulum
 import (
 	"fmt"
 	"math"
+
+	"github.com/noether-vk/noether-vk/svg/clips"
 )
 
 // Policy is the scripted controller that records the episodes: energy
@@ -57,7 +59,7 @@ func (p Policy) validate() error {
 // controller is a Policy running in one episode.
 type controller struct {
 	p      Policy
-	r      *rng
+	r      *clips.RNG
 	t      int
 	target float64
 	noise  float64
@@ -68,9 +70,9 @@ type controller struct {
 // Gaussian.
 func (c *controller) act(s State) float64 {
 	if c.t%c.p.Hold == 0 {
-		c.target = c.r.uniform(c.p.MinEnergy, c.p.MaxEnergy)
+		c.target = c.r.Uniform(c.p.MinEnergy, c.p.MaxEnergy)
 	}
-	eps := c.r.normal()
+	eps := c.r.Normal()
 	if c.t == 0 {
 		c.noise = c.p.NoiseStd * eps
 	} else {
