@@ -188,12 +188,19 @@ func (o upsampleOp) shapes() (small, big Shape) {
 }
 
 func (o upsampleOp) Infer(in []Shape) ([]Shape, error) {
-	from, to := o.shapes()
-	if o.backward {
-		from, to = to, from
+	small, big := o.shapes()
+	return inferResampling(o.Name(), small, big, o.backward, in[0])
+}
+
+// inferResampling is the shape rule of an op that maps small to big and of
+// its adjoint (backward), which maps big back to small.
+func inferResampling(name string, small, big Shape, backward bool, in Shape) ([]Shape, error) {
+	from, to := small, big
+	if backward {
+		from, to = big, small
 	}
-	if !in[0].Equal(from) {
-		return nil, fmt.Errorf("graph: %s: operand %v, want %v", o.Name(), in[0], from)
+	if !in.Equal(from) {
+		return nil, fmt.Errorf("graph: %s: operand %v, want %v", name, in, from)
 	}
 	return []Shape{to}, nil
 }

@@ -28,14 +28,8 @@ func (o resizeOp) shapes() (small, big Shape) {
 }
 
 func (o resizeOp) Infer(in []Shape) ([]Shape, error) {
-	from, to := o.shapes()
-	if o.backward {
-		from, to = to, from
-	}
-	if !in[0].Equal(from) {
-		return nil, fmt.Errorf("graph: %s: operand %v, want %v", o.Name(), in[0], from)
-	}
-	return []Shape{to}, nil
+	small, big := o.shapes()
+	return inferResampling(o.Name(), small, big, o.backward, in[0])
 }
 
 func (o resizeOp) VJP(g *Graph, n *Node, gouts []*Node) []*Node {
