@@ -524,26 +524,18 @@ func (e *experiment) store(exe graph.Executor, specs map[string][]int) error {
 // the loss curve of every epoch (resumed ones included).
 func (e *experiment) train(tc noether.TrainConfig, exe graph.Executor, specs map[string][]int) ([]float64, error) {
 	c := e.cfg
-	ph, err := rundir.OpenPhase(filepath.Join(c.Dir, tc.Label), tc.Label, c.Resume, c.Progress)
-	if err != nil {
-		return nil, err
-	}
-	defer ph.Close()
-	tc.Resume, tc.ResumePath = ph.Resume(), ph.CheckpointPath()
 	tr := &noether.Trainer{
-		Config: tc, Exec: exe, Params: specs, Sinks: append(ph.Sinks(), c.Sinks...),
+		Config: tc, Exec: exe, Params: specs, Sinks: c.Sinks,
 		Data: map[string][]float32{"x": e.x, "y": e.dx}, Width: map[string]int{"x": stateDim, "y": stateDim},
 	}
-	if _, err := tr.Run(); err != nil {
+	curve, err := rundir.TrainPhase(c.Dir, c.Resume, c.Progress, tr)
+	if err != nil {
 		return nil, err
 	}
 	if err := e.store(exe, specs); err != nil {
 		return nil, err
 	}
-	if err := ph.Close(); err != nil {
-		return nil, err
-	}
-	return ph.LossCurve()
+	return curve, nil
 }
 
 // Phases are the training phases that running methods goes through,

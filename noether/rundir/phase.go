@@ -222,3 +222,26 @@ func NewProgressSink(w io.Writer) noether.Sink {
 		return nil
 	})
 }
+
+// TrainPhase runs tr as the phase tr.Config.Label in its folder under
+// dir: from the phase's checkpoint when resume is set, with the phase's
+// sinks (event log, checkpoint, loss plot, progress on progress) ahead of
+// tr's own. It returns the mean training loss of every epoch, resumed ones
+// included; the trained parameters stay in tr.Exec.
+func TrainPhase(dir string, resume bool, progress io.Writer, tr *noether.Trainer) ([]float64, error) {
+	label := tr.Config.Label
+	ph, err := OpenPhase(filepath.Join(dir, label), label, resume, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer ph.Close()
+	tr.Config.Resume, tr.Config.ResumePath = ph.Resume(), ph.CheckpointPath()
+	tr.Sinks = slices.Concat(ph.Sinks(), tr.Sinks)
+	if _, err := tr.Run(); err != nil {
+		return nil, err
+	}
+	if err := ph.Close(); err != nil {
+		return nil, err
+	}
+	return ph.LossCurve()
+}

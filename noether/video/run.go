@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -238,18 +237,13 @@ func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOption
 // ones included).
 func (e *experiment) runPhase(tc noether.TrainConfig, exe graph.Executor, specs map[string][]int) ([]float64, error) {
 	c := e.cfg
-	ph, err := rundir.OpenPhase(filepath.Join(c.Dir, tc.Label), tc.Label, c.Resume, c.Progress)
-	if err != nil {
-		return nil, err
-	}
-	defer ph.Close()
-	tc.Resume, tc.ResumePath = ph.Resume(), ph.CheckpointPath()
 	tr := &noether.Trainer{
-		Config: tc, Exec: exe, Params: specs, Sinks: append(ph.Sinks(), c.Sinks...),
+		Config: tc, Exec: exe, Params: specs, Sinks: c.Sinks,
 		Data:  map[string][]float32{framesInput: e.train.frames, actionsInput: e.train.actions},
 		Width: map[string]int{framesInput: e.train.frameW, actionsInput: e.train.actW},
 	}
-	if _, err := tr.Run(); err != nil {
+	curve, err := rundir.TrainPhase(c.Dir, c.Resume, c.Progress, tr)
+	if err != nil {
 		return nil, err
 	}
 	for name := range specs {
@@ -259,10 +253,7 @@ func (e *experiment) runPhase(tc noether.TrainConfig, exe graph.Executor, specs 
 		}
 		e.params[name] = v
 	}
-	if err := ph.Close(); err != nil {
-		return nil, err
-	}
-	return ph.LossCurve()
+	return curve, nil
 }
 
 // specMap is specs by name.
