@@ -71,7 +71,11 @@ type Trainer struct {
 	Width map[string]int // floats per example of each input
 	// Eval, when set, evaluates the current parameters; its numbers go
 	// into the epoch's event and the result.
-	Eval  func(epoch int) (map[string]float64, error)
+	Eval func(epoch int) (map[string]float64, error)
+	// Noise, when set, gives inputs drawn afresh for every step (SVG-LP's
+	// noise samples), by the step's number (1-based, counted over epochs)
+	// alone, so that a resumed run draws what an uninterrupted one would.
+	Noise func(step int) map[string][]float32
 	Sinks []Sink
 }
 
@@ -169,6 +173,10 @@ func (t *Trainer) Run() (*Result, error) {
 					copy(dst[i*w:(i+1)*w], src[r*w:(r+1)*w])
 				}
 			}
+			step := (epoch-1)*perEpoch + b + 1
+			if t.Noise != nil {
+				maps.Copy(feeds, t.Noise(step))
+			}
 			out, err := t.Exec.Run(feeds)
 			if err != nil {
 				return nil, fmt.Errorf("noether: train %s: epoch %d: %w", c.Label, epoch, err)
@@ -183,7 +191,6 @@ func (t *Trainer) Run() (*Result, error) {
 			}
 			sum += loss
 			res.Steps++
-			step := (epoch-1)*perEpoch + b + 1
 			if err := emit(StepEvent{Phase: c.Label, Epoch: epoch, Step: step, Loss: loss}); err != nil {
 				return nil, err
 			}

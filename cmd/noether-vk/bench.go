@@ -68,7 +68,7 @@ func runBench(c *cli.Context) error {
 			opts.Ops = []string{"none"}
 		}
 	}
-	videoCfg, err := video.Preset(c.String("video-preset"))
+	videoCfg, err := video.Preset(video.PixelPendulum, c.String("video-preset"))
 	if err != nil {
 		return fmt.Errorf("bench-kernels: --video-preset: %w", err)
 	}

@@ -3,6 +3,8 @@
 //
 //	noether-vk train [--task pendulum|spring|real-pendulum] [--method LIST] [--loss FORMULA] ...
 //	noether-vk train --task pixel-pendulum [--preset default|paper] [--method svg,svg-more-steps,noether] ...
+//	noether-vk train --task ramp|physics101 [--data DIR] [--preset default|paper] [--lpips FILE] ...
+//	noether-vk plot RUN_DIR [RUN_DIR ...] [--out DIR]
 //	noether-vk formulas enumerate --system S [--depth N] [--json FILE]
 //	noether-vk formulas fit --system S [--shard i/N] [--json FILE] ...
 //	noether-vk formulas search --system S [--shard i/N] [--out DIR] [--json FILE] ...
@@ -88,7 +90,7 @@ func newApp() *cli.App {
 				EnvVars: []string{"NOETHER_VK_LP_THREADS"},
 			},
 		},
-		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand(), sweepCommand(), viewCommand(), gradcamCommand()},
+		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand(), sweepCommand(), viewCommand(), gradcamCommand(), plotCommand()},
 		// Errors are returned to main, which picks the exit status: the
 		// library's own handler would exit from inside Run.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -27,7 +27,7 @@ import (
 func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "train",
-		Usage: "train the MLP baseline, the fine-tuning control and a Noether Network (or the methods you name) on a physics task, and report long-term prediction RMSE; or SVG, the control and a Noether Network on the pixel pendulum (--task pixel-pendulum), and report MSE, PSNR and SSIM per predicted frame",
+		Usage: "train the MLP baseline, the fine-tuning control and a Noether Network (or the methods you name) on a physics task, and report long-term prediction RMSE; or SVG (with the control) and a Noether Network on a video task (--task pixel-pendulum, ramp or physics101), and report MSE, PSNR, SSIM (and LPIPS) per predicted frame",
 		Description: `With no flags: the ideal pendulum; the vanilla MLP baseline (2-200-200-2, tanh, 2000 full-batch
 Adam steps); the control (the baseline fine-tuned for --epochs without tailoring); then a Noether
 Network whose neural embedding g_phi is meta-learned with Algorithm 1 from the baseline; the test
@@ -47,11 +47,19 @@ offsets. --preset default runs in minutes on a CPU, --preset paper is the paper'
 GPU; the flags --svg-epochs, --epochs, --batch, --lr, --embedding-lr, --inner-lr,
 --inner-steps, --inner-opt, --meta-grad, --adapt (latent or cn), --image-size, --history and
 --horizon override the preset (the physics flags' defaults do not apply). The run folder holds
-the plots mse, psnr, ssim (per predicted frame, SEM bands) and loss, and the strips.`,
+the plots mse, psnr, ssim (per predicted frame, SEM bands) and loss, and the strips.
+
+--task ramp (built-in Physics 101-style ramp scenes, 311 training and 78 test clips) and
+--task physics101 --data DIR (Physics 101's 20-degree ramp clips, decoded with ffmpeg and
+cached under --cache) are the paper's Figure 4: svg and noether, both trained from the same
+start for --svg-epochs and --epochs, noether with an SGD inner step on the 27 (VGG-128) CN
+layers; 2 frames given, 20 predicted. With noether the run also draws the inner-loss curve
+(Figure 6: --inner-curve-steps inner Adam steps from the trained model); --lpips FILE adds
+LPIPS. noether-vk plot redraws the figures, and draws the Figure 4 analog over seeds.`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum, real-pendulum or pixel-pendulum"},
-			&cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format)"},
-			&cli.StringFlag{Name: "method", Usage: "comma-separated: vanilla, finetune (the control: fine-tuned like the meta-trained methods, no tailoring), tailor, meta-tailor, noether, project (the reference: the baseline's field projected onto the formula's level sets, exact conservation) (default: vanilla,finetune,noether); pixel-pendulum: svg, svg-more-steps, noether (default: all three)"},
+			&cli.StringFlag{Name: "task", Value: "pendulum", Usage: "spring, pendulum, real-pendulum, pixel-pendulum, ramp or physics101"},
+			&cli.StringFlag{Name: "data", Usage: "the real pendulum's data file (the published real_pend_h_1.txt format); physics101: the folder Physics 101 was extracted into"},
+			&cli.StringFlag{Name: "method", Usage: "comma-separated: vanilla, finetune (the control: fine-tuned like the meta-trained methods, no tailoring), tailor, meta-tailor, noether, project (the reference: the baseline's field projected onto the formula's level sets, exact conservation) (default: vanilla,finetune,noether); pixel-pendulum: svg, svg-more-steps, noether (default: all three); ramp, physics101: svg, noether (default: both)"},
 			&cli.StringFlag{Name: "loss", Usage: "conservation formula over p and q for tailor, meta-tailor and project, e.g. 'p^2 - 3*cos(q)'"},
 			&cli.StringSliceFlag{Name: "loss-param", Usage: "a formula parameter's starting value, name=value (repeatable)"},
 			&cli.BoolFlag{Name: "train-loss-params", Usage: "let meta-tailoring train the formula's parameters"},
@@ -106,7 +114,7 @@ type trainRun struct {
 }
 
 func runTrain(c *cli.Context) error {
-	if c.String("task") == pixelPendulum {
+	if isVideoTask(c.String("task")) {
 		return runTrainVideo(c)
 	}
 	tr, err := prepareTrain(c)
@@ -390,7 +398,7 @@ func trainConfig(c *cli.Context) (physics.Config, []physics.Method, error) {
 	bad := func(err error) (physics.Config, []physics.Method, error) { return cfg, nil, usageError{err} }
 	switch {
 	case task != "spring" && task != "pendulum" && task != "real-pendulum":
-		return bad(fmt.Errorf("train: --task %q: want spring, pendulum, real-pendulum or %s", task, pixelPendulum))
+		return bad(fmt.Errorf("train: --task %q: want spring, pendulum, real-pendulum, pixel-pendulum, ramp or physics101", task))
 	case task == "real-pendulum" && c.String("data") == "":
 		return bad(fmt.Errorf("train: the real pendulum needs its data file: pass --data PATH to %s (the project's shared/data folder has it)", physics.RealPendulumFile))
 	case task != "real-pendulum" && c.IsSet("data"):

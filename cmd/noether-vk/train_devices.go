@@ -19,8 +19,8 @@ func devicesFlag() cli.Flag {
 	return &cli.StringFlag{Name: "devices",
 		Usage: "train data parallel on these Vulkan devices: indices or name substrings as --device takes, comma-separated (0,1); each trains on a slice of every batch, the first also evaluates; 0,0 opens device 0 twice, as two logical devices (how it is tested on one GPU or on lavapipe) (default: the one device --device chooses)",
 		Action: func(c *cli.Context, list string) error {
-			if c.String("task") == pixelPendulum {
-				return usagef("train: --devices is for the physics tasks; --task %s trains on one device (--device)", pixelPendulum)
+			if isVideoTask(c.String("task")) {
+				return usagef("train: --devices is for the physics tasks; --task %s trains on one device (--device)", c.String("task"))
 			}
 			_, err := parseDevices(list)
 			return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,24 +22,37 @@ import (
 // pixelPendulum is the video task of the paper's Figure 3: SVG, SVG with
 // more steps and a Noether Network predicting the pendulum's frames
 // (package noether/video).
-const pixelPendulum = "pixel-pendulum"
+const pixelPendulum = string(video.PixelPendulum)
+
+// isVideoTask says whether train's --task is one of the video tasks
+// (pixel-pendulum, ramp, physics101).
+func isVideoTask(task string) bool {
+	_, err := video.ParseTask(task)
+	return err == nil
+}
 
 // Flags of train that only one kind of task reads: given with the other
-// kind they are refused rather than ignored.
+// kind they are refused rather than ignored. --data is both kinds'
+// (the real pendulum's file, Physics 101's folder).
 var (
-	physicsOnlyFlags = []string{"data", "loss", "loss-param", "train-loss-params", "embedding-sizes", "baseline-steps",
+	physicsOnlyFlags = []string{"loss", "loss-param", "train-loss-params", "embedding-sizes", "baseline-steps",
 		"meta-lr", "weight-decay", "noether-step", "substeps", "live"}
-	videoOnlyFlags = []string{"preset", "svg-epochs", "image-size", "history", "horizon"}
+	videoOnlyFlags = []string{"preset", "svg-epochs", "image-size", "history", "horizon", "lpips", "inner-curve-steps", "cache", "clips", "order"}
 )
 
-// videoFlags are train's flags for the pixel pendulum alone.
+// videoFlags are train's flags for the video tasks alone.
 func videoFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "preset", Value: "default", Usage: "pixel-pendulum: default (32 px frames, a DCGAN SVG of width 8, 10 + 4 + 4 epochs: minutes on a CPU) or paper (64 px, VGG-64, 50 + 20 + 20 epochs: for a GPU)"},
-		&cli.IntFlag{Name: "svg-epochs", Usage: "pixel-pendulum: epochs of the base SVG (default: the preset's, 10 or 50)"},
-		&cli.IntFlag{Name: "image-size", Usage: "pixel-pendulum: the frames' side in pixels, 4·2^k (default: the preset's, 32 or 64)"},
-		&cli.IntFlag{Name: "history", Usage: "pixel-pendulum: context frames given (default 4)"},
-		&cli.IntFlag{Name: "horizon", Usage: "pixel-pendulum: frames predicted (default 26)"},
+		&cli.StringFlag{Name: "preset", Value: "default", Usage: "video tasks: default (minutes on a CPU: pixel-pendulum 32 px, a DCGAN SVG of width 8, 10 + 4 + 4 epochs; ramp and physics101 64 px, a VGG SVG of width 4, 4 epochs each) or paper (for a GPU: pixel-pendulum 64 px VGG-64, 50 + 20 + 20 epochs; ramp and physics101 the Noether code's 128 px VGG-128 run, batch 2, 400 epochs each)"},
+		&cli.IntFlag{Name: "svg-epochs", Usage: "video tasks: epochs of svg (default: the preset's)"},
+		&cli.IntFlag{Name: "image-size", Usage: "video tasks: the frames' side in pixels, 4·2^k (default: the preset's)"},
+		&cli.IntFlag{Name: "history", Usage: "video tasks: context frames given (default: pixel-pendulum 4, ramp and physics101 2)"},
+		&cli.IntFlag{Name: "horizon", Usage: "video tasks: frames predicted (default: pixel-pendulum 26, ramp and physics101 20)"},
+		&cli.StringFlag{Name: "lpips", Usage: "video tasks: LPIPS weights (safetensors, made by tools/pth2safetensors from the two published files): score every predicted frame by LPIPS too (test_lpips)"},
+		&cli.IntFlag{Name: "inner-curve-steps", Usage: "video tasks with noether: inner Adam steps of the inner-loss curve (Figure 6) from the trained model, 0 for none (default: the preset's; ramp and physics101 100 or 500)"},
+		&cli.StringFlag{Name: "cache", Usage: "physics101: the folder of decoded clips (default: the user's cache folder, noether-vk/phys101)"},
+		&cli.StringFlag{Name: "order", Usage: "physics101: the clip order to split by, the reference's data/phys101.py as it is (default: our own fixed shuffle)"},
+		&cli.IntSliceFlag{Name: "clips", Usage: "physics101: training and test clips, TRAIN,TEST, the first usable ones in the split order (default 311,78, the reference's; 0,0 splits every usable clip 311:78)"},
 	}
 }
 
@@ -54,27 +68,56 @@ func refuseFlags(c *cli.Context, task string, names []string) error {
 	switch {
 	case len(given) == 0:
 		return nil
-	case task == pixelPendulum:
+	case isVideoTask(task):
 		return usagef("train: %s: for the physics tasks (spring, pendulum, real-pendulum), not --task %s", strings.Join(given, ", "), task)
 	}
-	return usagef("train: %s: for --task %s only, not --task %s", strings.Join(given, ", "), pixelPendulum, task)
+	return usagef("train: %s: for the video tasks (pixel-pendulum, ramp, physics101) only, not --task %s", strings.Join(given, ", "), task)
 }
 
-// videoConfig turns the flags into the pixel pendulum's configuration
-// (the preset's, with the flags given on top) and the methods to run;
+// videoConfig turns the flags into a video task's configuration (the
+// preset's, with the flags given on top) and the methods to run;
 // everything is checked but the device. Every error is a usage error.
 func videoConfig(c *cli.Context) (video.Config, []video.Method, error) {
-	if err := refuseFlags(c, pixelPendulum, physicsOnlyFlags); err != nil {
+	task := video.Task(c.String("task"))
+	if err := refuseFlags(c, string(task), physicsOnlyFlags); err != nil {
 		return video.Config{}, nil, err
 	}
 	if _, err := runMode(c); err != nil {
 		return video.Config{}, nil, err
 	}
-	cfg, err := video.Preset(c.String("preset"))
+	cfg, err := video.Preset(task, c.String("preset"))
 	if err != nil {
 		return cfg, nil, usagef("train: --preset: %w", err)
 	}
-	run, err := experimentConfig(c, pixelPendulum)
+	switch {
+	case task == video.Physics101 && c.String("data") == "":
+		return cfg, nil, usagef("train: --task physics101 needs --data DIR, the folder Physics 101 was extracted into (holding phys101/scenarios/ramp)")
+	case task == video.Physics101:
+		if st, err := os.Stat(c.String("data")); err != nil || !st.IsDir() {
+			return cfg, nil, usagef("train: --data %s: not a folder (want the folder Physics 101 was extracted into)", c.String("data"))
+		}
+		cfg.Phys101.Root = c.String("data")
+		cfg.Phys101.CacheDir = c.String("cache")
+		cfg.Phys101.OrderFile = c.String("order")
+		if c.IsSet("clips") {
+			n := c.IntSlice("clips")
+			if len(n) != 2 || n[0] < 0 || n[1] < 0 || (n[0] == 0) != (n[1] == 0) {
+				return cfg, nil, usagef("train: --clips %v: want TRAIN,TEST, both above 0, or 0,0 to split every usable clip", n)
+			}
+			cfg.Phys101.TrainClips, cfg.Phys101.TestClips = n[0], n[1]
+		}
+	case c.IsSet("data"):
+		return cfg, nil, usagef("train: --data: --task %s makes its own data (--data is for real-pendulum and physics101)", task)
+	case c.IsSet("cache") || c.IsSet("clips") || c.IsSet("order"):
+		return cfg, nil, usagef("train: --cache, --clips, --order: for --task physics101 only")
+	}
+	if c.IsSet("lpips") {
+		cfg.LPIPS = c.String("lpips")
+		if _, err := os.Stat(cfg.LPIPS); err != nil {
+			return cfg, nil, usagef("train: --lpips: %w (tools/pth2safetensors converts the two published LPIPS files)", err)
+		}
+	}
+	run, err := experimentConfig(c, string(task))
 	if err != nil {
 		return cfg, nil, err
 	}
@@ -90,9 +133,10 @@ func videoConfig(c *cli.Context) (video.Config, []video.Method, error) {
 		{"epochs", []*int{&cfg.MoreEpochs, &cfg.NoetherEpochs}}, // the control trains as long as Algorithm 1
 		{"batch", []*int{&cfg.Batch}},
 		{"inner-steps", []*int{&cfg.Inner.Steps}},
-		{"image-size", []*int{&cfg.Model.ImageSize, &cfg.Data.Height, &cfg.Data.Width}},
-		{"history", []*int{&cfg.Model.NPast, &cfg.Data.History}},
-		{"horizon", []*int{&cfg.Model.NFuture, &cfg.Data.Horizon}},
+		{"inner-curve-steps", []*int{&cfg.InnerCurveSteps}},
+		{"image-size", []*int{&cfg.Model.ImageSize, &cfg.Data.Height, &cfg.Data.Width, &cfg.Ramp.Height, &cfg.Ramp.Width, &cfg.Phys101.Size}},
+		{"history", []*int{&cfg.Model.NPast, &cfg.Data.History, &cfg.Ramp.History}},
+		{"horizon", []*int{&cfg.Model.NFuture, &cfg.Data.Horizon, &cfg.Ramp.Horizon}},
 	} {
 		if c.IsSet(f.name) {
 			for _, p := range f.to {
@@ -100,6 +144,7 @@ func videoConfig(c *cli.Context) (video.Config, []video.Method, error) {
 			}
 		}
 	}
+	cfg.Phys101.Frames = cfg.Model.Frames()
 	for _, f := range []struct {
 		name string
 		to   *float32
@@ -115,13 +160,20 @@ func videoConfig(c *cli.Context) (video.Config, []video.Method, error) {
 		case "cn":
 			cfg.Adapt = video.AdaptCN
 		default:
-			return cfg, nil, usagef("train: --adapt %q: the pixel pendulum adapts latent (the predictor's latent offsets, the default) or cn (the encoder's and decoder's CN sites)", a)
+			return cfg, nil, usagef("train: --adapt %q: the video tasks adapt latent (the predictor's latent offsets, the pixel pendulum's default) or cn (the encoder's and decoder's CN sites, ramp's and physics101's)", a)
 		}
 	}
 	if cfg.Inner.Opt, cfg.Inner.MetaGrad, err = innerMethod(c); err != nil {
 		return cfg, nil, err
 	}
 	methods := video.Methods()
+	if cfg.NoetherFromScratch {
+		// svg-more-steps continues svg, which noether does not start from.
+		methods = []video.Method{video.SVG, video.Noether}
+	}
+	if !slices.Contains(methods, video.Noether) {
+		cfg.InnerCurveSteps = 0
+	}
 	if c.IsSet("method") {
 		methods = nil
 		for _, name := range strings.Split(c.String("method"), ",") {
@@ -137,19 +189,19 @@ func videoConfig(c *cli.Context) (video.Config, []video.Method, error) {
 	checked := cfg
 	checked.Backend = graph.CPUBackend{}
 	if err := checked.Check(methods...); err != nil {
-		return cfg, nil, usagef("train: --task %s: %w", pixelPendulum, err)
+		return cfg, nil, usagef("train: --task %s: %w", task, err)
 	}
 	return cfg, methods, nil
 }
 
-// videoSettings are the settings every phase and result of a pixel
-// pendulum's run folder shares.
+// videoSettings are the settings every phase and result of a video run
+// folder shares.
 func videoSettings(cfg video.Config) map[string]string {
-	return map[string]string{"task": pixelPendulum, "preset": cfg.Preset, "seed": strconv.FormatUint(cfg.Seed, 10)}
+	return map[string]string{"task": string(cfg.Task), "preset": cfg.Preset, "seed": strconv.FormatUint(cfg.Seed, 10)}
 }
 
-// videoReport is the pixel pendulum's --report JSON: one entry per
-// method asked for.
+// videoReport is a video task's --report JSON: one entry per method
+// asked for.
 type videoReport struct {
 	Device string `json:"device"`
 	Task   string `json:"task"`
@@ -174,9 +226,10 @@ type videoMethodReport struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// runTrainVideo is train --task pixel-pendulum: it checks everything, takes
-// the run folder, trains and evaluates each method (video.Config.Run), and
-// writes the table, the report and the manifest.
+// runTrainVideo is train --task pixel-pendulum, ramp or physics101: it
+// checks everything, takes the run folder, trains and evaluates each
+// method (video.Config.Run), and writes the table, the report and the
+// manifest.
 func runTrainVideo(c *cli.Context) error {
 	cfg, methods, err := videoConfig(c)
 	if err != nil {
@@ -187,7 +240,7 @@ func runTrainVideo(c *cli.Context) error {
 			return fmt.Errorf("train: --report: %w", err)
 		}
 	}
-	rec, err := openRunRecord(c, cfg.Dir, video.Outputs(cfg.Strips), videoSettings(cfg), cfg.Phases(methods...), "--svg-epochs or --epochs")
+	rec, err := openRunRecord(c, cfg.Dir, cfg.Outputs(methods...), videoSettings(cfg), cfg.Phases(methods...), "--svg-epochs or --epochs")
 	if err != nil {
 		return err
 	}
@@ -201,7 +254,7 @@ func runTrainVideo(c *cli.Context) error {
 		return err
 	}
 	out := c.App.Writer
-	fmt.Fprintf(out, "train: %s, preset %s, seed %d, on %s (%s)\n", pixelPendulum, cfg.Preset, cfg.Seed, d.Info.Name, d.Info.DriverName)
+	fmt.Fprintf(out, "train: %s, preset %s, seed %d, on %s (%s)\n", cfg.Task, cfg.Preset, cfg.Seed, d.Info.Name, d.Info.DriverName)
 	stop, release := stopOnSignal()
 	defer release()
 	cfg.Progress, cfg.Stop = os.Stderr, stop
@@ -217,10 +270,10 @@ func runTrainVideo(c *cli.Context) error {
 	case runErr != nil && len(results) == 0:
 		return errors.Join(fmt.Errorf("train: %w", runErr), rec.finish(rundir.StateFailed, runErr, nil))
 	}
-	rep := videoReport{Device: d.Info.Name, Task: pixelPendulum, Preset: cfg.Preset, Seed: cfg.Seed, PSNRCap: video.PSNRCap, Command: os.Args}
+	rep := videoReport{Device: d.Info.Name, Task: string(cfg.Task), Preset: cfg.Preset, Seed: cfg.Seed, PSNRCap: video.PSNRCap, Command: os.Args}
 	epochs := map[video.Method]int{video.SVG: cfg.SVGEpochs, video.SVGMoreSteps: cfg.MoreEpochs, video.Noether: cfg.NoetherEpochs}
 	for i, m := range methods {
-		mr := videoMethodReport{Task: pixelPendulum, Method: string(m), Epochs: epochs[m], Device: d.Info.Name}
+		mr := videoMethodReport{Task: string(cfg.Task), Method: string(m), Epochs: epochs[m], Device: d.Info.Name}
 		switch {
 		case i < len(results):
 			mr.Result = results[i]
@@ -238,7 +291,7 @@ func runTrainVideo(c *cli.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	fmt.Fprintf(out, "run folder: %s (manifest.json; per phase events.jsonl, checkpoint.safetensors; the plots mse, psnr, ssim and loss; the strips)\n", cfg.Dir)
+	fmt.Fprintf(out, "run folder: %s (manifest.json, results.json; per phase events.jsonl, checkpoint.safetensors; the plots mse, psnr, ssim, loss%s; the strips)\n", cfg.Dir, extraPlots(cfg))
 	if runErr != nil {
 		errs = append(errs, fmt.Errorf("%d of %d methods ran (they are reported): %w%s", len(results), len(methods), runErr, videoDivergedAdvice(runErr)))
 	}
@@ -259,14 +312,29 @@ func runTrainVideo(c *cli.Context) error {
 func videoOutcomes(cfg video.Config, methods []video.Method, results []*video.Result, runErr error) []methodOutcome {
 	var out []methodOutcome
 	for _, r := range results {
-		out = append(out, methodOutcome{method: string(r.Method), settings: cfg.Settings(r.Method),
-			numbers: map[string]float64{"test_mse": r.TestMSE, "test_psnr": r.TestPSNR, "test_ssim": r.TestSSIM}})
+		numbers := map[string]float64{"test_mse": r.TestMSE, "test_psnr": r.TestPSNR, "test_ssim": r.TestSSIM}
+		if r.TestLPIPS != nil {
+			numbers["test_lpips"] = *r.TestLPIPS
+		}
+		out = append(out, methodOutcome{method: string(r.Method), settings: cfg.Settings(r.Method), numbers: numbers})
 	}
 	if runErr != nil && !errors.Is(runErr, noether.ErrStopped) && len(results) < len(methods) {
 		m := methods[len(results)]
 		out = append(out, methodOutcome{method: string(m), settings: cfg.Settings(m), err: runErr})
 	}
 	return out
+}
+
+// extraPlots names the plots a run draws besides mse, psnr, ssim and loss.
+func extraPlots(cfg video.Config) string {
+	var s string
+	if cfg.LPIPS != "" {
+		s += ", " + video.LPIPSName
+	}
+	if cfg.InnerCurveSteps > 0 {
+		s += ", " + video.InnerCurveName + " (Figure 6)"
+	}
+	return s
 }
 
 // videoDivergedAdvice tells how to continue a diverged phase.
@@ -281,14 +349,18 @@ func videoDivergedAdvice(err error) string {
 // test frames and its scores at the last predicted frame.
 func printVideo(w io.Writer, rep videoReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "method\ttest MSE\tPSNR (dB)\tSSIM\tlast frame: MSE\tPSNR\tSSIM\tepochs\tseconds")
+	fmt.Fprintln(tw, "method\ttest MSE\tPSNR (dB)\tSSIM\tLPIPS\tlast frame: MSE\tPSNR\tSSIM\tepochs\tseconds")
 	for _, r := range rep.Runs {
 		if r.Result == nil {
-			fmt.Fprintf(tw, "%s\tfailed\t-\t-\t-\t-\t-\t%d\t-\n", r.Method, r.Epochs)
+			fmt.Fprintf(tw, "%s\tfailed\t-\t-\t-\t-\t-\t-\t%d\t-\n", r.Method, r.Epochs)
 			continue
 		}
 		n := len(r.MSEPerStep) - 1
-		fmt.Fprintf(tw, "%s\t%.5f\t%.2f\t%.4f\t%.5f\t%.2f\t%.4f\t%d\t%.0f\n", r.Method, r.TestMSE, r.TestPSNR, r.TestSSIM,
+		lpips := "-"
+		if r.TestLPIPS != nil {
+			lpips = fmt.Sprintf("%.4f", *r.TestLPIPS)
+		}
+		fmt.Fprintf(tw, "%s\t%.5f\t%.2f\t%.4f\t%s\t%.5f\t%.2f\t%.4f\t%d\t%.0f\n", r.Method, r.TestMSE, r.TestPSNR, r.TestSSIM, lpips,
 			r.MSEPerStep[n], r.PSNRPerStep[n], r.SSIMPerStep[n], r.Epochs, r.Seconds)
 	}
 	tw.Flush()
@@ -297,8 +369,12 @@ func printVideo(w io.Writer, rep videoReport) {
 			fmt.Fprintf(w, "%s: %s\n", r.Method, r.Error)
 		}
 	}
-	fmt.Fprintf(w, "means over %d test episodes' predicted frames; seconds: each method's own phase and evaluation (the base svg's training is all three's start).\n", episodes(rep))
-	fmt.Fprintln(w, "svg-more-steps is the control: svg trained as many more epochs as noether meta-trains.")
+	if rep.Task == pixelPendulum {
+		fmt.Fprintf(w, "means over %d test episodes' predicted frames; seconds: each method's own phase and evaluation (the base svg's training is all three's start).\n", episodes(rep))
+		fmt.Fprintln(w, "svg-more-steps is the control: svg trained as many more epochs as noether meta-trains.")
+		return
+	}
+	fmt.Fprintf(w, "means over %d test clips' predicted frames; seconds: each method's own training and evaluation (noether trains the SVG and its embedding from the same start as svg).\n", episodes(rep))
 }
 
 // episodes is the number of test episodes the report's results scored.

@@ -18,6 +18,8 @@ import (
 
 	"github.com/noether-vk/noether-vk/noether/rundir"
 	"github.com/noether-vk/noether-vk/noether/video"
+	"github.com/noether-vk/noether-vk/svg/phys101"
+	"github.com/noether-vk/noether-vk/svg/phys101/phys101test"
 )
 
 // tinyVideo is the smallest pixel-pendulum train: 8x8 frames, 2 given
@@ -74,11 +76,18 @@ func TestTrainVideoRefuses(t *testing.T) {
 		{[]string{"--meta-grad", "reverse"}, []string{"reverse-over-reverse"}},
 		{[]string{"--inner-opt", "lbfgs"}, []string{`--inner-opt "lbfgs"`}},
 		{[]string{"--loss", "p^2", "--baseline-steps", "5"}, []string{"--loss, --baseline-steps: for the physics tasks"}},
-		{[]string{"--data", "x.txt"}, []string{"--data: for the physics tasks"}},
+		{[]string{"--data", "x.txt"}, []string{"--data: --task pixel-pendulum makes its own data"}},
+		{[]string{"--cache", "x"}, []string{"--cache, --clips, --order: for --task physics101 only"}},
+		{[]string{"--lpips", "nothing.safetensors"}, []string{"--lpips", "nothing.safetensors", "pth2safetensors"}},
+		{[]string{"--task", "physics101"}, []string{"--task physics101 needs --data DIR"}},
+		{[]string{"--task", "physics101", "--data", "/nonexistent"}, []string{"--data /nonexistent: not a folder"}},
+		{[]string{"--task", "physics101", "--data", ".", "--clips", "3"}, []string{"--clips [3]: want TRAIN,TEST"}},
+		{[]string{"--task", "ramp", "--method", "svg-more-steps"}, []string{"compare svg and noether"}},
+		{[]string{"--task", "ramp", "--method", "svg", "--inner-curve-steps", "5"}, []string{"needs the noether method"}},
 		{[]string{"--resume", "--overwrite"}, []string{"give one"}},
 		{[]string{"--change-rates"}, []string{"add --resume"}},
-		{[]string{"--task", "pendulum", "--preset", "paper"}, []string{"--preset: for --task pixel-pendulum only, not --task pendulum"}},
-		{[]string{"--task", "spring", "--svg-epochs", "3", "--image-size", "16"}, []string{"--svg-epochs, --image-size: for --task pixel-pendulum only"}},
+		{[]string{"--task", "pendulum", "--preset", "paper"}, []string{"--preset: for the video tasks (pixel-pendulum, ramp, physics101) only, not --task pendulum"}},
+		{[]string{"--task", "spring", "--svg-epochs", "3", "--image-size", "16"}, []string{"--svg-epochs, --image-size: for the video tasks"}},
 	} {
 		dir := filepath.Join(root, "run")
 		args := append([]string{"train", "--task", "pixel-pendulum", "--out", dir}, c.args...)
@@ -128,7 +137,11 @@ func TestTrainVideo(t *testing.T) {
 	if svg, noether := rep.Runs[0].Result, rep.Runs[2].Result; svg.TestMSE == noether.TestMSE {
 		t.Errorf("noether's test MSE is svg's (%v): tailoring changed nothing", svg.TestMSE)
 	}
-	for _, name := range video.Outputs(4) {
+	cfg, err := video.Preset(video.PixelPendulum, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range cfg.Outputs(video.Methods()...) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("run folder: %v", err)
 		}
@@ -283,4 +296,92 @@ func (w *watch) await(text string, limit time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// fakePhys101 lays out a fake Physics 101 in the real layout: clips
+// 20-degree clips of 12 frames (6 after taking every 2nd), 32x18 pixels,
+// a grey square moving right; and returns its folder.
+func fakePhys101(t *testing.T, clips int) string {
+	t.Helper()
+	if why := phys101test.HaveFFmpeg(); why != "" {
+		t.Skipf("%s: no clip can be encoded for this test (apt-get install ffmpeg)", why)
+	}
+	root := t.TempDir()
+	const w, h = 32, 18
+	for i := range clips {
+		rel := filepath.Join("phys101", "scenarios", "ramp", fmt.Sprintf("obj_%c", 'a'+i), "20_01", "01", phys101.Camera)
+		err := phys101test.Encode(filepath.Join(root, rel), 12, w, h, func(k int) []byte {
+			f := make([]byte, w*h*3)
+			for y := range h {
+				for x := range w {
+					v := byte(30 + 10*i)
+					if x >= 8+k && x < 14+k && y >= 6 && y < 12 {
+						v = 220
+					}
+					copy(f[(y*w+x)*3:], []byte{v, v, byte(255 - int(v))})
+				}
+			}
+			return f
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestTrainPhysics101 trains on a fake Physics 101 tree: the clips are
+// found, decoded by ffmpeg, cut and resized, cached, split, and svg and
+// noether train one step each and are scored; a second run reads every
+// clip from the cache (ffmpeg gone from PATH) and gives the same numbers.
+// plot then redraws the figures, and draws them over both runs.
+func TestTrainPhysics101(t *testing.T) {
+	data, root := fakePhys101(t, 5), t.TempDir()
+	cache := filepath.Join(root, "cache")
+	args := func(run string) []string {
+		return []string{"train", "--task", "physics101", "--data", data, "--cache", cache, "--clips", "2,2", "--out", filepath.Join(root, run),
+			"--image-size", "8", "--history", "2", "--horizon", "2", "--batch", "2", "--svg-epochs", "1", "--epochs", "1",
+			"--inner-curve-steps", "2", "--report", filepath.Join(root, run+".json")}
+	}
+	if _, err := runApp(t, args("first")...); err != nil {
+		t.Fatal(err)
+	}
+	cached, err := os.ReadDir(cache)
+	if err != nil || len(cached) == 0 {
+		t.Fatalf("cache folder %s: %v entries, %v", cache, len(cached), err)
+	}
+	t.Setenv("PATH", t.TempDir()) // no ffmpeg: every clip must come from the cache
+	if _, err := runApp(t, args("second")...); err != nil {
+		t.Fatalf("second run, from the cache alone: %v", err)
+	}
+	first, _ := readVideoReport(t, filepath.Join(root, "first.json"))
+	second, _ := readVideoReport(t, filepath.Join(root, "second.json"))
+	if first.Task != "physics101" || len(first.Runs) != 2 || first.Runs[0].Method != "svg" || first.Runs[1].Method != "noether" {
+		t.Fatalf("report: task %q, runs %+v", first.Task, first.Runs)
+	}
+	for i, r := range first.Runs {
+		if r.Result == nil || r.Episodes != 2 {
+			t.Fatalf("%s: %+v; want scores on the 2 test clips", r.Method, r.Result)
+		}
+		if s := second.Runs[i]; s.Result == nil || s.TestMSE != r.TestMSE {
+			t.Errorf("%s: test MSE %v from the cache, %v decoded", r.Method, s.Result, r.TestMSE)
+		}
+	}
+	out, err := runApp(t, "plot", filepath.Join(root, "first"))
+	if err != nil || !strings.Contains(out, "redrew the figures") {
+		t.Fatalf("plot: %v\n%s", err, out)
+	}
+	seeds := filepath.Join(root, "seeds")
+	if _, err := runApp(t, "plot", "--out", seeds, filepath.Join(root, "first"), filepath.Join(root, "second")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"mse.png", "psnr.svg", "ssim.png"} {
+		if _, err := os.Stat(filepath.Join(seeds, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	_, err = runApp(t, "plot", filepath.Join(root, "first"), filepath.Join(root, "second"))
+	wantRefused(t, "plot without --out", err, exitUsage, "give --out")
+	_, err = runApp(t, "plot", root)
+	wantRefused(t, "plot of a folder without results", err, exitUsage, "results.json")
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/graph/atomicfile"
 	"github.com/noether-vk/noether-vk/graph/safetensors"
-	"github.com/noether-vk/noether-vk/svg/pendulum"
+	"github.com/noether-vk/noether-vk/svg/clips"
 )
 
 // The files WriteOutputs writes, by default into a run folder's Folder.
@@ -188,7 +188,7 @@ func (r *Result) Figure() (image.Image, error) {
 // paste draws the [3, s, s] frame (values in [0, 1]) at (x0, y0),
 // figScale pixels per pixel.
 func paste(img draw.Image, f []float32, s, x0, y0 int) error {
-	small, err := pendulum.Image(f, s, s)
+	small, err := clips.Image(f, s, s)
 	if err != nil {
 		return fmt.Errorf("gradcam: figure: %w", err)
 	}

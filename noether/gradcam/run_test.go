@@ -23,7 +23,7 @@ import (
 // noether phase in the given state. It returns the folder.
 func smallRun(t *testing.T, state string) string {
 	t.Helper()
-	c, err := video.Preset("default")
+	c, err := video.Preset(video.PixelPendulum, "default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,24 @@
-// Package video is Noether training on video and the pixel-pendulum task
-// of the paper's Figure 3: an SVG (package svg) predicts action-
-// conditioned frames of the pendulum (package svg/pendulum), and a
-// Noether Network tailors it per example with a meta-learned embedding
-// g_phi of frame pairs.
+// Package video is Noether training on video: an SVG (package svg)
+// predicts frames, and a Noether Network tailors it per example with a
+// meta-learned embedding g_phi of frame pairs. Three tasks (Task):
 //
-//	c, err := video.Preset("default")             // or "paper"
-//	c.Backend, c.Dir = graph.VulkanBackend{...}, "runs/pendulum"
-//	results, err := c.Run(video.Methods()...)      // svg, svg-more-steps, noether
+//   - pixel-pendulum, the paper's Figure 3: the action-conditioned
+//     pendulum of package svg/pendulum; noether starts from the trained
+//     SVG, whose weights stay fixed, and tailors the latent offsets.
+//   - ramp, the Figure 4 analog that runs anywhere: the built-in Physics
+//     101-style ramp scenes of package svg/ramp (311 training, 78 test
+//     clips of 2 + 20 frames).
+//   - physics101, the paper's Figure 4: Physics 101's 20-degree ramp
+//     clips (package svg/phys101), which the user supplies.
+//
+// On ramp and physics101 the presets follow the Noether code's Physics
+// 101 run: SVG-LP, noether trained from scratch (NoetherFromScratch: the
+// SVG and g_phi together, from the same initial parameters as svg), an
+// SGD inner step on the CN sites, and the inner-loss curve of Figure 6.
+//
+//	c, err := video.Preset(video.Ramp, "default") // or "paper"; video.PixelPendulum, video.Physics101
+//	c.Backend, c.Dir = graph.VulkanBackend{...}, "runs/ramp"
+//	results, err := c.Run(video.SVG, video.Noether)
 //
 // # The Noether problem
 //
@@ -52,19 +64,29 @@
 //     whose weights stay fixed as the paper says: only g_phi trains, with
 //     Adam at EmbedLR and its gradient norm clipped to EmbedClip (1000),
 //     on the task loss after the inner step. Its predictions are tailored
-//     at test time.
+//     at test time. With NoetherFromScratch (ramp, physics101) it starts
+//     instead from the SVG's initial parameters and trains them too, with
+//     Adam at LR, as the Noether code's Physics 101 run: svg is then the
+//     same training without the inner step, and svg-more-steps is
+//     refused; svg trains only when a method needs it.
 //
-// An epoch is one pass over every training window: the windows start
-// Data.Stride frames apart in each training episode, and the trainer
-// shuffles them and drops the last partial batch. The parameters pass
+// SVG-LP's noise is drawn afresh for every training step from the seed
+// and the step's number (so a resumed run draws what an uninterrupted
+// one would), and reused by the passes before and after the inner step.
+//
+// An epoch is one pass over every training window (the pendulum's
+// windows start Data.Stride frames apart in each training episode; the
+// clip tasks' windows are their clips), shuffled, the last partial batch
+// dropped. The parameters pass
 // from phase to phase by name; each program is loaded through
 // Config.Backend, and its memory plan goes to Config.Progress.
 //
 // # Evaluation
 //
-// Each method predicts the first window of every test episode: History
-// (4) frames given with the Horizon (26) actions from the last of them,
-// Horizon frames predicted autoregressively. Each predicted frame is
+// Each method predicts the first window of every test episode of the
+// pendulum (History (4) frames given with the Horizon (26) actions from
+// the last of them), or every test clip of ramp and physics101 (2 given,
+// no actions): NFuture frames predicted autoregressively. Each predicted frame is
 // scored against the truth with package noether/metrics (MSE; PSNR and
 // SSIM with data range 1, metrics.Options{}; each colour channel's PSNR
 // capped at PSNRCap, 100 dB, before the average over channels, because
@@ -75,13 +97,30 @@
 // test_mse, test_psnr, test_ssim, mse_per_step, psnr_per_step,
 // ssim_per_step and the *_sem fields.
 //
-// WriteOutputs (called by Run) writes into the run folder mse, psnr and
-// ssim (PNG and SVG): each metric against the predicted frame, a line per
-// method with its SEM band (the Figure 3 analog; the paper's bands are
-// SEMs over training runs instead); loss, each phase's training loss per
-// epoch; and strip_episodeNNN.png for the first Strips test episodes: the
-// true predicted frames on top, then each method's prediction in the
-// order the methods ran.
+// With Config.LPIPS (a weight file, metrics.LoadLPIPSWeights) every
+// predicted frame is also scored by LPIPS (test_lpips, lpips_per_step).
+//
+// Run writes into the run folder results.json (the Results) and draws
+// from it (WriteFigures; `noether-vk plot` redraws them) mse, psnr, ssim
+// and lpips when scored (PNG and SVG): each metric against the predicted
+// frame, a line per method with its SEM band over test windows (the
+// Figure 3 and 4 analogs; the paper's bands are SEMs over training runs,
+// which WriteSeedFigures draws from several runs); loss, each phase's
+// training loss per epoch; and strip_episodeNNN.png for the first Strips
+// test windows: the true predicted frames on top, then each method's
+// prediction in the order the methods ran.
+//
+// # The inner-loss curve (Figure 6)
+//
+// With InnerCurveSteps > 0, after noether is evaluated, its trained model
+// predicts the first EvalBatch test windows autoregressively with the
+// tailored sites as free per-window tensors, and InnerCurveSteps Adam
+// steps at InnerCurveLR (the paper: 500 at 1e-4) minimise the sum of the
+// windows' Noether losses; the inner loss and the outer loss (the summed
+// per-frame MSE against the truth, SVG's loss without the KL) are
+// recorded before every step and after the last (inner_curve.json, and
+// the plot inner_curve, both relative to step 0). The paper finds the
+// outer loss improving for about 150 steps.
 //
 // # Presets
 //

@@ -2,20 +2,23 @@ package video
 
 import (
 	"fmt"
+	"maps"
 	"math"
 
 	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/metrics"
-	"github.com/noether-vk/noether-vk/svg/pendulum"
+	"github.com/noether-vk/noether-vk/svg/clips"
 )
 
-// Result is one method's scores on the test episodes: one window per
-// episode (its first), History frames given, Horizon predicted
+// Result is one method's scores on the test windows (the pixel
+// pendulum's: the first window of each test episode; the clip tasks':
+// every test clip), NPast frames given, NFuture predicted
 // autoregressively. Per predicted frame: MSE, PSNR (data range 1, each
-// channel's capped at PSNRCap) and SSIM (data range 1, scikit-image's
-// window; metrics.Options{}). The means are over frames and episodes,
+// channel's capped at PSNRCap), SSIM (data range 1, scikit-image's
+// window; metrics.Options{}) and, with weights, LPIPS. "Episodes" are
+// the test windows. The means are over frames and episodes,
 // their SEMs across episodes' means; the per-step SEMs are across
 // episodes.
 type Result struct {
@@ -32,9 +35,14 @@ type Result struct {
 	MSEStepSEM  []float64 `json:"mse_per_step_sem"`
 	PSNRStepSEM []float64 `json:"psnr_per_step_sem"`
 	SSIMStepSEM []float64 `json:"ssim_per_step_sem"`
-	Episodes    int       `json:"episodes"`
-	LossCurve   []float64 `json:"loss_curve"` // its phase's mean training loss per epoch (svg's for svg)
-	Seconds     float64   `json:"seconds"`    // its training and evaluation, not svg's
+	// The LPIPS scores, when Config.LPIPS names weights.
+	TestLPIPS    *float64  `json:"test_lpips,omitempty"`
+	TestLPIPSSEM *float64  `json:"test_lpips_sem,omitempty"`
+	LPIPSPerStep []float64 `json:"lpips_per_step,omitempty"`
+	LPIPSStepSEM []float64 `json:"lpips_per_step_sem,omitempty"`
+	Episodes     int       `json:"episodes"`
+	LossCurve    []float64 `json:"loss_curve"` // its phase's mean training loss per epoch (svg's for svg)
+	Seconds      float64   `json:"seconds"`    // its training and evaluation, not svg's
 	// Samples are the predicted frames of the first test episodes (as
 	// many as Config.Strips), [episode][step] each [3, H, W].
 	Samples [][][]float32 `json:"-"`
@@ -68,15 +76,6 @@ func cappedPSNR(x, y []float32, s metrics.Shape) (float64, error) {
 		sum += min(v, PSNRCap)
 	}
 	return sum / float64(s.C), nil
-}
-
-// testWindows are the windows evaluated: the first of each test episode.
-func testWindows(d *pendulum.Dataset) []int {
-	idx := make([]int, len(d.Episodes(pendulum.Test)))
-	for i := range idx {
-		idx[i] = i * d.WindowsPerEpisode()
-	}
-	return idx
 }
 
 // evaluate fills res's scores: the current parameters roll out every
@@ -113,17 +112,29 @@ func (e *experiment) evaluate(res *Result) error {
 	}
 	defer exe.Close()
 
-	idx := testWindows(e.data)
+	idx := e.data.test
 	shape := metrics.Shape{C: cfg.Channels, H: cfg.ImageSize, W: cfg.ImageSize}
 	frame := shape.Len()
+	var lpips *metrics.LPIPS
+	if c.LPIPS != "" {
+		w, err := metrics.LoadLPIPSWeights(c.LPIPS)
+		if err != nil {
+			return err
+		}
+		if lpips, err = metrics.NewLPIPS(c.Backend, w, b, shape); err != nil {
+			return err
+		}
+		defer lpips.Close()
+	}
 	var curves metrics.Curves
+	var lpipsCurve metrics.Curve
 	for lo := 0; lo < len(idx); lo += b {
 		n := min(b, len(idx)-lo)
 		part := make([]int, b)
 		for i := range part {
 			part[i] = idx[lo+min(i, n-1)] // the last run is padded with its last window
 		}
-		truth, err := render(e.data, pendulum.Test, part, cfg.Frames())
+		truth, err := e.data.render(clips.Test, part, cfg.Frames())
 		if err != nil {
 			return err
 		}
@@ -131,9 +142,25 @@ func (e *experiment) evaluate(res *Result) error {
 		for j := range b {
 			copy(context[j*cfg.NPast*frame:][:cfg.NPast*frame], truth.frames[j*truth.frameW:])
 		}
-		out, err := exe.Run(map[string][]float32{framesInput: context, actionsInput: truth.actions})
+		feeds := noise(e.model, c.Seed, noiseStream(evalNoise)+uint64(lo), b)
+		maps.Copy(feeds, truth.feeds())
+		feeds[framesInput] = context
+		out, err := exe.Run(feeds)
 		if err != nil {
 			return fmt.Errorf("evaluating test windows %d..%d: %w", lo, lo+n-1, err)
+		}
+		var perceptual [][]float64 // [clip][step]
+		if lpips != nil {
+			truthT, predT := make([]float32, cfg.NFuture*b*frame), make([]float32, cfg.NFuture*b*frame)
+			for k := range cfg.NFuture {
+				copy(predT[k*b*frame:], out[k])
+				for j := range b {
+					copy(truthT[(k*b+j)*frame:][:frame], truth.frames[j*truth.frameW+(cfg.NPast+k)*frame:][:frame])
+				}
+			}
+			if perceptual, err = lpips.Video(truthT, predT, cfg.NFuture, b); err != nil {
+				return fmt.Errorf("evaluating test windows %d..%d: %w", lo, lo+n-1, err)
+			}
 		}
 		for j := range n {
 			scores := make([]metrics.Scores, cfg.NFuture)
@@ -155,6 +182,11 @@ func (e *experiment) evaluate(res *Result) error {
 			if err := curves.Add(scores); err != nil {
 				return err
 			}
+			if perceptual != nil {
+				if err := lpipsCurve.Add(perceptual[j]); err != nil {
+					return err
+				}
+			}
 			if len(res.Samples) < c.Strips {
 				res.Samples = append(res.Samples, sample)
 			}
@@ -172,5 +204,9 @@ func (e *experiment) evaluate(res *Result) error {
 	fill(&curves.MSE, &res.TestMSE, &res.TestMSESEM, &res.MSEPerStep, &res.MSEStepSEM)
 	fill(&curves.PSNR, &res.TestPSNR, &res.TestPSNRSEM, &res.PSNRPerStep, &res.PSNRStepSEM)
 	fill(&curves.SSIM, &res.TestSSIM, &res.TestSSIMSEM, &res.SSIMPerStep, &res.SSIMStepSEM)
+	if lpips != nil {
+		res.TestLPIPS, res.TestLPIPSSEM = new(float64), new(float64)
+		fill(&lpipsCurve, res.TestLPIPS, res.TestLPIPSSEM, &res.LPIPSPerStep, &res.LPIPSStepSEM)
+	}
 	return nil
 }

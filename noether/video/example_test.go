@@ -11,7 +11,7 @@ import (
 // The default preset's embedding g_phi, and a configuration refused
 // before anything runs.
 func Example() {
-	c, err := video.Preset("default")
+	c, err := video.Preset(video.PixelPendulum, "default")
 	if err != nil {
 		log.Fatal(err)
 	}

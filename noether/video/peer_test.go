@@ -310,7 +310,7 @@ func TestPeerPreset(t *testing.T) {
 	if err := json.Unmarshal(runScript(t, py, "preset"), &peer); err != nil {
 		t.Fatalf("the peer's preset: %v", err)
 	}
-	c, err := video.Preset("default")
+	c, err := video.Preset(video.PixelPendulum, "default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -14,7 +15,10 @@ import (
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/rundir"
 	"github.com/noether-vk/noether-vk/svg"
+	"github.com/noether-vk/noether-vk/svg/clips"
 	"github.com/noether-vk/noether-vk/svg/pendulum"
+	"github.com/noether-vk/noether-vk/svg/phys101"
+	"github.com/noether-vk/noether-vk/svg/ramp"
 )
 
 // experiment is one run's shared state: the configuration, the model,
@@ -23,7 +27,7 @@ type experiment struct {
 	cfg    Config
 	model  *svg.Model
 	embed  noether.Model
-	data   *pendulum.Dataset
+	data   *source
 	train  *windows
 	params map[string][]float32
 	// svgOptim is the Adam state the svg phase ended with, which
@@ -36,9 +40,11 @@ type experiment struct {
 
 // Run checks the configuration, trains the base SVG (phase svg), then
 // each method from it (svg-more-steps and noether have phases of their
-// own), evaluates each on the test episodes and writes the plots and
-// strips into the run folder (WriteOutputs): one result per method, in
-// order. A stop (Config.Stop) ends the run at once with an error
+// own; with NoetherFromScratch noether starts from svg's initial
+// parameters instead, and svg trains only when a method needs it),
+// evaluates each on the test windows, draws the inner-loss curve
+// (InnerCurveSteps) and writes the plots and strips into the run folder
+// (WriteOutputs): one result per method, in order. A stop (Config.Stop) ends the run at once with an error
 // wrapping noether.ErrStopped and the results so far; so does a method
 // that fails (its training diverged, say), after the figures of the
 // methods before it are drawn.
@@ -50,11 +56,15 @@ func (c Config) Run(methods ...Method) ([]*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := e.trainSVG(SVG, c.SVGEpochs); err != nil {
-		return nil, fmt.Errorf("video: svg: %w", err)
+	initial := maps.Clone(e.params)
+	if c.needsSVG(methods) {
+		if err := e.trainSVG(SVG, c.SVGEpochs); err != nil {
+			return nil, fmt.Errorf("video: svg: %w", err)
+		}
 	}
 	svgParams := maps.Clone(e.params)
 	var out []*Result
+	var curve *InnerCurve
 	// A method that fails (diverges) ends the run, but the figures of the
 	// methods before it are drawn; a stopped run draws nothing yet.
 	failed := func(m Method, err error) ([]*Result, error) {
@@ -62,11 +72,14 @@ func (c Config) Run(methods ...Method) ([]*Result, error) {
 		if errors.Is(err, noether.ErrStopped) {
 			return out, err
 		}
-		return out, errors.Join(err, WriteOutputs(c.Dir, e.data, c.Strips, out))
+		return out, errors.Join(err, e.writeOutputs(out, curve))
 	}
 	for _, m := range methods {
 		began := time.Now()
 		e.params = maps.Clone(svgParams)
+		if m == Noether && c.NoetherFromScratch {
+			e.params = maps.Clone(initial)
+		}
 		res := &Result{Method: m}
 		switch m {
 		case SVGMoreSteps:
@@ -83,8 +96,24 @@ func (c Config) Run(methods ...Method) ([]*Result, error) {
 		}
 		res.Seconds = time.Since(began).Seconds()
 		out = append(out, res)
+		if m == Noether && c.InnerCurveSteps > 0 {
+			if curve, err = e.innerCurve(); err != nil {
+				return failed(m, fmt.Errorf("inner-loss curve: %w", err))
+			}
+		}
 	}
-	return out, WriteOutputs(c.Dir, e.data, c.Strips, out)
+	return out, e.writeOutputs(out, curve)
+}
+
+// needsSVG says whether the methods need the svg phase: svg and
+// svg-more-steps do, and noether unless it trains from scratch.
+func (c Config) needsSVG(methods []Method) bool {
+	for _, m := range methods {
+		if m != Noether || !c.NoetherFromScratch {
+			return true
+		}
+	}
+	return false
 }
 
 // newExperiment makes the data and the model and draws the initial
@@ -94,15 +123,15 @@ func (c Config) newExperiment() (*experiment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
-	d, err := pendulum.New(c.dataConfig())
+	d, err := c.openData()
 	if err != nil {
-		return nil, fmt.Errorf("video: %w", err)
+		return nil, err
 	}
-	idx := make([]int, d.NumWindows(pendulum.Train))
+	idx := make([]int, d.train)
 	for i := range idx {
 		idx[i] = i
 	}
-	train, err := render(d, pendulum.Train, idx, c.Model.Frames())
+	train, err := d.render(clips.Train, idx, c.Model.Frames())
 	if err != nil {
 		return nil, fmt.Errorf("video: training windows: %w", err)
 	}
@@ -120,6 +149,32 @@ func (c Config) dataConfig() pendulum.Config {
 	d := c.Data
 	d.Seed = c.Seed
 	return d
+}
+
+// openData makes or reads the task's data.
+func (c Config) openData() (*source, error) {
+	switch c.Task {
+	case Ramp:
+		d, err := ramp.New(c.Ramp)
+		if err != nil {
+			return nil, fmt.Errorf("video: %w", err)
+		}
+		return clipSource(d), nil
+	case Physics101:
+		d, err := phys101.New(c.Phys101)
+		if err != nil {
+			return nil, fmt.Errorf("video: %w", err)
+		}
+		if c.Progress != nil {
+			fmt.Fprintf(c.Progress, "physics101: %v\n", d.Stats())
+		}
+		return clipSource(d), nil
+	}
+	d, err := pendulum.New(c.dataConfig())
+	if err != nil {
+		return nil, fmt.Errorf("video: %w", err)
+	}
+	return pendulumSource(d), nil
 }
 
 // adaptation is the configured tailoring target.
@@ -180,13 +235,18 @@ func (e *experiment) trainNoether() error {
 		return err
 	}
 	defer exe.Close()
-	e.curves[Noether], err = e.runPhase(e.cfg.phase(Noether, e.cfg.NoetherEpochs), exe, specMap(e.embed.Params()))
+	specs := specMap(e.embed.Params())
+	if e.cfg.NoetherFromScratch {
+		maps.Copy(specs, specMap(e.model.Params()))
+	}
+	e.curves[Noether], err = e.runPhase(e.cfg.phase(Noether, e.cfg.NoetherEpochs), exe, specs)
 	return err
 }
 
 // noetherProgram compiles Algorithm 1's training step from the current
 // parameters: the task loss after the inner step, then Adam on the
-// embedding alone. The benchmark (NewMetaStep) times this same program.
+// embedding (and, with NoetherFromScratch, Adam at LR on the SVG). The
+// benchmark (NewMetaStep) times this same program.
 func (e *experiment) noetherProgram() (graph.Executor, error) {
 	c := e.cfg
 	g := graph.New()
@@ -197,11 +257,15 @@ func (e *experiment) noetherProgram() (graph.Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	loss, _, dPhi, err := noether.Meta(g, p, ad, theta, phi, c.Batch, c.Inner)
+	loss, dTheta, dPhi, err := noether.Meta(g, p, ad, theta, phi, c.Batch, c.Inner)
 	if err != nil {
 		return nil, err
 	}
-	return e.program(string(Noether), g, graph.CompileOptions{Updates: []graph.Update{{Params: phi, Grads: dPhi, Adam: adam(c.EmbedLR), ClipNorm: c.EmbedClip}}}, loss)
+	updates := []graph.Update{{Params: phi, Grads: dPhi, Adam: adam(c.EmbedLR), ClipNorm: c.EmbedClip}}
+	if c.NoetherFromScratch {
+		updates = append(updates, graph.Update{Params: theta, Grads: dTheta, Adam: adam(c.LR)})
+	}
+	return e.program(string(Noether), g, graph.CompileOptions{Updates: updates}, loss)
 }
 
 // program compiles a graph's outputs on the configured backend, reports
@@ -237,10 +301,12 @@ func (e *experiment) program(label string, g *graph.Graph, o graph.CompileOption
 // ones included).
 func (e *experiment) runPhase(tc noether.TrainConfig, exe graph.Executor, specs map[string][]int) ([]float64, error) {
 	c := e.cfg
+	// Every phase draws its own noise (SVG-LP), step by step.
+	stream := noiseStream(slices.Index(Methods(), Method(tc.Label)))
 	tr := &noether.Trainer{
 		Config: tc, Exec: exe, Params: specs, Sinks: c.Sinks,
-		Data:  map[string][]float32{framesInput: e.train.frames, actionsInput: e.train.actions},
-		Width: map[string]int{framesInput: e.train.frameW, actionsInput: e.train.actW},
+		Data: e.train.feeds(), Width: e.train.widths(),
+		Noise: func(step int) map[string][]float32 { return noise(e.model, c.Seed, stream+uint64(step), c.Batch) },
 	}
 	curve, err := rundir.TrainPhase(c.Dir, c.Resume, c.Progress, tr)
 	if err != nil {
@@ -285,7 +351,10 @@ func (c Config) phase(m Method, epochs int) noether.TrainConfig {
 // will run; the phase of a label lives in the run folder's subfolder of
 // that name.
 func (c Config) Phases(methods ...Method) []noether.TrainConfig {
-	out := []noether.TrainConfig{c.phase(SVG, c.SVGEpochs)}
+	var out []noether.TrainConfig
+	if c.needsSVG(methods) {
+		out = append(out, c.phase(SVG, c.SVGEpochs))
+	}
 	for _, m := range methods {
 		switch m {
 		case SVGMoreSteps:
@@ -303,10 +372,10 @@ func (c Config) Phases(methods ...Method) []noether.TrainConfig {
 func (c Config) Settings(m Method) map[string]string {
 	f := func(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
 	set := map[string]string{
-		"preset": c.Preset, "model": fmt.Sprintf("%+v", c.Model), "data": fmt.Sprintf("%+v", c.dataConfig()),
+		"preset": c.Preset, "model": fmt.Sprintf("%+v", c.Model), "data": c.dataSettings(),
 		"lr": f(c.LR),
 	}
-	if m != SVG {
+	if m != SVG && !(m == Noether && c.NoetherFromScratch) {
 		set["svg-epochs"] = strconv.Itoa(c.SVGEpochs)
 	}
 	if m == Noether {
@@ -319,6 +388,27 @@ func (c Config) Settings(m Method) map[string]string {
 		set["embedding-dim"] = strconv.Itoa(c.EmbedDim)
 		set["embedding-lr"] = f(c.EmbedLR)
 		set["embedding-clip"] = f(c.EmbedClip)
+		if c.NoetherFromScratch {
+			set["noether-from-scratch"] = "true"
+		}
+	}
+	if c.Task != PixelPendulum {
+		set["task"] = string(c.Task)
 	}
 	return set
+}
+
+// dataSettings describes the data a run's numbers depend on: the
+// pendulum's or the ramp's generator settings, or Physics 101's folder
+// and preparation (not its cache folder, which changes nothing).
+func (c Config) dataSettings() string {
+	switch c.Task {
+	case Ramp:
+		return fmt.Sprintf("%+v", c.Ramp)
+	case Physics101:
+		p := c.Phys101
+		p.CacheDir = ""
+		return fmt.Sprintf("%+v", p)
+	}
+	return fmt.Sprintf("%+v", c.dataConfig())
 }

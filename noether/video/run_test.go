@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
@@ -19,7 +20,7 @@ import (
 // episodes, one epoch per phase.
 func tinyRun(t *testing.T, b graph.Backend) video.Config {
 	t.Helper()
-	c, err := video.Preset("default")
+	c, err := video.Preset(video.PixelPendulum, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +35,77 @@ func tinyRun(t *testing.T, b graph.Backend) video.Config {
 	c.EmbedDim, c.Strips = 4, 1
 	c.Backend, c.Dir = b, t.TempDir()
 	return c
+}
+
+// tinyRamp is the smallest ramp run: 8x8 frames, 2 given and 2
+// predicted, 6 training and 3 test clips, SVG-LP trained one epoch by
+// svg and by noether from scratch, a 3-step inner-loss curve.
+func tinyRamp(t *testing.T, b graph.Backend) video.Config {
+	t.Helper()
+	c, err := video.Preset(video.Ramp, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := tinySVG(svg.VGG)
+	m.Variant, m.ActionDim, m.ZDim, m.PriorLayers, m.PosteriorLayers = svg.LearnedPrior, 0, 2, 1, 1
+	c.Model = m
+	c.Ramp.Height, c.Ramp.Width, c.Ramp.History, c.Ramp.Horizon = m.ImageSize, m.ImageSize, m.NPast, m.NFuture
+	c.Ramp.TrainSequences, c.Ramp.TestSequences, c.Ramp.Objects, c.Ramp.TestObjects, c.Ramp.NovelTestObjects = 6, 3, 5, 3, 1
+	c.Phys101.Size, c.Phys101.Frames = m.ImageSize, m.Frames()
+	c.Batch, c.EvalBatch = 2, 2
+	c.SVGEpochs, c.NoetherEpochs = 1, 1
+	c.EmbedDim, c.Strips, c.InnerCurveSteps = 4, 1, 3
+	c.Backend, c.Dir = b, t.TempDir()
+	return c
+}
+
+// TestRampRun trains svg and noether from scratch on the tiny ramp on
+// Vulkan: both are scored on every test clip, noether's tailoring
+// changes its prediction, the inner-loss curve has every step, and the
+// figures redraw from the run folder alone.
+func TestRampRun(t *testing.T) {
+	c := tinyRamp(t, graph.VulkanBackend{Kernels: kernels.NewVulkan(gputest.Open(t))})
+	rs, err := c.Run(video.SVG, video.Noether)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Episodes != 3 || rs[1].Episodes != 3 {
+		t.Fatalf("results %+v; want svg and noether on 3 test clips", rs)
+	}
+	if rs[0].TestMSE == rs[1].TestMSE {
+		t.Errorf("noether's MSE %v is svg's: its training and tailoring changed nothing", rs[1].TestMSE)
+	}
+	if len(rs[0].LossCurve) != 1 || len(rs[1].LossCurve) != 1 {
+		t.Errorf("loss curves %v and %v: want one epoch each", rs[0].LossCurve, rs[1].LossCurve)
+	}
+	for _, name := range c.Outputs(video.SVG, video.Noether) {
+		if _, err := os.Stat(filepath.Join(c.Dir, name)); err != nil {
+			t.Errorf("run folder: %v", err)
+		}
+	}
+	back, curve, err := video.ReadResults(c.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if curve == nil || len(curve.Inner) != 4 || len(curve.Outer) != 4 || curve.Windows != 2 {
+		t.Fatalf("inner curve %+v: want 4 points (before each of 3 steps and after) on 2 windows", curve)
+	}
+	if !(curve.Inner[3] < curve.Inner[0]) {
+		t.Errorf("inner loss %v: Adam on it did not lower it in 3 steps", curve.Inner)
+	}
+	if back[1].TestMSE != rs[1].TestMSE {
+		t.Errorf("results.json holds MSE %v, the run gave %v", back[1].TestMSE, rs[1].TestMSE)
+	}
+	out := t.TempDir()
+	if err := video.WriteSeedFigures(out, [][]*video.Result{back, rs}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "psnr.png")); err != nil {
+		t.Error(err)
+	}
+	if err := video.WriteSeedFigures(out, [][]*video.Result{back, rs[:1]}); err == nil || !strings.Contains(err.Error(), "other methods") {
+		t.Errorf("seed figures over runs of other methods: %v", err)
+	}
 }
 
 // TestRunBackends runs every method end to end on the CPU executor and
@@ -66,7 +138,7 @@ func TestRunBackends(t *testing.T) {
 	if cpu[0].TestMSE == cpu[2].TestMSE {
 		t.Errorf("noether's MSE %v is svg's: tailoring changed nothing", cpu[2].TestMSE)
 	}
-	for _, name := range video.Outputs(cpuCfg.Strips) {
+	for _, name := range cpuCfg.Outputs(video.Methods()...) {
 		if _, err := os.Stat(filepath.Join(cpuCfg.Dir, name)); err != nil {
 			t.Errorf("run folder: %v", err)
 		}

@@ -1,4 +1,4 @@
-package pendulum
+package clips
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // to [0, 1] (NaN to 0), scaled by 255 and rounded.
 func Image(frame []float32, h, w int) (*image.NRGBA, error) {
 	if h < 1 || w < 1 || len(frame) != Channels*h*w {
-		return nil, fmt.Errorf("pendulum: Image: %d values for a 3x%dx%d frame", len(frame), h, w)
+		return nil, fmt.Errorf("clips: Image: %d values for a 3x%dx%d frame", len(frame), h, w)
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	paste(img, frame, h, w, 0, 0)
@@ -33,10 +33,10 @@ func Grid(rows [][][]float32, h, w int) (*image.NRGBA, error) {
 		cols = max(cols, len(r))
 	}
 	if len(rows) == 0 || cols == 0 {
-		return nil, fmt.Errorf("pendulum: Grid: no frames")
+		return nil, fmt.Errorf("clips: Grid: no frames")
 	}
 	if h < 1 || w < 1 {
-		return nil, fmt.Errorf("pendulum: Grid: frame size %dx%d: want both >= 1", h, w)
+		return nil, fmt.Errorf("clips: Grid: frame size %dx%d: want both >= 1", h, w)
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, cols*(w+Gap)-Gap, len(rows)*(h+Gap)-Gap))
 	grey := color.NRGBA{R: 128, G: 128, B: 128, A: 255}
@@ -48,7 +48,7 @@ func Grid(rows [][][]float32, h, w int) (*image.NRGBA, error) {
 	for r, row := range rows {
 		for c, f := range row {
 			if len(f) != Channels*h*w {
-				return nil, fmt.Errorf("pendulum: Grid: frame (%d, %d) has %d values, want 3*%d*%d = %d", r, c, len(f), h, w, Channels*h*w)
+				return nil, fmt.Errorf("clips: Grid: frame (%d, %d) has %d values, want 3*%d*%d = %d", r, c, len(f), h, w, Channels*h*w)
 			}
 			paste(img, f, h, w, c*(w+Gap), r*(h+Gap))
 		}
@@ -77,14 +77,14 @@ func paste(img *image.NRGBA, frame []float32, h, w, x0, y0 int) {
 func WritePNG(path string, img image.Image) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("pendulum: WritePNG: %w", err)
+		return fmt.Errorf("clips: WritePNG: %w", err)
 	}
 	if err := png.Encode(f, img); err != nil {
 		f.Close()
-		return fmt.Errorf("pendulum: WritePNG %s: %w", path, err)
+		return fmt.Errorf("clips: WritePNG %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("pendulum: WritePNG: %w", err)
+		return fmt.Errorf("clips: WritePNG: %w", err)
 	}
 	return nil
 }

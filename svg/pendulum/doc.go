@@ -99,6 +99,5 @@
 // others), and one split's episodes do not change with the size of the
 // other.
 //
-// Image and Grid turn frames into 8-bit images, a strip per row (ground
-// truth above predictions, say), and WritePNG saves them.
+// clips.Image and clips.Grid turn its frames into 8-bit images.
 package pendulum

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/noether-vk/noether-vk/svg/clips"
 )
 
 // TestStepMatchesGym checks Step against steps of Gym's equations worked by
@@ -325,15 +327,15 @@ func TestRenderAnySize(t *testing.T) {
 
 func TestGridPNG(t *testing.T) {
 	a, b := render(t, 0, 0, 8, 10), render(t, 1, 1, 8, 10)
-	img, err := Grid([][][]float32{{a, b}, {b}}, 8, 10)
+	img, err := clips.Grid([][][]float32{{a, b}, {b}}, 8, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := img.Bounds().Size(); got.X != 2*10+Gap || got.Y != 2*8+Gap {
+	if got := img.Bounds().Size(); got.X != 2*10+clips.Gap || got.Y != 2*8+clips.Gap {
 		t.Fatalf("grid size %v", got)
 	}
 	path := filepath.Join(t.TempDir(), "strip.png")
-	if err := WritePNG(path, img); err != nil {
+	if err := clips.WritePNG(path, img); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -347,10 +349,10 @@ func TestGridPNG(t *testing.T) {
 	if r, g, bl, _ := back.At(0, 0).RGBA(); r != 0xffff || g != 0xffff || bl != 0xffff {
 		t.Errorf("corner pixel %v, want white", back.At(0, 0))
 	}
-	if r, _, _, _ := back.At(2*10+Gap-1, 2*8+Gap-1).RGBA(); r>>8 != 128 {
-		t.Errorf("empty cell %v, want grey", back.At(2*10+Gap-1, 2*8+Gap-1))
+	if r, _, _, _ := back.At(2*10+clips.Gap-1, 2*8+clips.Gap-1).RGBA(); r>>8 != 128 {
+		t.Errorf("empty cell %v, want grey", back.At(2*10+clips.Gap-1, 2*8+clips.Gap-1))
 	}
-	if _, err := Image(a, 8, 9); err == nil {
+	if _, err := clips.Image(a, 8, 9); err == nil {
 		t.Error("Image took a frame of the wrong size")
 	}
 }

@@ -2,10 +2,8 @@ package phys101
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/noether-vk/noether-vk/svg/clips"
+	"github.com/noether-vk/noether-vk/svg/phys101/phys101test"
 )
 
 // The fake clips: 96x54 (16:9 like the Kinect's 1920x1080), so the
@@ -54,29 +53,14 @@ func fakeFrame(k int) []byte {
 // needFFmpeg skips the test when ffmpeg cannot be run here.
 func needFFmpeg(t *testing.T) {
 	t.Helper()
-	for _, name := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(name); err != nil {
-			t.Skipf("%s is not installed, so no clip can be encoded for this test: %s", name, install)
-		}
+	if why := phys101test.HaveFFmpeg(); why != "" {
+		t.Skipf("%s, so no clip can be encoded for this test: %s", why, install)
 	}
 }
 
-// encode writes n fake frames as an MPEG-4 clip at 30 fps.
+// encode writes n fake frames as an MPEG-4 clip.
 func encode(path string, n int) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	var in bytes.Buffer
-	for k := range n {
-		in.Write(fakeFrame(k))
-	}
-	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "96x54", "-r", "30",
-		"-i", "-", "-c:v", "mpeg4", "-q:v", "1", "-pix_fmt", "yuv420p", "-y", path)
-	cmd.Stdin = &in
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("encoding %s: %v: %s", path, err, out)
-	}
-	return nil
+	return phys101test.Encode(path, n, fakeW, fakeH, fakeFrame)
 }
 
 // fakeCounts are the raw frame counts of the fake tree's clips by path

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/noether-vk/noether-vk/svg/clips"
-	"github.com/noether-vk/noether-vk/svg/pendulum"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.png from the current renderer")
@@ -206,13 +205,13 @@ func TestGoldenPixels(t *testing.T) {
 		{train.Frame(0, 0), train.Frame(10, 0), train.Frame(21, 0)},
 		{test.Frame(0, 0), test.Frame(21, 0)},
 	}
-	img, err := pendulum.Grid(rows, 64, 64)
+	img, err := clips.Grid(rows, 64, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", "golden.png")
 	if *update {
-		if err := pendulum.WritePNG(path, img); err != nil {
+		if err := clips.WritePNG(path, img); err != nil {
 			t.Fatal(err)
 		}
 	}
