@@ -9,5 +9,5 @@
 // intact: ReadCheckpoint) and the loss curve (loss.png and loss.svg,
 // redrawn as epochs end), through the sinks of OpenPhase; progress bars
 // on a terminal or a log (Progress); and plots as PNG and SVG (PlotLines,
-// PlotPhase). It is where noether.Trainer's events become files.
+// PlotBands, PlotPhase). It is where noether.Trainer's events become files.
 package rundir

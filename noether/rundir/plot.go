@@ -83,6 +83,60 @@ func PlotLines(path, title, xlabel, ylabel string, series []Series, logY bool) e
 	return savePlot(path, 8*vg.Inch, 5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
 }
 
+// Band is a named curve with a band of ± SEM around it, one value per
+// step.
+type Band struct {
+	Name      string
+	Mean, SEM []float64
+}
+
+// PlotBands draws each band's mean against the step (1-based) with a
+// translucent ± SEM band, and writes path+".png" and path+".svg". A
+// non-finite SEM (a single episode, an exact frame's PSNR) draws no band
+// at that step.
+func PlotBands(path, title, xlabel, ylabel string, bands []Band) error {
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, xlabel, ylabel
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	for i, b := range bands {
+		if len(b.Mean) == 0 || len(b.SEM) != len(b.Mean) {
+			return fmt.Errorf("plot %s: %s: %d means and %d SEMs", path, b.Name, len(b.Mean), len(b.SEM))
+		}
+		line := make(plotter.XYs, len(b.Mean))
+		var upper, lower plotter.XYs
+		for t, m := range b.Mean {
+			if math.IsNaN(m) || math.IsInf(m, 0) {
+				return fmt.Errorf("plot %s: %s: step %d is %v", path, b.Name, t+1, m)
+			}
+			line[t] = plotter.XY{X: float64(t + 1), Y: m}
+			if s := b.SEM[t]; !math.IsNaN(s) && !math.IsInf(s, 0) {
+				upper = append(upper, plotter.XY{X: float64(t + 1), Y: m + s})
+				lower = append(plotter.XYs{{X: float64(t + 1), Y: m - s}}, lower...)
+			}
+		}
+		c := plotutil.Color(i)
+		if len(upper) > 1 {
+			poly, err := plotter.NewPolygon(append(upper, lower...))
+			if err != nil {
+				return fmt.Errorf("plot %s: %s: %w", path, b.Name, err)
+			}
+			r, g, bl, _ := c.RGBA()
+			poly.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 60}
+			poly.LineStyle.Width = 0
+			p.Add(poly)
+		}
+		l, err := plotter.NewLine(line)
+		if err != nil {
+			return fmt.Errorf("plot %s: %s: %w", path, b.Name, err)
+		}
+		l.Color, l.Dashes, l.Width = c, plotutil.Dashes(i), vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(b.Name, l)
+	}
+	return savePlot(path, 8*vg.Inch, 5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
+}
+
 // PlotLossCurves plots training and validation losses per epoch, one
 // series each (see PlotLines); logY is usually wanted for losses.
 func PlotLossCurves(path string, series []Series, logY bool) error {

@@ -128,6 +128,24 @@ func TestPlotPhase(t *testing.T) {
 	})
 }
 
+// TestPlotBands draws bands, one with a NaN SEM (drawn without a band
+// there), into PNG and SVG files.
+func TestPlotBands(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "mse")
+	bands := []Band{
+		{Name: "svg", Mean: []float64{3, 2, 1}, SEM: []float64{0.1, math.NaN(), 0.2}},
+		{Name: "noether", Mean: []float64{2.5, 2, 1.5}, SEM: []float64{0.3, 0.2, 0.1}},
+	}
+	if err := PlotBands(base, "Test MSE", "predicted frame", "MSE", bands); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		if st, err := os.Stat(base + ext); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", ext, err)
+		}
+	}
+}
+
 func TestPlotErrors(t *testing.T) {
 	dir := t.TempDir()
 	nan := math.NaN()
@@ -159,6 +177,12 @@ func TestPlotErrors(t *testing.T) {
 		{"phase count mismatch", func(b string) error {
 			return PlotPhase(b, "", ok, map[string][][][2]float64{"m": {}})
 		}, "has 0 trajectories but truth has 1"},
+		{"band lengths", func(b string) error {
+			return PlotBands(b, "", "", "", []Band{{Name: "svg", Mean: []float64{1, 2}, SEM: []float64{0.1}}})
+		}, "svg: 2 means and 1 SEMs"},
+		{"band NaN", func(b string) error {
+			return PlotBands(b, "", "", "", []Band{{Name: "svg", Mean: []float64{1, nan}, SEM: []float64{0.1, 0.1}}})
+		}, "svg: step 2 is NaN"},
 		{"missing directory", func(string) error {
 			return PlotLines(filepath.Join(dir, "no", "dir", "x"), "", "", "", lossSeries(3), false)
 		}, "temporary file"},

@@ -3,9 +3,7 @@ package video
 import (
 	"encoding/json"
 	"fmt"
-	"image/color"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,13 +13,6 @@ import (
 	"github.com/noether-vk/noether-vk/noether/metrics"
 	"github.com/noether-vk/noether-vk/noether/rundir"
 	"github.com/noether-vk/noether-vk/svg/clips"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // The figures WriteFigures draws (PNG and SVG each), besides the inner
@@ -154,16 +145,16 @@ var metricPlots = []metricPlot{
 // and the inner-loss curve when there is one (InnerCurveName: Figure 6).
 func WriteFigures(dir string, results []*Result, curve *InnerCurve) error {
 	for _, m := range metricPlots {
-		var bands []band
+		var bands []rundir.Band
 		for _, r := range results {
 			if len(m.mean(r)) > 0 {
-				bands = append(bands, band{name: string(r.Method), mean: m.mean(r), sem: m.sem(r)})
+				bands = append(bands, rundir.Band{Name: string(r.Method), Mean: m.mean(r), SEM: m.sem(r)})
 			}
 		}
 		if len(bands) == 0 {
 			continue
 		}
-		if err := plotBands(filepath.Join(dir, m.file), "Test "+m.name+" per predicted frame (band: SEM over test windows)", "predicted frame", m.name, bands); err != nil {
+		if err := rundir.PlotBands(filepath.Join(dir, m.file), "Test "+m.name+" per predicted frame (band: SEM over test windows)", "predicted frame", m.name, bands); err != nil {
 			return err
 		}
 	}
@@ -203,7 +194,7 @@ func WriteSeedFigures(dir string, runs [][]*Result) error {
 		return fmt.Errorf("video: WriteSeedFigures: %d runs: the SEM over seeds needs at least 2", len(runs))
 	}
 	for _, m := range metricPlots {
-		var bands []band
+		var bands []rundir.Band
 		for j, r := range runs[0] {
 			steps := len(m.mean(r))
 			if steps == 0 {
@@ -218,9 +209,9 @@ func WriteSeedFigures(dir string, runs [][]*Result) error {
 					return fmt.Errorf("video: WriteSeedFigures: run %d, %s %s: %w", i+1, r.Method, m.name, err)
 				}
 			}
-			b := band{name: string(r.Method)}
+			b := rundir.Band{Name: string(r.Method)}
 			for _, st := range curve.PerStep() {
-				b.mean, b.sem = append(b.mean, st.Mean), append(b.sem, st.SEM)
+				b.Mean, b.SEM = append(b.Mean, st.Mean), append(b.SEM, st.SEM)
 			}
 			bands = append(bands, b)
 		}
@@ -228,7 +219,7 @@ func WriteSeedFigures(dir string, runs [][]*Result) error {
 			continue
 		}
 		title := fmt.Sprintf("Test %s per predicted frame, mean over %d seeds (band: SEM over seeds)", m.name, len(runs))
-		if err := plotBands(filepath.Join(dir, m.file), title, "predicted frame", m.name, bands); err != nil {
+		if err := rundir.PlotBands(filepath.Join(dir, m.file), title, "predicted frame", m.name, bands); err != nil {
 			return err
 		}
 	}
@@ -280,71 +271,4 @@ func (e *experiment) writeStrips(results []*Result) error {
 		}
 	}
 	return nil
-}
-
-// band is a curve with a band of ± sem around it.
-type band struct {
-	name      string
-	mean, sem []float64
-}
-
-// plotBands draws each band's mean against the step (1-based) with a
-// translucent ± SEM band, and writes path+".png" and path+".svg". A
-// non-finite SEM (a single episode, an exact frame's PSNR) draws no band
-// at that step.
-func plotBands(path, title, xlabel, ylabel string, bands []band) error {
-	p := plot.New()
-	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, xlabel, ylabel
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	for i, b := range bands {
-		if len(b.mean) == 0 || len(b.sem) != len(b.mean) {
-			return fmt.Errorf("plot %s: %s: %d means and %d SEMs", path, b.name, len(b.mean), len(b.sem))
-		}
-		line := make(plotter.XYs, len(b.mean))
-		var upper, lower plotter.XYs
-		for t, m := range b.mean {
-			if math.IsNaN(m) || math.IsInf(m, 0) {
-				return fmt.Errorf("plot %s: %s: step %d is %v", path, b.name, t+1, m)
-			}
-			line[t] = plotter.XY{X: float64(t + 1), Y: m}
-			if s := b.sem[t]; !math.IsNaN(s) && !math.IsInf(s, 0) {
-				upper = append(upper, plotter.XY{X: float64(t + 1), Y: m + s})
-				lower = append(plotter.XYs{{X: float64(t + 1), Y: m - s}}, lower...)
-			}
-		}
-		c := plotutil.Color(i)
-		if len(upper) > 1 {
-			poly, err := plotter.NewPolygon(append(upper, lower...))
-			if err != nil {
-				return fmt.Errorf("plot %s: %s: %w", path, b.name, err)
-			}
-			r, g, bl, _ := c.RGBA()
-			poly.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 60}
-			poly.LineStyle.Width = 0
-			p.Add(poly)
-		}
-		l, err := plotter.NewLine(line)
-		if err != nil {
-			return fmt.Errorf("plot %s: %s: %w", path, b.name, err)
-		}
-		l.Color, l.Dashes, l.Width = c, plotutil.Dashes(i), vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(b.name, l)
-	}
-	const w, h = 8 * vg.Inch, 5 * vg.Inch
-	img := vgimg.New(w, h)
-	p.Draw(draw.New(img))
-	if err := atomicfile.Write(path+".png", func(out io.Writer) error {
-		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(out)
-		return err
-	}); err != nil {
-		return err
-	}
-	s := vgsvg.New(w, h)
-	p.Draw(draw.New(s))
-	return atomicfile.Write(path+".svg", func(out io.Writer) error {
-		_, err := s.WriteTo(out)
-		return err
-	})
 }
