@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Mesa caches JIT-compiled pipelines here, so repeated runs skip compilation.
 export MESA_SHADER_CACHE_DIR ?= $(CURDIR)/.cache/mesa
 
-.PHONY: all deps shaders check-shaders build test fuzz bench bench-peer bench-gpu run tables spring-seeds inner-lr-sweep test-slurm search lint clean
+.PHONY: figure4 all deps shaders check-shaders build test fuzz bench bench-peer bench-gpu run tables spring-seeds inner-lr-sweep test-slurm search lint clean
 
 all: build
 
@@ -88,6 +88,14 @@ run: deps build
 tables spring-seeds inner-lr-sweep: deps build
 	./$(BIN) sweep run tools/sweeps/$@.json
 	./$(BIN) sweep merge tools/sweeps/$@.json
+
+# The Figure 4 and 6 analogs on the built-in ramp scenes: the default
+# preset (svg and noether, the inner-loss curve) on seeds 0, 1 and 2, each
+# in runs/ramp-seed<S> (resumed when it is there), then each metric's mean
+# over the seeds with SEM bands into runs/ramp-figure4 (see the README).
+figure4: deps build
+	for s in 0 1 2; do ./$(BIN) train --task ramp --seed $$s --resume --report runs/ramp-seed$$s.json || exit 1; done
+	./$(BIN) plot --out runs/ramp-figure4 runs/ramp-seed0 runs/ramp-seed1 runs/ramp-seed2
 
 # Slurm for real: a one-node cluster (installed and started as root, or
 # skipped saying why), a sharded formula fit and a seed sweep as array jobs

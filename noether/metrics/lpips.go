@@ -103,6 +103,10 @@ const (
 	lpipsY = "lpips.y"
 )
 
+// LPIPSMinSize is the smallest image side LPIPS takes: AlexNet's second
+// pooling needs 31 pixels.
+const LPIPSMinSize = 31
+
 // NewLPIPS compiles LPIPS for n pairs of RGB images of shape s (s.C must be
 // 3; at least 31x31 pixels, which AlexNet's second pooling needs) and loads it on
 // backend with the given weights (LoadLPIPSWeights). Close frees it.
@@ -110,8 +114,8 @@ func NewLPIPS(backend graph.Backend, weights map[string][]float32, n int, s Shap
 	if n < 1 || s.C != 3 {
 		return nil, fmt.Errorf("metrics: NewLPIPS: %d pairs of %dx%dx%d images: want n >= 1 and 3 channels", n, s.C, s.H, s.W)
 	}
-	if s.H < 31 || s.W < 31 {
-		return nil, fmt.Errorf("metrics: NewLPIPS: images of %dx%d: AlexNet's layers need at least 31x31", s.H, s.W)
+	if s.H < LPIPSMinSize || s.W < LPIPSMinSize {
+		return nil, fmt.Errorf("metrics: NewLPIPS: images of %dx%d: AlexNet's layers need at least %dx%d", s.H, s.W, LPIPSMinSize, LPIPSMinSize)
 	}
 	specs := LPIPSParams()
 	want := make(map[string]int, len(specs))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/noether"
+	"github.com/noether-vk/noether-vk/noether/metrics"
 	"github.com/noether-vk/noether-vk/svg"
 	"github.com/noether-vk/noether-vk/svg/clips"
 	"github.com/noether-vk/noether-vk/svg/pendulum"
@@ -234,6 +235,9 @@ func (c Config) Check(methods ...Method) error {
 	}
 	if c.Form != noether.FromStart && c.Form != noether.Consecutive {
 		bad("Noether loss form %v: want 2a or 2b", c.Form)
+	}
+	if c.LPIPS != "" && c.Model.ImageSize < metrics.LPIPSMinSize {
+		bad("LPIPS scores frames of at least %d px (AlexNet's second pooling), not %d", metrics.LPIPSMinSize, c.Model.ImageSize)
 	}
 	if c.InnerCurveSteps < 0 {
 		bad("inner-curve steps %d: want 0 (none) or more", c.InnerCurveSteps)

@@ -157,6 +157,25 @@
 // epoch would take about 1.5 minutes of svg and 3 of noether, the whole
 // run (50 + 20 epochs of svg, 20 of noether) some 2.6 hours.
 //
+// The ramp's and Physics 101's presets (Preset(Ramp, ...) and
+// Preset(Physics101, ...) differ only in their data):
+//
+//	         model                          schedule
+//	default  32x32, VGG width 4, g_dim 32,  batch 8, 38 steps an epoch; 2 epochs of svg,
+//	         z_dim 8, predictor 1x64, LP    2 of noether; lr 2e-3, embedding lr 1e-3;
+//	                                        100 inner-curve steps
+//	paper    128x128, VGG-128 width 64,     batch 2, 155 steps an epoch; 400 + 400
+//	         g_dim 128, z_dim 64, 2x256     epochs; lr 1e-4, embedding lr 1e-4;
+//	         (svg preset "phys101")         500 inner-curve steps
+//
+// Both tailor the CN sites with one SGD step at 5e-5 per example (the
+// reference's 1e-4 on the mean of its batch of 2) against the 2b loss,
+// noether from scratch. default fits the 20 minutes on 2 CPU cores that
+// a first run should take: at 64 px, a noether step at batch 8 needs 2.9
+// GiB, more than lavapipe's 2 GiB, and an svg epoch alone took about 4
+// minutes; the embedding's two 5x5 convolutions over 21 frame pairs are
+// most of a noether step's work (the README has the measured times).
+//
 // # Checked against PyTorch, and timed
 //
 // NewMetaStep compiles the noether method's training step alone, the

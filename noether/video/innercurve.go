@@ -72,7 +72,7 @@ func (e *experiment) innerCurve() (*InnerCurve, error) {
 	}
 	defer exe.Close()
 	for i, s := range ad.Sites {
-		start := make([]float32, b*shapeLen(s.Shape))
+		start := make([]float32, b*graph.Shape(s.Shape).Len())
 		for j := range start {
 			start[j] = s.Start
 		}
@@ -103,15 +103,6 @@ func (e *experiment) innerCurve() (*InnerCurve, error) {
 	}
 	curve.BestStep = slices.Index(curve.Outer, slices.Min(curve.Outer))
 	return curve, nil
-}
-
-// shapeLen is the number of values of a shape.
-func shapeLen(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }
 
 // plot draws the curve into path.png and path.svg: the inner and outer

@@ -2,6 +2,7 @@ package video_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/nn"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/noether"
+	"github.com/noether-vk/noether-vk/noether/metrics"
 	"github.com/noether-vk/noether-vk/noether/video"
 	"github.com/noether-vk/noether-vk/svg"
 )
@@ -181,5 +184,43 @@ func TestResume(t *testing.T) {
 				t.Errorf("%s: resumed MSE %v SSIM %v, uninterrupted %v %v", want[i].Method, got[i].TestMSE, got[i].TestSSIM, want[i].TestMSE, want[i].TestSSIM)
 			}
 		}
+	}
+}
+
+// TestRampLPIPS scores a 32 px ramp run's predictions by LPIPS with
+// weights drawn at random (the published ones are not needed to test the
+// wiring): every predicted frame gets a finite, non-negative distance,
+// and the run draws the lpips plot.
+func TestRampLPIPS(t *testing.T) {
+	c := tinyRamp(t, graph.VulkanBackend{Kernels: kernels.NewVulkan(gputest.Open(t))})
+	c.Model.ImageSize, c.Ramp.Height, c.Ramp.Width = 32, 32, 32
+	c.InnerCurveSteps = 0
+	rng := rand.New(rand.NewPCG(3, 4))
+	w := nn.Init(rng, metrics.LPIPSParams())
+	for name, v := range w {
+		if strings.HasPrefix(name, "lin") {
+			for i := range v {
+				v[i] = float32(math.Abs(float64(v[i])))
+			}
+		}
+	}
+	c.LPIPS = filepath.Join(t.TempDir(), "lpips.safetensors")
+	if err := nn.Save(c.LPIPS, metrics.LPIPSParams(), w, nil); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := c.Run(video.SVG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if r.TestLPIPS == nil || !(*r.TestLPIPS >= 0) || len(r.LPIPSPerStep) != 2 || len(r.LPIPSStepSEM) != 2 {
+		t.Fatalf("LPIPS: mean %v, per step %v (SEM %v); want a finite mean and 2 steps", r.TestLPIPS, r.LPIPSPerStep, r.LPIPSStepSEM)
+	}
+	if _, err := os.Stat(filepath.Join(c.Dir, video.LPIPSName+".png")); err != nil {
+		t.Error(err)
+	}
+	c.Model.ImageSize, c.Ramp.Height, c.Ramp.Width = 16, 16, 16
+	if err := c.Check(video.SVG); err == nil || !strings.Contains(err.Error(), "LPIPS scores frames of at least 31 px") {
+		t.Errorf("LPIPS on 16 px frames: %v", err)
 	}
 }
