@@ -171,9 +171,6 @@ func videoConfig(c *cli.Context) (video.Config, []video.Method, error) {
 		// svg-more-steps continues svg, which noether does not start from.
 		methods = []video.Method{video.SVG, video.Noether}
 	}
-	if !slices.Contains(methods, video.Noether) {
-		cfg.InnerCurveSteps = 0
-	}
 	if c.IsSet("method") {
 		methods = nil
 		for _, name := range strings.Split(c.String("method"), ",") {
@@ -183,6 +180,9 @@ func videoConfig(c *cli.Context) (video.Config, []video.Method, error) {
 			}
 			methods = append(methods, m)
 		}
+	}
+	if !slices.Contains(methods, video.Noether) && !c.IsSet("inner-curve-steps") {
+		cfg.InnerCurveSteps = 0 // the preset's curve is noether's
 	}
 	// Check wants a backend, and the device opens only once the command
 	// line is known to be good: the CPU executor stands in for the check.

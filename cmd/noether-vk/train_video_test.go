@@ -385,3 +385,14 @@ func TestTrainPhysics101(t *testing.T) {
 	_, err = runApp(t, "plot", root)
 	wantRefused(t, "plot of a folder without results", err, exitUsage, "results.json")
 }
+
+// TestTrainRampSVGAlone: --method svg on ramp drops the preset's
+// inner-loss curve (it is noether's) instead of refusing the command; the
+// batch too large for the data is the only complaint.
+func TestTrainRampSVGAlone(t *testing.T) {
+	_, err := runApp(t, "train", "--task", "ramp", "--method", "svg", "--batch", "9999", "--out", filepath.Join(t.TempDir(), "run"))
+	wantRefused(t, "ramp svg alone", err, exitUsage, "batch 9999 is larger than the data: 311 training clips")
+	if err != nil && strings.Contains(err.Error(), "inner-loss curve") {
+		t.Errorf("--method svg was refused for the preset's inner-loss curve: %v", err)
+	}
+}
