@@ -57,10 +57,13 @@ func (c Config) Run(methods ...Method) ([]*Result, error) {
 		return nil, err
 	}
 	initial := maps.Clone(e.params)
+	var svgSeconds float64
 	if c.needsSVG(methods) {
+		began := time.Now()
 		if err := e.trainSVG(SVG, c.SVGEpochs); err != nil {
 			return nil, fmt.Errorf("video: svg: %w", err)
 		}
+		svgSeconds = time.Since(began).Seconds()
 	}
 	svgParams := maps.Clone(e.params)
 	var out []*Result
@@ -95,6 +98,9 @@ func (c Config) Run(methods ...Method) ([]*Result, error) {
 			return failed(m, err)
 		}
 		res.Seconds = time.Since(began).Seconds()
+		if m == SVG {
+			res.Seconds += svgSeconds
+		}
 		out = append(out, res)
 		if m == Noether && c.InnerCurveSteps > 0 {
 			if curve, err = e.innerCurve(); err != nil {
