@@ -370,11 +370,11 @@ func printVideo(w io.Writer, rep videoReport) {
 		}
 	}
 	if rep.Task == pixelPendulum {
-		fmt.Fprintf(w, "means over %d test episodes' predicted frames; seconds: each method's own phase and evaluation (the base svg's training is all three's start).\n", episodes(rep))
+		fmt.Fprintf(w, "means over %d test episodes' predicted frames; seconds: each method's own phase and evaluation (svg's phase, counted in its row, is the other two's start).\n", episodes(rep))
 		fmt.Fprintln(w, "svg-more-steps is the control: svg trained as many more epochs as noether meta-trains.")
 		return
 	}
-	fmt.Fprintf(w, "means over %d test clips' predicted frames; seconds: each method's own training and evaluation (noether trains the SVG and its embedding from the same start as svg).\n", episodes(rep))
+	fmt.Fprintf(w, "means over %d test clips' predicted frames; seconds: each method's own training and evaluation (noether trains the SVG and its embedding from svg's start).\n", episodes(rep))
 }
 
 // episodes is the number of test episodes the report's results scored.

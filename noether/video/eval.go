@@ -42,7 +42,10 @@ type Result struct {
 	LPIPSStepSEM []float64 `json:"lpips_per_step_sem,omitempty"`
 	Episodes     int       `json:"episodes"`
 	LossCurve    []float64 `json:"loss_curve"` // its phase's mean training loss per epoch (svg's for svg)
-	Seconds      float64   `json:"seconds"`    // its training and evaluation, not svg's
+	// Seconds are its own training and evaluation: svg's include the svg
+	// phase, which svg-more-steps and the pendulum's noether start from;
+	// theirs do not.
+	Seconds float64 `json:"seconds"`
 	// Samples are the predicted frames of the first test episodes (as
 	// many as Config.Strips), [episode][step] each [3, H, W].
 	Samples [][][]float32 `json:"-"`
