@@ -88,7 +88,7 @@ func newApp() *cli.App {
 				EnvVars: []string{"NOETHER_VK_LP_THREADS"},
 			},
 		},
-		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand(), sweepCommand(), viewCommand(), gradcamCommand()},
+		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), tuneCommand(), trainCommand(), formulasCommand(), sweepCommand(), viewCommand(), gradcamCommand()},
 		// Errors are returned to main, which picks the exit status: the
 		// library's own handler would exit from inside Run.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -67,6 +67,7 @@ the plots mse, psnr, ssim (per predicted frame, SEM bands) and loss, and the str
 			&cli.BoolFlag{Name: "live", Usage: "show the training in a window as it goes (noether-vk view's window, fed by the trainer's events): closing it never stops training; needs a display"},
 			&cli.BoolFlag{Name: "change-rates", Usage: "with --resume: continue the phases from their checkpoints under the learning rates given now (--lr, --meta-lr, --embedding-lr, --inner-lr; after a divergence, lower ones); the manifest records the change"},
 			devicesFlag(),
+			noTuneFlag(),
 		}, append(experimentFlags(50), videoFlags()...)...),
 		Action: runTrain,
 	}
@@ -134,6 +135,7 @@ func runTrain(c *cli.Context) error {
 	cfg := tr.cfg
 	cfg.Progress, cfg.Stop = os.Stderr, stop
 	cfg.DataParallel = devs.backends()
+	useTuning(c, "train", cfg.DataParallel)
 	cfg.Backend = cfg.DataParallel[0]
 	cfg.Sinks = append(cfg.Sinks, tr.run.Sink())
 	results, runErr := trainWithViewer(c, cfg, tr.data, tr.methods)
