@@ -25,13 +25,12 @@ func TestVulkanMatMulVariants(t *testing.T) {
 	v := openVulkan(t)
 	v.Conv = kernels.ConvGemm
 	// Candidates for a wide and a thin product cover every tile the tuner
-	// lists; an uneven tile and a deep k stage over a small one cover the
-	// clamping.
+	// lists; a shared tile of uneven rows and workgroup covers the
+	// clamping (the suite's products of k below the stages of 8 and 16 of
+	// the candidates cover the padding beyond K).
 	variants := append(v.MatMulCandidates(kernels.MatMulParams{Batch: 1, M: 64, N: 64, K: 64}),
 		v.MatMulCandidates(kernels.MatMulParams{Batch: 1, M: 3, N: 2, K: 64})...)
-	variants = append(variants,
-		kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 3, Cols: 8, X: 3, Y: 5}, SharedK: 4},
-		kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 1, Cols: 4, X: 2, Y: 2}, SharedK: 32})
+	variants = append(variants, kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 3, Cols: 8, X: 3, Y: 5}, SharedK: 4})
 	seen, convsRun := map[kernels.MatMulVariant]bool{}, map[bool]bool{}
 	for _, mv := range variants {
 		if seen[mv] {
@@ -47,7 +46,7 @@ func TestVulkanMatMulVariants(t *testing.T) {
 				convsRun[mv.SharedK > 0] = true
 				ops = append(ops, "conv2d", "conv_transpose2d")
 			}
-			for _, r := range kerneltest.Run(v, kerneltest.Options{Seed: 1, Ops: ops, MaxInputs: 20000}) {
+			for _, r := range kerneltest.Run(v, kerneltest.Options{Seed: 1, Ops: ops, MaxInputs: 8000}) {
 				if !r.Pass {
 					t.Errorf("%s %s [%s]: max abs %.3g, max rel %.3g, tol %s: %s", r.Op, r.Shape, r.Check, r.MaxAbsErr, r.MaxRelErr, r.Tol, r.Detail)
 				}

@@ -231,7 +231,7 @@ func printTune(w io.Writer, rep tuneReport) {
 
 // loadTuning is the tuning the cache holds for the device (nil: none),
 // printing the cache's warning, if any, on standard error, and a line
-// saying how many products run tuned variants.
+// saying for how many products it holds a variant other than the default.
 func loadTuning(command string, info gpu.Info) *kernels.Tuning {
 	path, err := tune.DefaultPath()
 	if err != nil {
@@ -243,7 +243,7 @@ func loadTuning(command string, info gpu.Info) *kernels.Tuning {
 		fmt.Fprintln(os.Stderr, warning)
 	}
 	if t != nil {
-		fmt.Fprintf(os.Stderr, "%s: %d products on %s run variants tuned by noether-vk tune (%s; --no-tune runs the defaults)\n", command, len(t.MatMul), info.Name, path)
+		fmt.Fprintf(os.Stderr, "%s: running the kernel variants noether-vk tune chose on %s for %d products (%s; --no-tune runs the defaults)\n", command, info.Name, len(t.MatMul), path)
 	}
 	return t
 }
