@@ -32,6 +32,9 @@ type Vulkan struct {
 	// Conv chooses the direct or GEMM form of the conv passes (ConvAuto:
 	// per shape, see ConvScratch).
 	Conv ConvPath
+	// Tuning holds the variants tuned for this device (noether-vk tune);
+	// nil runs the defaults.
+	Tuning *Tuning
 }
 
 // NewVulkan returns the Vulkan backend on d. On a CPU device (lavapipe)

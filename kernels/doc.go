@@ -25,5 +25,10 @@
 // derivative rules; the suite checks their forward, and fused_test.go their
 // bits against the ops run one at a time.
 //
+// Some kernels come in variants for different devices (MatMulVariant:
+// register tiles for lavapipe, shared-memory tiles for GPUs), all with
+// the same bits. Vulkan.Tuning picks one per shape where noether-vk tune
+// chose one (package kernels/tune), the default elsewhere.
+//
 // Layout is row-major (NCHW for images); all data are float32.
 package kernels

@@ -139,8 +139,30 @@ func (p MatMulParams) mergesBatch() bool { return p.BatchA && !p.BatchB && !p.Tr
 // subgroup size, the lanes of a subgroup share their rows of A through
 // subgroup shuffles instead of each loading them.
 type MatMulTile struct {
-	Rows, Cols uint32
-	X, Y       uint32
+	Rows uint32 `json:"rows"`
+	Cols uint32 `json:"cols"`
+	X    uint32 `json:"x"`
+	Y    uint32 `json:"y"`
+}
+
+// MatMulVariant is one way to run a product: the register tile and
+// workgroup, and with SharedK > 0 the shared-memory path, which stages
+// SharedK values of k (a multiple of 4) of the workgroup's whole tile of
+// A and B at a time. Every variant gives the same bits: each element of C
+// adds its products in the order of k with fused multiply-adds.
+type MatMulVariant struct {
+	MatMulTile
+	SharedK uint32 `json:"shared_k,omitempty"`
+}
+
+// String names the variant, e.g. "registers 16x8, workgroup 8x2" or
+// "shared k 16, 4x4, workgroup 16x16".
+func (mv MatMulVariant) String() string {
+	path := "registers"
+	if mv.SharedK > 0 {
+		path = fmt.Sprintf("shared k %d,", mv.SharedK)
+	}
+	return fmt.Sprintf("%s %dx%d, workgroup %dx%d", path, mv.Rows, mv.Cols, mv.X, mv.Y)
 }
 
 // DefaultMatMulTile is the tile RecordMatMul uses, measured fastest on
@@ -149,15 +171,26 @@ type MatMulTile struct {
 // arithmetic or spilled accumulators, set the pace.
 var DefaultMatMulTile = MatMulTile{Rows: 16, Cols: 8, X: 8, Y: 2}
 
-// RecordMatMul records c = op(a) op(b) (+ bias) for p with
-// DefaultMatMulTile; bias may be nil. The buffers must hold at least p's
-// operand lengths.
+// RecordMatMul records c = op(a) op(b) (+ bias) for p with the variant
+// v.Tuning holds for p, or else DefaultMatMulVariant; bias may be nil. The
+// buffers must hold at least p's operand lengths.
 func (v *Vulkan) RecordMatMul(r *gpu.Recorder, p MatMulParams, a, b, bias, c *gpu.Buffer) error {
+	mv, ok := v.Tuning.matMul(p)
+	if !ok {
+		mv = DefaultMatMulVariant(p)
+	}
+	return v.RecordMatMulVariant(r, mv, p, a, b, bias, c)
+}
+
+// DefaultMatMulVariant is the variant RecordMatMul runs p with when
+// nothing is tuned: DefaultMatMulTile in registers, fitted to thin
+// products.
+func DefaultMatMulVariant(p MatMulParams) MatMulVariant {
 	m := p.M
 	if p.mergesBatch() {
 		m *= p.Batch
 	}
-	return v.RecordMatMulTile(r, DefaultMatMulTile.fit(m, p.N), p, a, b, bias, c)
+	return MatMulVariant{MatMulTile: DefaultMatMulTile.fit(m, p.N)}
 }
 
 // fit shapes t to a thin product of m x n (per batch entry): the rows and
@@ -176,9 +209,39 @@ func (t MatMulTile) fit(m, n int) MatMulTile {
 	return t
 }
 
-// RecordMatMulTile is RecordMatMul with the tile t (for tuning on devices
-// other than lavapipe).
+// RecordMatMulTile is RecordMatMulVariant with the register tile t.
 func (v *Vulkan) RecordMatMulTile(r *gpu.Recorder, t MatMulTile, p MatMulParams, a, b, bias, c *gpu.Buffer) error {
+	return v.RecordMatMulVariant(r, MatMulVariant{MatMulTile: t}, p, a, b, bias, c)
+}
+
+// CheckMatMulVariant says whether the device can run mv: a positive tile
+// with columns a multiple of 4, a workgroup within the device's limits,
+// and for the shared path k stages a multiple of 4 whose tiles fit the
+// device's shared memory.
+func (v *Vulkan) CheckMatMulVariant(mv MatMulVariant) error {
+	t, info := mv.MatMulTile, &v.Device.Info
+	switch {
+	case t.Rows == 0 || t.Cols == 0 || t.Cols%4 != 0 || t.X == 0 || t.Y == 0:
+		return fmt.Errorf("matmul variant %v: rows, columns and workgroup must be positive, columns a multiple of 4", mv)
+	case t.X > info.MaxWorkgroupSize[0] || t.Y > info.MaxWorkgroupSize[1] || t.X*t.Y > info.MaxWorkgroupInvocations:
+		return fmt.Errorf("matmul variant %v: workgroup beyond the device's limits (%v, %d invocations)", mv, info.MaxWorkgroupSize, info.MaxWorkgroupInvocations)
+	case mv.SharedK%4 != 0:
+		return fmt.Errorf("matmul variant %v: shared k must be a multiple of 4", mv)
+	case mv.SharedK > 0 && mv.sharedBytes() > int(info.SharedMemory):
+		return fmt.Errorf("matmul variant %v: needs %d bytes of shared memory, the device has %d", mv, mv.sharedBytes(), info.SharedMemory)
+	}
+	return nil
+}
+
+// sharedBytes is the shared memory of the shared path: SharedK rows of
+// the workgroup's tile of A and of B.
+func (mv MatMulVariant) sharedBytes() int {
+	return 4 * int(mv.SharedK) * int(mv.Y*mv.Rows+mv.X*mv.Cols)
+}
+
+// RecordMatMulVariant is RecordMatMul with the variant mv (for tuning,
+// and for testing every variant).
+func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMulParams, a, b, bias, c *gpu.Buffer) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -203,21 +266,27 @@ func (v *Vulkan) RecordMatMulTile(r *gpu.Recorder, t MatMulTile, p MatMulParams,
 	if p.mergesBatch() {
 		p.M, p.Batch, p.BatchA = p.Batch*p.M, 1, false
 	}
-	if t.Rows == 0 || t.Cols == 0 || t.Cols%4 != 0 || t.X == 0 || t.Y == 0 {
-		return fmt.Errorf("kernels: %s: tile %+v (rows, columns and workgroup positive; columns a multiple of 4)", op, t)
+	if err := v.CheckMatMulVariant(mv); err != nil {
+		return fmt.Errorf("kernels: %s: %w", op, err)
 	}
+	t, shared := mv.MatMulTile, mv.SharedK > 0
 	hasBias := uint32(1)
 	if bias == nil {
 		bias, hasBias = a, 0
 	}
 	// vec4 loads need the contiguous axis of an operand to be a multiple
-	// of 4 (then every row, and every batch, starts 16-byte aligned).
-	vecA := (!p.TransA && p.K%4 == 0) || (p.TransA && p.M%4 == 0 && t.Rows%4 == 0)
+	// of 4 (then every row, and every batch, starts 16-byte aligned), and
+	// a transposed A's block of rows to start at a multiple of 4.
+	rowBlock, kStep := t.Rows, uint32(4)
+	if shared {
+		rowBlock, kStep = t.Rows*t.Y, mv.SharedK
+	}
+	vecA := (!p.TransA && p.K%4 == 0 && kStep%4 == 0) || (p.TransA && p.M%4 == 0 && rowBlock%4 == 0)
 	vecB := (!p.TransB && p.N%4 == 0) || (p.TransB && p.K%4 == 0)
 	vecC := p.N%4 == 0
 	info := &v.Device.Info
 	sg := info.SubgroupSize
-	share := info.SubgroupInCompute && slices.Contains(info.SubgroupOperations, "shuffle") &&
+	share := !shared && info.SubgroupInCompute && slices.Contains(info.SubgroupOperations, "shuffle") &&
 		sg > 0 && t.X%sg == 0
 	// matmul_plain lacks the shuffle capability, so it loads on devices without it.
 	shader := "matmul_plain"
@@ -225,7 +294,8 @@ func (v *Vulkan) RecordMatMulTile(r *gpu.Recorder, t MatMulTile, p MatMulParams,
 		shader = "matmul"
 	}
 	k, err := v.kernel(shader, []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, 24,
-		t.X, t.Y, 1, t.Rows, t.Cols, b2u(p.TransA), b2u(p.TransB), hasBias, b2u(vecA), b2u(vecB), b2u(vecC), b2u(share))
+		t.X, t.Y, 1, t.Rows, t.Cols, b2u(p.TransA), b2u(p.TransB), hasBias, b2u(vecA), b2u(vecB), b2u(vecC), b2u(share),
+		b2u(shared), max(mv.SharedK, 1))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package kernels_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/noether-vk/noether-vk/gpu/gputest"
@@ -13,3 +15,86 @@ func openVulkan(t testing.TB) *kernels.Vulkan { return kernels.NewVulkan(gputest
 
 // TestVulkan runs the conformance suite on the selected Vulkan device.
 func TestVulkan(t *testing.T) { kerneltest.Test(t, openVulkan(t)) }
+
+// TestVulkanMatMulVariants runs the matmul and convolution cases of the
+// suite with every variant the tuner may pick for the shapes there (each
+// forced onto every product, the convolutions in GEMM form so that their
+// products go through it too), and checks each variant's bits against the
+// default's: tuning must change no result.
+func TestVulkanMatMulVariants(t *testing.T) {
+	v := openVulkan(t)
+	v.Conv = kernels.ConvGemm
+	// Candidates for a wide and a thin product cover every tile the tuner
+	// lists; a shared tile of uneven rows and workgroup covers the
+	// clamping (the suite's products of k below the stages of 8 and 16 of
+	// the candidates cover the padding beyond K).
+	variants := append(v.MatMulCandidates(kernels.MatMulParams{Batch: 1, M: 64, N: 64, K: 64}),
+		v.MatMulCandidates(kernels.MatMulParams{Batch: 1, M: 3, N: 2, K: 64})...)
+	variants = append(variants, kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 3, Cols: 8, X: 3, Y: 5}, SharedK: 4})
+	seen, convsRun := map[kernels.MatMulVariant]bool{}, map[bool]bool{}
+	for _, mv := range variants {
+		if seen[mv] {
+			continue
+		}
+		seen[mv] = true
+		t.Run(mv.String(), func(t *testing.T) {
+			v.Tuning = &kernels.Tuning{MatMulOthers: &mv}
+			// The convolutions run their products through the variant
+			// too; once per path (registers, shared) is enough for them.
+			ops := []string{"matmul"}
+			if !convsRun[mv.SharedK > 0] {
+				convsRun[mv.SharedK > 0] = true
+				ops = append(ops, "conv2d", "conv_transpose2d")
+			}
+			for _, r := range kerneltest.Run(v, kerneltest.Options{Seed: 1, Ops: ops, MaxInputs: 8000}) {
+				if !r.Pass {
+					t.Errorf("%s %s [%s]: max abs %.3g, max rel %.3g, tol %s: %s", r.Op, r.Shape, r.Check, r.MaxAbsErr, r.MaxRelErr, r.Tol, r.Detail)
+				}
+			}
+			if v.Tuning.Hits() == 0 {
+				t.Fatal("no product ran the forced variant")
+			}
+			for _, p := range variantShapes {
+				if err := variantBits(v, mv, p); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// variantShapes cover every layout, batching, a k with a tail beyond
+// the multiples of 4 and of the shared stages, and the MLP's wide layer.
+var variantShapes = []kernels.MatMulParams{
+	{Batch: 1, M: 37, N: 41, K: 45},
+	{Batch: 3, M: 12, N: 20, K: 36, TransA: true, BatchA: true, BatchB: true},
+	{Batch: 2, M: 9, N: 16, K: 24, TransB: true, BatchB: true},
+	{Batch: 2, M: 16, N: 12, K: 33, TransA: true, TransB: true, BatchA: true},
+	{Batch: 4, M: 5, N: 8, K: 12, BatchA: true},
+	{Batch: 1, M: 150, N: 200, K: 200},
+}
+
+// variantBits runs p with mv and with the default variant (v.Tuning off)
+// on the same random operands and bias and says where the bits differ.
+func variantBits(v *kernels.Vulkan, mv kernels.MatMulVariant, p kernels.MatMulParams) error {
+	rng := rand.New(rand.NewPCG(5, 6))
+	a, b, bias := randSlice(rng, p.ALen()), randSlice(rng, p.BLen()), randSlice(rng, p.N)
+	run := func(tuning *kernels.Tuning) ([]float32, error) {
+		saved := v.Tuning
+		defer func() { v.Tuning = saved }()
+		v.Tuning = tuning
+		return v.MatMul(p, a, b, bias)
+	}
+	want, err := run(nil)
+	if err != nil {
+		return err
+	}
+	got, err := run(&kernels.Tuning{MatMulOthers: &mv})
+	if err != nil {
+		return err
+	}
+	if err := sameBits(got, want); err != nil {
+		return fmt.Errorf("%v, %s: c%v, the default's", mv, p, err)
+	}
+	return nil
+}

@@ -10,12 +10,21 @@
 // op(B) is K x N, all row-major. A is stored [M,K], or [K,M] with TRANS_A;
 // B is [K,N], or [N,K] with TRANS_B. A shared operand has batch stride 0.
 //
-// Register-blocked without shared memory (fastest on lavapipe, where
-// barriers are costly): each invocation accumulates a TM x TN block of C
-// in registers, reading op(A) and op(B) four k at a time, as vec4 where an
-// operand's contiguous axis is a multiple of 4 (VEC_A, VEC_B, VEC_C).
-// Out-of-range rows and columns are clamped for loads and skipped for
-// stores, so any size works (and every lane stays active for SHARE_A).
+// Each invocation accumulates a TM x TN block of C in registers. Two ways
+// to feed it, chosen by SHARED:
+// - registers only (the default, fastest on lavapipe, where barriers are
+//   costly): each invocation reads op(A) and op(B) itself, four k at a
+//   time, as vec4 where an operand's contiguous axis is a multiple of 4
+//   (VEC_A, VEC_B, VEC_C);
+// - shared memory (what discrete GPUs want): the workgroup stages an
+//   SK-deep slice of its (WY*TM) x (WX*TN) tile of op(A) and op(B) in
+//   shared memory, each element loaded once (as vec4 where the layout
+//   allows), then every invocation reads its rows and columns from there.
+// Both add the products of every element in the order k = 0, 1, ..., K-1
+// with fma, so they give the same bits (the shared path's padding beyond
+// K adds exact zeros). Out-of-range rows and columns are clamped for
+// loads and skipped for stores, so any size works (and every lane stays
+// active for SHARE_A and the shared path's barriers).
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 layout(constant_id = 3) const uint TM = 8; // rows of C per invocation
@@ -33,8 +42,17 @@ layout(constant_id = 10) const bool VEC_C = false;
 // lanes, so this divides A's loads by the subgroup size. matmul_plain
 // (NO_SUBGROUP_SHUFFLE) leaves the capability and this path out.
 layout(constant_id = 11) const bool SHARE_A = false;
+layout(constant_id = 12) const bool SHARED = false;
+// k per shared-memory stage (a multiple of 4); 1 leaves the unused
+// arrays of the register path at a few bytes.
+layout(constant_id = 13) const uint SK = 1;
 
 const uint TC = TN / 4;
+const uint WX = gl_WorkGroupSize.x, WY = gl_WorkGroupSize.y;
+const uint TILE_R = WY * TM, TILE_C4 = WX * TC; // rows, vec4 columns
+shared float sa[SK * TILE_R];  // sa[k * TILE_R + row]
+shared vec4 sb[SK * TILE_C4];  // sb[k * TILE_C4 + column / 4]
+vec4 acc[TM][TC];
 
 layout(push_constant) uniform Push { uint M, N, K, batch, strideA, strideB; } p;
 // Scalar and vec4 views of the same bindings.
@@ -49,7 +67,27 @@ layout(std430, binding = 3) writeonly buffer C4 { vec4 c4[]; };
 float loadA(uint offA, uint i, uint k) { return TRANS_A ? a[offA + k * p.M + i] : a[offA + i * p.K + k]; }
 float loadB(uint offB, uint k, uint j) { return TRANS_B ? b[offB + j * p.K + k] : b[offB + k * p.N + j]; }
 
-void main() {
+// storeTile writes acc (+ bias) to C's rows row0.. and columns col0.. of
+// batch entry n, skipping those beyond C.
+void storeTile(uint n, uint row0, uint col0) {
+	vec4 bias4[TC];
+	[[unroll]] for (uint j = 0; j < TN; j++) bias4[j / 4][j % 4] = BIAS ? bias[min(col0 + j, p.N - 1)] : 0.0;
+	[[unroll]] for (uint r = 0; r < TM; r++) {
+		if (row0 + r >= p.M) break;
+		const uint base = (n * p.M + row0 + r) * p.N + col0;
+		[[unroll]] for (uint q = 0; q < TC; q++) {
+			vec4 v = acc[r][q] + bias4[q];
+			if (VEC_C && col0 + 4 * q < p.N) {
+				c4[base / 4 + q] = v;
+			} else if (!VEC_C) {
+				[[unroll]] for (uint e = 0; e < 4; e++)
+					if (col0 + 4 * q + e < p.N) c[base + 4 * q + e] = v[e];
+			}
+		}
+	}
+}
+
+void registerTiles() {
 	const uint row0 = gl_GlobalInvocationID.y * TM, col0 = gl_GlobalInvocationID.x * TN;
 	if (!SHARE_A && (row0 >= p.M || col0 >= p.N)) return;
 	uint rows[TM], cols[TN], chunks[TC];
@@ -60,7 +98,6 @@ void main() {
 
 	for (uint n = gl_WorkGroupID.z; n < p.batch; n += gl_NumWorkGroups.z) {
 		const uint offA = n * p.strideA, offB = n * p.strideB;
-		vec4 acc[TM][TC];
 		[[unroll]] for (uint r = 0; r < TM; r++)
 			[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = vec4(0.0);
 
@@ -116,20 +153,83 @@ void main() {
 			}
 		}
 
-		vec4 bias4[TC];
-		[[unroll]] for (uint j = 0; j < TN; j++) bias4[j / 4][j % 4] = BIAS ? bias[cols[j]] : 0.0;
-		[[unroll]] for (uint r = 0; r < TM; r++) {
-			if (row0 + r >= p.M) break;
-			const uint base = (n * p.M + row0 + r) * p.N + col0;
-			[[unroll]] for (uint q = 0; q < TC; q++) {
-				vec4 v = acc[r][q] + bias4[q];
-				if (VEC_C && col0 + 4 * q < p.N) {
-					c4[base / 4 + q] = v;
-				} else if (!VEC_C) {
-					[[unroll]] for (uint e = 0; e < 4; e++)
-						if (col0 + 4 * q + e < p.N) c[base + 4 * q + e] = v[e];
+		storeTile(n, row0, col0);
+	}
+}
+
+// sharedTiles is the shared-memory path: per stage of SK k, the workgroup
+// loads its tile's slices of op(A) (TILE_R x SK) and op(B) (SK x 4
+// TILE_C4) into sa and sb, zero beyond K, then each invocation multiplies
+// its TM rows by its TN columns from there.
+void sharedTiles() {
+	const uint lx = gl_LocalInvocationID.x, ly = gl_LocalInvocationID.y;
+	const uint tid = ly * WX + lx, threads = WX * WY;
+	const uint tileRow0 = gl_WorkGroupID.y * TILE_R, tileCol0 = gl_WorkGroupID.x * TILE_C4 * 4;
+	const uint row0 = tileRow0 + ly * TM, col0 = tileCol0 + lx * TN;
+	for (uint n = gl_WorkGroupID.z; n < p.batch; n += gl_NumWorkGroups.z) {
+		const uint offA = n * p.strideA, offB = n * p.strideB;
+		[[unroll]] for (uint r = 0; r < TM; r++)
+			[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = vec4(0.0);
+		for (uint k0 = 0; k0 < p.K; k0 += SK) {
+			// op(A)'s slice. Untransposed A is contiguous along k, so
+			// neighbouring threads take neighbouring k; transposed, along
+			// the rows.
+			if (!TRANS_A && VEC_A) {
+				for (uint e = tid; e < TILE_R * SK / 4; e += threads) {
+					const uint r = e / (SK / 4), kk = 4 * (e % (SK / 4)), k = k0 + kk;
+					const uint i = min(tileRow0 + r, p.M - 1);
+					const vec4 v = k < p.K ? a4[(offA + i * p.K + k) / 4] : vec4(0.0);
+					[[unroll]] for (uint h = 0; h < 4; h++) sa[(kk + h) * TILE_R + r] = v[h];
+				}
+			} else if (TRANS_A && VEC_A) {
+				for (uint e = tid; e < TILE_R / 4 * SK; e += threads) {
+					const uint kk = e / (TILE_R / 4), r = 4 * (e % (TILE_R / 4)), k = k0 + kk;
+					const vec4 v = k < p.K ? a4[(offA + k * p.M) / 4 + min((tileRow0 + r) / 4, p.M / 4 - 1)] : vec4(0.0);
+					[[unroll]] for (uint h = 0; h < 4; h++) sa[kk * TILE_R + r + h] = v[h];
+				}
+			} else {
+				for (uint e = tid; e < TILE_R * SK; e += threads) {
+					const uint kk = TRANS_A ? e / TILE_R : e % SK, r = TRANS_A ? e % TILE_R : e / SK, k = k0 + kk;
+					sa[kk * TILE_R + r] = k < p.K ? loadA(offA, min(tileRow0 + r, p.M - 1), k) : 0.0;
 				}
 			}
+			// op(B)'s slice, as vec4 of four columns.
+			if (!TRANS_B && VEC_B) {
+				for (uint e = tid; e < SK * TILE_C4; e += threads) {
+					const uint kk = e / TILE_C4, q = e % TILE_C4, k = k0 + kk;
+					sb[e] = k < p.K ? b4[(offB + k * p.N) / 4 + min(tileCol0 / 4 + q, p.N / 4 - 1)] : vec4(0.0);
+				}
+			} else if (TRANS_B && VEC_B) {
+				for (uint e = tid; e < TILE_C4 * 4 * SK / 4; e += threads) {
+					const uint j = e / (SK / 4), kk = 4 * (e % (SK / 4)), k = k0 + kk;
+					const vec4 v = k < p.K ? b4[(offB + min(tileCol0 + j, p.N - 1) * p.K + k) / 4] : vec4(0.0);
+					[[unroll]] for (uint h = 0; h < 4; h++) sb[(kk + h) * TILE_C4 + j / 4][j % 4] = v[h];
+				}
+			} else {
+				for (uint e = tid; e < SK * TILE_C4 * 4; e += threads) {
+					const uint kk = TRANS_B ? e % SK : e / (TILE_C4 * 4), j = TRANS_B ? e / SK : e % (TILE_C4 * 4), k = k0 + kk;
+					sb[kk * TILE_C4 + j / 4][j % 4] = k < p.K ? loadB(offB, k, min(tileCol0 + j, p.N - 1)) : 0.0;
+				}
+			}
+			barrier();
+			[[unroll]] for (uint kk = 0; kk < SK; kk++) {
+				vec4 bv[TC];
+				[[unroll]] for (uint q = 0; q < TC; q++) bv[q] = sb[kk * TILE_C4 + lx * TC + q];
+				[[unroll]] for (uint r = 0; r < TM; r++) {
+					const float av = sa[kk * TILE_R + ly * TM + r];
+					[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = fma(vec4(av), bv[q], acc[r][q]);
+				}
+			}
+			barrier();
 		}
+		storeTile(n, row0, col0);
+	}
+}
+
+void main() {
+	if (SHARED) {
+		sharedTiles();
+	} else {
+		registerTiles();
 	}
 }

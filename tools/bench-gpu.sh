@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# One prepared benchmark run for a lent NVIDIA machine (within 8 minutes):
-# devices, selftest, bench-kernels and the PyTorch peer on CUDA, all written
-# to one folder (default: $OUT when set, else bench-gpu-out).
+# One prepared benchmark run for a lent NVIDIA machine (within 8 minutes:
+# the steps' time limits add up to 480 s):
+# devices, selftest, tune (its cache kept in the output folder),
+# bench-kernels (default against tuned), a short training, and the PyTorch
+# peer on CUDA, all written to one folder (default: $OUT when set, else
+# bench-gpu-out).
 #
 # Prepare here, once, from the repository root (the lent machine has no
 # network): the Vulkan loader packages go in .gl (see the device tool's notes),
@@ -43,12 +46,17 @@ step() { # name, timeout seconds, command...
   local rc=$?
   log "$name: exit $rc after $((SECONDS - t0)) s"
 }
-step devices 60 "$bin" --device nvidia devices --json "$out/devices.json"
-step selftest 120 "$bin" --device nvidia selftest --json "$out/selftest.json"
-step bench-kernels 180 "$bin" --device nvidia bench-kernels --json "$out/bench-kernels.json"
+step devices 30 "$bin" --device nvidia devices --json "$out/devices.json"
+step selftest 90 "$bin" --device nvidia selftest --json "$out/selftest.json"
+# The tuning cache lives in the output folder, so it comes back with the
+# results and a fresh machine starts untuned.
+export XDG_CACHE_HOME="$(cd "$out" && pwd)/cache" # absolute, as Go requires
+step tune 90 "$bin" --device nvidia tune --shapes train,bench --json "$out/tune.json"
+step bench-kernels 120 "$bin" --device nvidia bench-kernels --json "$out/bench-kernels.json"
+step train 60 "$bin" --device nvidia train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  step peer 120 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
-  step peer-meta 120 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
+  step peer 45 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
+  step peer-meta 45 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
   [ -f "$out/peer.json" ] && python3 tools/peer/compare.py "$out/bench-kernels.json" "$out/peer.json" $([ -f "$out/peer-meta.json" ] && echo "$out/peer-meta.json") | tee "$out/compare.txt"
 else
   log "no CUDA PyTorch on this machine: peer skipped"

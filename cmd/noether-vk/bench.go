@@ -30,6 +30,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "json", Usage: "also write the results as JSON to `FILE` (- for standard output)"},
 			&cli.BoolFlag{Name: "quick", Usage: "fewer repetitions (seconds instead of minutes)"},
 			&cli.StringFlag{Name: "ops", Usage: "benchmark only these ops (comma-separated: " + strings.Join(benchOps(), ",") + ")"},
+			noTuneFlag(),
 			&cli.StringFlag{Name: "video-preset", Value: "default", Usage: "the pixel-pendulum preset whose noether training step " + videoMetaStepOp + " times (" + strings.Join(video.PresetNames(), ", ") + "; paper is sized for a GPU)"},
 		},
 		Action: runBench,
@@ -83,6 +84,13 @@ func runBench(c *cli.Context) error {
 	}
 	fmt.Fprintf(os.Stderr, "bench-kernels: measuring the ceilings of %s\n", d.Info.Name)
 	v := kernels.NewVulkan(d)
+	if !c.Bool(noTune) {
+		// Every row then times the tuned program beside the default
+		// (the same program where nothing in it is tuned).
+		if opts.Tuning = loadTuning("bench-kernels", d.Info); opts.Tuning == nil {
+			opts.Tuning = &kernels.Tuning{}
+		}
+	}
 	var peaks kernelbench.Peaks
 	var res []kernelbench.Result
 	var runErr error
@@ -90,7 +98,7 @@ func runBench(c *cli.Context) error {
 		peaks, res, runErr = kernelbench.Run(v, opts)
 	}
 	if meta && runErr == nil {
-		res = append(res, benchMetaSteps(v, opts.Quick, start)...)
+		res = append(res, benchMetaSteps(v, opts.Quick, opts.Tuning, start)...)
 	}
 	if videoMeta && runErr == nil {
 		videoCfg.Backend = graph.VulkanBackend{Kernels: v}
@@ -118,25 +126,40 @@ func runBench(c *cli.Context) error {
 func printBench(w io.Writer, info gpu.Info, p kernelbench.Peaks, res []kernelbench.Result) {
 	fmt.Fprintf(w, "%s: measured ceilings %.1f GFLOP/s (FMA), %.1f GB/s (copy)\n\n", info.Name, p.GFLOPS, p.GBPS)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\tshape\tgpu ms (min-max)\twall ms\tGFLOP/s\tGB/s\tof roofline\tCPU baseline\tCPU ms\tspeedup\tmax rel err\tdispatches\t")
+	fmt.Fprintln(tw, "op\tshape\tgpu ms (min-max)\twall ms\tGFLOP/s\tGB/s\tof roofline\tCPU baseline\tCPU ms\tspeedup\tmax rel err\tdispatches\ttuned ms (min-max)\ttuned/default\t")
 	for _, r := range res {
 		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t\t\t\t\t\t\t\t\n", r.Op, r.Shape, r.Error)
+			fmt.Fprintf(tw, "%s\t%s\tERROR: %s\t\t\t\t\t\t\t\t\t\t\t\t\n", r.Op, r.Shape, r.Error)
 			continue
 		}
 		if r.Op == metaStepOp || r.Op == videoMetaStepOp {
-			fmt.Fprintf(tw, "%s\t%s\t-\t%.3f (%.3f-%.3f)\t-\t-\t-\t-\t-\t-\t-\t%d\t\n", r.Op, r.Shape, r.WallMsMedian, r.WallMsMin, r.WallMsMax, r.Dispatches)
+			tuned, ratio := tunedColumns(r, r.WallMsMedian, r.TunedWallMsMedian, r.TunedWallMsMin, r.TunedWallMsMax)
+			fmt.Fprintf(tw, "%s\t%s\t-\t%.3f (%.3f-%.3f)\t-\t-\t-\t-\t-\t-\t-\t%d\t%s\t%s\t\n", r.Op, r.Shape, r.WallMsMedian, r.WallMsMin, r.WallMsMax, r.Dispatches, tuned, ratio)
 			continue
 		}
 		cpu, cpuMs, speedup := "-", "-", "-"
 		if r.CPUBaseline != "" {
 			cpu, cpuMs, speedup = r.CPUBaseline, fmt.Sprintf("%.3f", r.CPUBaselineMsMedian), fmt.Sprintf("%.2fx", r.SpeedupVsCPU)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f (%.3f-%.3f)\t%.3f\t%.2f\t%.2f\t%.1f%%\t%s\t%s\t%s\t%.1e\t-\t\n",
+		tuned, ratio := tunedColumns(r, r.GPUMsMedian, r.TunedGPUMsMedian, r.TunedGPUMsMin, r.TunedGPUMsMax)
+		fmt.Fprintf(tw, "%s\t%s\t%.3f (%.3f-%.3f)\t%.3f\t%.2f\t%.2f\t%.1f%%\t%s\t%s\t%s\t%.1e\t-\t%s\t%s\t\n",
 			r.Op, r.Shape, r.GPUMsMedian, r.GPUMsMin, r.GPUMsMax, r.WallMsMedian, r.GFLOPS, r.GBPS, 100*r.PeakFraction,
-			cpu, cpuMs, speedup, r.MaxRelErr)
+			cpu, cpuMs, speedup, r.MaxRelErr, tuned, ratio)
 	}
 	tw.Flush()
+}
+
+// tunedColumns are the tuned time (median and range: GPU time for a
+// kernel, wall time for a whole step) and its ratio to the default's
+// median; "= default" where nothing is tuned, "-" without tuning.
+func tunedColumns(r kernelbench.Result, def, med, lo, hi float64) (tuned, ratio string) {
+	switch r.Tuned {
+	case kernelbench.TunedVariant:
+		return fmt.Sprintf("%.3f (%.3f-%.3f)", med, lo, hi), fmt.Sprintf("%.2fx", med/def)
+	case kernelbench.TunedNone:
+		return "= default", "1x"
+	}
+	return "-", "-"
 }
 
 // metaStepOp names the whole meta-training step in bench-kernels.
@@ -148,47 +171,96 @@ const videoMetaStepOp = "video_meta_step"
 
 func benchOps() []string { return append(kernelbench.Ops(), metaStepOp, videoMetaStepOp) }
 
+// benchedMetaSteps are the meta-training steps bench-kernels times: what
+// tailoring adapts and the batch.
+var benchedMetaSteps = []struct {
+	adapt string
+	batch int
+}{{"cn", 128}, {"cn", 1125}, {"all", 32}}
+
 // benchMetaSteps times the noether method's whole meta-training step
 // (Algorithm 1 with one inner SGD step on the pendulum MLP) as one
 // replayed program: wall time per step, upload and read-back included.
-func benchMetaSteps(v *kernels.Vulkan, quick bool, start time.Time) []kernelbench.Result {
+// With tuning, the step compiled with it runs too, alternating with the
+// default one.
+func benchMetaSteps(v *kernels.Vulkan, quick bool, tuning *kernels.Tuning, start time.Time) []kernelbench.Result {
 	runs := 20
 	if quick {
 		runs = 5
 	}
 	var out []kernelbench.Result
-	for _, c := range []struct {
-		adapt string
-		batch int
-	}{{"cn", 128}, {"cn", 1125}, {"all", 32}} {
+	for _, c := range benchedMetaSteps {
 		shape := fmt.Sprintf("%s/b%d", c.adapt, c.batch)
 		fmt.Fprintf(os.Stderr, "bench-kernels: %s %s (%.0f s)\n", metaStepOp, shape, time.Since(start).Seconds())
 		r := kernelbench.Result{Op: metaStepOp, Shape: shape}
-		step, err := physics.NewMetaStep(v, c.adapt, c.batch)
+		steps, err := compileMetaSteps(v, c.adapt, c.batch, tuning)
 		if err != nil {
 			r.Error = err.Error()
 			out = append(out, r)
 			continue
 		}
-		r.Dispatches = step.Dispatches
-		var ms []float64
+		r.Dispatches = steps[0].Dispatches
+		ms := make([][]float64, len(steps))
 		for i := 0; i <= runs && err == nil; i++ {
-			t0 := time.Now()
-			err = step.Run()
-			if i > 0 { // the first run warms up
-				ms = append(ms, float64(time.Since(t0).Microseconds())/1e3)
+			for j, step := range steps {
+				t0 := time.Now()
+				if err = step.Run(); err != nil {
+					break
+				}
+				if i > 0 { // the first run warms up
+					ms[j] = append(ms[j], float64(time.Since(t0).Microseconds())/1e3)
+				}
 			}
 		}
-		step.Close()
+		for _, step := range steps {
+			step.Close()
+		}
 		if err != nil {
 			r.Error = err.Error()
-		} else {
-			slices.Sort(ms)
-			r.WallMsMedian, r.WallMsMin, r.WallMsMax, r.Runs = ms[len(ms)/2], ms[0], ms[len(ms)-1], len(ms)
+			out = append(out, r)
+			continue
+		}
+		r.Runs = len(ms[0])
+		kernelbench.Stats(ms[0], &r.WallMsMedian, &r.WallMsMin, &r.WallMsMax)
+		switch {
+		case len(steps) > 1:
+			r.Tuned = kernelbench.TunedVariant
+			kernelbench.Stats(ms[1], &r.TunedWallMsMedian, &r.TunedWallMsMin, &r.TunedWallMsMax)
+		case tuning != nil:
+			r.SameAsDefault()
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// compileMetaSteps compiles the meta-training step with the default
+// kernels, and a second time with tuning when any tuned variant goes into
+// it.
+func compileMetaSteps(v *kernels.Vulkan, adapt string, batch int, tuning *kernels.Tuning) ([]*physics.MetaStep, error) {
+	saved := v.Tuning
+	defer func() { v.Tuning = saved }()
+	v.Tuning = nil
+	def, err := physics.NewMetaStep(v, adapt, batch)
+	if err != nil {
+		return nil, err
+	}
+	steps := []*physics.MetaStep{def}
+	if tuning == nil {
+		return steps, nil
+	}
+	hits := tuning.Hits()
+	v.Tuning = tuning
+	tuned, err := physics.NewMetaStep(v, adapt, batch)
+	if err != nil {
+		def.Close()
+		return nil, err
+	}
+	if tuning.Hits() == hits {
+		tuned.Close()
+		return steps, nil
+	}
+	return append(steps, tuned), nil
 }
 
 // benchVideoMetaStep times the noether method's training step on the

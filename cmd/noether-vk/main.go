@@ -12,7 +12,8 @@
 //	noether-vk sweep list|run|merge FILE [--shard i/N|auto] [--out DIR]
 //	noether-vk gradcam --run DIR [--sequences 0,1,2] [--steps LIST] [--out DIR]
 //	noether-vk selftest [--json FILE] [--ops LIST]
-//	noether-vk bench-kernels [--quick] [--json FILE] [--ops LIST]
+//	noether-vk bench-kernels [--quick] [--json FILE] [--ops LIST] [--no-tune]
+//	noether-vk tune [--shapes train,bench] [--quick] [--cache FILE]
 //	noether-vk devices [--json FILE]
 //
 // Global flags choose the device (--device, or NOETHER_VK_DEVICE), turn on
@@ -90,7 +91,7 @@ func newApp() *cli.App {
 				EnvVars: []string{"NOETHER_VK_LP_THREADS"},
 			},
 		},
-		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), trainCommand(), formulasCommand(), sweepCommand(), viewCommand(), gradcamCommand(), plotCommand()},
+		Commands: []*cli.Command{devicesCommand(), selftestCommand(), benchCommand(), tuneCommand(), trainCommand(), formulasCommand(), sweepCommand(), viewCommand(), gradcamCommand(), plotCommand()},
 		// Errors are returned to main, which picks the exit status: the
 		// library's own handler would exit from inside Run.
 		ExitErrHandler: func(*cli.Context, error) {},

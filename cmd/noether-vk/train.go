@@ -75,6 +75,7 @@ LPIPS. noether-vk plot redraws the figures, and draws the Figure 4 analog over s
 			&cli.BoolFlag{Name: "live", Usage: "show the training in a window as it goes (noether-vk view's window, fed by the trainer's events): closing it never stops training; needs a display"},
 			&cli.BoolFlag{Name: "change-rates", Usage: "with --resume: continue the phases from their checkpoints under the learning rates given now (--lr, --meta-lr, --embedding-lr, --inner-lr; after a divergence, lower ones); the manifest records the change"},
 			devicesFlag(),
+			noTuneFlag(),
 		}, append(experimentFlags(50), videoFlags()...)...),
 		Action: runTrain,
 	}
@@ -142,6 +143,7 @@ func runTrain(c *cli.Context) error {
 	cfg := tr.cfg
 	cfg.Progress, cfg.Stop = os.Stderr, stop
 	cfg.DataParallel = devs.backends()
+	useTuning(c, "train", cfg.DataParallel)
 	cfg.Backend = cfg.DataParallel[0]
 	cfg.Sinks = append(cfg.Sinks, tr.run.Sink())
 	results, runErr := trainWithViewer(c, cfg, tr.data, tr.methods)

@@ -36,7 +36,7 @@ func isVideoTask(task string) bool {
 // (the real pendulum's file, Physics 101's folder).
 var (
 	physicsOnlyFlags = []string{"loss", "loss-param", "train-loss-params", "embedding-sizes", "baseline-steps",
-		"meta-lr", "weight-decay", "noether-step", "substeps", "live"}
+		"meta-lr", "weight-decay", "noether-step", "substeps", "live", noTune}
 	videoOnlyFlags = []string{"preset", "svg-epochs", "image-size", "history", "horizon", "lpips", "inner-curve-steps", "cache", "clips", "order"}
 )
 

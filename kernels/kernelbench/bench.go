@@ -87,15 +87,69 @@ type Result struct {
 	MaxRelErr           float64 `json:"max_rel_err"`
 	// Dispatches is the kernel dispatches of a whole program (the
 	// meta-training step); 0 for a single kernel.
-	Dispatches int    `json:"dispatches,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Dispatches int `json:"dispatches,omitempty"`
+	// Tuned says how the tuned program was measured (Options.Tuning):
+	// "tuned" when it runs a tuned variant, timed interleaved with the
+	// default (the fields above), "default" when nothing in it is tuned
+	// (the same program: its figures are the default's), empty when no
+	// tuning was given.
+	Tuned             string  `json:"tuned,omitempty"`
+	TunedGPUMsMedian  float64 `json:"tuned_gpu_ms_median,omitempty"`
+	TunedGPUMsMin     float64 `json:"tuned_gpu_ms_min,omitempty"`
+	TunedGPUMsMax     float64 `json:"tuned_gpu_ms_max,omitempty"`
+	TunedWallMsMedian float64 `json:"tuned_wall_ms_median,omitempty"`
+	TunedWallMsMin    float64 `json:"tuned_wall_ms_min,omitempty"`
+	TunedWallMsMax    float64 `json:"tuned_wall_ms_max,omitempty"`
+	Error             string  `json:"error,omitempty"`
 }
+
+// Tuned values of Result.Tuned.
+const (
+	TunedVariant = "tuned"
+	TunedNone    = "default"
+)
+
+// SameAsDefault fills the tuned figures with the default's: the tuned
+// program is the default one.
+func (r *Result) SameAsDefault() {
+	r.Tuned = TunedNone
+	r.TunedGPUMsMedian, r.TunedGPUMsMin, r.TunedGPUMsMax = r.GPUMsMedian, r.GPUMsMin, r.GPUMsMax
+	r.TunedWallMsMedian, r.TunedWallMsMin, r.TunedWallMsMax = r.WallMsMedian, r.WallMsMin, r.WallMsMax
+}
+
+// Stats sets median, min and max of x (milliseconds) into the three
+// pointers.
+func Stats(x []float64, median, lo, hi *float64) { *median, *lo, *hi = stats(x) }
 
 // Options select and size the run.
 type Options struct {
-	Quick    bool     // fewer repetitions
-	Ops      []string // nil: every op
+	Quick bool     // fewer repetitions
+	Ops   []string // nil: every op
+	// Tuning, when set, also times every case as recorded with these
+	// tuned variants, interleaved with the default (Result.Tuned).
+	Tuning   *kernels.Tuning
 	Progress func(i, n int, c Case)
+}
+
+// Record sets up and records every selected case without running it,
+// then frees it: with an empty kernels.Tuning on v, the products the
+// cases record are left in its Missed list for the tuner.
+func Record(v *kernels.Vulkan, o Options) error {
+	for _, c := range registry {
+		if len(o.Ops) > 0 && !slices.Contains(o.Ops, c.Op) {
+			continue
+		}
+		p, err := c.Setup(v)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", c.Op, c.Shape, err)
+		}
+		err = p.Record(v.Device.NewRecorder())
+		p.Free()
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", c.Op, c.Shape, err)
+		}
+	}
+	return nil
 }
 
 // CheckTol is the largest max_rel_err accepted before a kernel is timed.
@@ -138,6 +192,45 @@ func Run(v *kernels.Vulkan, o Options) (Peaks, []Result, error) {
 	return peaks, out, nil
 }
 
+// record records the case's program with the tuning t on v (nil: the
+// defaults) and says whether any tuned variant went into it.
+func record(v *kernels.Vulkan, p *Prepared, t *kernels.Tuning) (*gpu.Program, bool, error) {
+	saved := v.Tuning
+	defer func() { v.Tuning = saved }()
+	v.Tuning = t
+	hits := t.Hits()
+	rec := v.Device.NewRecorder().Profile()
+	if err := p.Record(rec); err != nil {
+		return nil, false, err
+	}
+	prog, err := rec.Finish()
+	return prog, t.Hits() > hits, err
+}
+
+// timed is one program's timings.
+type timed struct {
+	prog          *gpu.Program
+	gpuMs, wallMs []float64
+}
+
+func (t *timed) run() error {
+	t0 := time.Now()
+	if err := t.prog.Run(); err != nil {
+		return err
+	}
+	t.wallMs = append(t.wallMs, ms(time.Since(t0)))
+	times, err := t.prog.Profile()
+	if err != nil {
+		return err
+	}
+	var total time.Duration
+	for _, op := range times {
+		total += op.Time
+	}
+	t.gpuMs = append(t.gpuMs, ms(total))
+	return nil
+}
+
 func measure(v *kernels.Vulkan, c Case, o Options, peaks Peaks) (Result, error) {
 	r := Result{Op: c.Op, Shape: c.Shape}
 	p, err := c.Setup(v)
@@ -145,47 +238,60 @@ func measure(v *kernels.Vulkan, c Case, o Options, peaks Peaks) (Result, error) 
 		return r, err
 	}
 	defer p.Free()
-	rec := v.Device.NewRecorder().Profile()
-	if err := p.Record(rec); err != nil {
+	progs := []*timed{{}}
+	var tuned bool
+	if progs[0].prog, _, err = record(v, p, nil); err != nil {
 		return r, err
 	}
-	prog, err := rec.Finish()
-	if err != nil {
-		return r, err
-	}
-	defer prog.Close()
-	// The first run compiles pipelines; it is checked, not timed.
-	if err := prog.Run(); err != nil {
-		return r, err
-	}
-	if r.MaxRelErr, err = p.Check(); err != nil {
-		return r, err
-	}
-	if !(r.MaxRelErr <= CheckTol) {
-		return r, fmt.Errorf("result differs from the CPU reference: max rel err %.3g > %.0e; not timed", r.MaxRelErr, CheckTol)
-	}
-	n, budget := o.reps()
-	var gpuMs, wallMs []float64
-	start := time.Now()
-	for len(wallMs) < n && (len(wallMs) < 3 || time.Since(start) < budget) {
-		t0 := time.Now()
-		if err := prog.Run(); err != nil {
+	defer progs[0].prog.Close()
+	if o.Tuning != nil {
+		var prog *gpu.Program
+		if prog, tuned, err = record(v, p, o.Tuning); err != nil {
 			return r, err
 		}
-		wallMs = append(wallMs, ms(time.Since(t0)))
-		times, err := prog.Profile()
+		defer prog.Close()
+		if tuned {
+			progs = append(progs, &timed{prog: prog})
+		}
+	}
+	// The first run compiles pipelines; it is checked, not timed.
+	for _, t := range progs {
+		if err := t.prog.Run(); err != nil {
+			return r, err
+		}
+		e, err := p.Check()
 		if err != nil {
 			return r, err
 		}
-		var total time.Duration
-		for _, t := range times {
-			total += t.Time
+		if !(e <= CheckTol) {
+			return r, fmt.Errorf("result differs from the CPU reference: max rel err %.3g > %.0e; not timed", e, CheckTol)
 		}
-		gpuMs = append(gpuMs, ms(total))
+		r.MaxRelErr = max(r.MaxRelErr, e)
 	}
-	r.Runs = len(wallMs)
-	r.GPUMsMedian, r.GPUMsMin, r.GPUMsMax = stats(gpuMs)
-	r.WallMsMedian, r.WallMsMin, r.WallMsMax = stats(wallMs)
+	// Default and tuned alternate, so that a drift in the machine's speed
+	// weighs on both alike.
+	n, budget := o.reps()
+	start := time.Now()
+	for len(progs[0].wallMs) < n && (len(progs[0].wallMs) < 3 || time.Since(start) < budget*time.Duration(len(progs))) {
+		for _, t := range progs {
+			if err := t.run(); err != nil {
+				return r, err
+			}
+		}
+	}
+	def := progs[0]
+	r.Runs = len(def.wallMs)
+	r.GPUMsMedian, r.GPUMsMin, r.GPUMsMax = stats(def.gpuMs)
+	r.WallMsMedian, r.WallMsMin, r.WallMsMax = stats(def.wallMs)
+	switch {
+	case tuned:
+		t := progs[1]
+		r.Tuned = TunedVariant
+		r.TunedGPUMsMedian, r.TunedGPUMsMin, r.TunedGPUMsMax = stats(t.gpuMs)
+		r.TunedWallMsMedian, r.TunedWallMsMin, r.TunedWallMsMax = stats(t.wallMs)
+	case o.Tuning != nil:
+		r.SameAsDefault()
+	}
 	sec := r.GPUMsMedian / 1e3
 	if sec > 0 {
 		r.GFLOPS = c.Flops / sec / 1e9

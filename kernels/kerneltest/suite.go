@@ -128,15 +128,28 @@ type Options struct {
 	Seed uint64
 	// Ops restricts the run to these op names (nil: all).
 	Ops []string
+	// MaxInputs, when positive, skips the cases whose inputs hold more
+	// elements than this in all (to run many kernel variants through the
+	// suite in reasonable time).
+	MaxInputs int
 	// Progress, when set, is called before each case.
 	Progress func(i, n int, c Case)
+}
+
+// inputs is the number of elements of c's inputs.
+func (c Case) inputs() int {
+	n := 0
+	for _, in := range c.In {
+		n += in.Len
+	}
+	return n
 }
 
 // Run checks every selected case on backend b.
 func Run(b kernels.Backend, o Options) []Result {
 	var cases []Case
 	for _, c := range Cases(o.Seed) {
-		if len(o.Ops) == 0 || slices.Contains(o.Ops, c.Op) {
+		if (len(o.Ops) == 0 || slices.Contains(o.Ops, c.Op)) && (o.MaxInputs <= 0 || c.inputs() <= o.MaxInputs) {
 			cases = append(cases, c)
 		}
 	}

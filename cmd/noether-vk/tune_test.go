@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/noether-vk/noether-vk/gpu"
+	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/kernels/kernelbench"
+	"github.com/noether-vk/noether-vk/kernels/tune"
+)
+
+// TestBenchDefaultAgainstTuned: with a cache entry for one benchmarked
+// product, bench-kernels times that row's tuned program beside the
+// default (both checked against the CPU reference) and marks the other
+// rows as running the default; with --no-tune no row is tuned; a corrupt
+// cache leaves every row on the default.
+func TestBenchDefaultAgainstTuned(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	path, err := tune.DefaultPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := selectedDevice(t)
+	p := kernels.MatMulParams{Batch: 1, M: 256, N: 256, K: 256}
+	tiled := kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 4, Cols: 4, X: 8, Y: 8}, SharedK: 16}
+	if err := tune.Save(path, info, map[string]tune.Choice{p.TuneKey(): {Variant: tiled}}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(args ...string) map[string]kernelbench.Result {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "bench.json")
+		if text, err := runApp(t, append([]string{"bench-kernels", "--ops", "matmul", "--quick", "--json", out}, args...)...); err != nil {
+			t.Fatalf("%v\n%s", err, text)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep benchReport
+		if err := json.Unmarshal(data, &rep); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]kernelbench.Result{}
+		for _, r := range rep.Results {
+			m[r.Shape] = r
+		}
+		return m
+	}
+	for shape, r := range rows() {
+		want := kernelbench.TunedNone
+		if shape == "256x256x256" {
+			want = kernelbench.TunedVariant
+		}
+		if r.Tuned != want || r.TunedGPUMsMedian <= 0 || r.TunedGPUMsMin > r.TunedGPUMsMedian || r.Error != "" {
+			t.Errorf("%s: tuned %q (want %q), %.3f ms (%.3f-%.3f), error %q", shape, r.Tuned, want, r.TunedGPUMsMedian, r.TunedGPUMsMin, r.TunedGPUMsMax, r.Error)
+		}
+	}
+	for shape, r := range rows("--no-tune") {
+		if r.Tuned != "" {
+			t.Errorf("--no-tune: %s tuned %q", shape, r.Tuned)
+		}
+	}
+	if err := os.WriteFile(path, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for shape, r := range rows() {
+		if r.Tuned != kernelbench.TunedNone {
+			t.Errorf("corrupt cache: %s tuned %q", shape, r.Tuned)
+		}
+	}
+}
+
+// selectedDevice is the facts of the device the commands open.
+func selectedDevice(t *testing.T) gpu.Info {
+	t.Helper()
+	d, err := gpu.Open(gpu.OptionsFromEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	return d.Info
+}
+
+func TestTuneRefusesUnknownShapes(t *testing.T) {
+	if _, err := runApp(t, "tune", "--shapes", "train,nope"); err == nil || !strings.Contains(err.Error(), "--shapes") || exitCode(err) != 2 {
+		t.Errorf("err = %v (exit %d)", err, exitCode(err))
+	}
+}

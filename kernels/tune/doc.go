@@ -1,0 +1,19 @@
+// Package tune chooses kernel variants for the device at hand and keeps
+// the choices in a cache file.
+//
+// Run times the candidate variants of each matrix product a model uses
+// (kernels.Vulkan.MatMulCandidates: register tiles and shared-memory
+// tiles), checks that each gives the default's bits, and keeps the
+// fastest only when it beats the default by a margin in interleaved
+// timings; otherwise the default stays. The choices are stored by Save
+// in a versioned JSON file (by default tuning.json in the user's cache
+// directory, under noether-vk/), keyed by the device's name, its driver
+// and the product's shape, and written atomically. Load turns the file's
+// entry for a device into a kernels.Tuning for kernels.Vulkan.Tuning; a
+// corrupt file or one of another version is ignored with a one-line
+// warning, and the kernels run their defaults.
+//
+// The shapes come from the programs themselves: compiled with an empty
+// kernels.Tuning, a model's programs leave the products they record in
+// Tuning.Missed (see noether-vk tune).
+package tune
