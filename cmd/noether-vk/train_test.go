@@ -226,7 +226,7 @@ func TestTrainErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--task", "moon"}, "want spring, pendulum, real-pendulum or pixel-pendulum"},
+		{[]string{"train", "--task", "moon"}, "want spring, pendulum, real-pendulum, pixel-pendulum, ramp or physics101"},
 		{[]string{"train", "--task", "real-pendulum"}, "--data PATH"},
 		{[]string{"train", "--task", "real-pendulum", "--data", "/nonexistent/real_pend_h_1.txt"}, "not found"},
 		{[]string{"train", "--method", "magic"}, "want vanilla, finetune, tailor, meta-tailor, noether or project"},
