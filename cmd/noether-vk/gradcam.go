@@ -17,8 +17,8 @@ import (
 func gradcamCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "gradcam",
-		Usage: "Grad-CAM + PCA of a pixel-pendulum run's Noether embedding (the paper's Figure 5): heat maps per principal component, the figure, and the variance each component explains",
-		Description: `Reads the run folder of noether-vk train --task pixel-pendulum (its manifest and the noether
+		Usage: "Grad-CAM + PCA of a pixel-pendulum or ramp run's Noether embedding (the paper's Figure 5): heat maps per principal component, the figure, and the variance each component explains",
+		Description: `Reads the run folder of noether-vk train --task pixel-pendulum or ramp (its manifest and the noether
 phase's checkpoint), fits a PCA (6 components) to the embeddings of the ground-truth frame pairs
 of every test sequence, leaving out pairs 0 and 1, and computes, for every pair of the chosen
 test sequences and every component, the Grad-CAM map of the component's score at the ReLU after
@@ -29,7 +29,7 @@ Writes into RUN/gradcam (or --out): maps.safetensors (frames [N,T,3,H,W], heat [
 explained [K]; the live viewer reads it), explained.json and figure5.png (components x steps,
 per sequence).`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run", Usage: "the run folder of train --task pixel-pendulum (its --out)"},
+			&cli.StringFlag{Name: "run", Usage: "the run folder of train --task pixel-pendulum or ramp (its --out)"},
 			&cli.IntSliceFlag{Name: "sequences", Value: cli.NewIntSlice(0, 1, 2), Usage: "test sequences to map, comma-separated"},
 			&cli.IntSliceFlag{Name: "steps", Usage: "pairs drawn in the figure, by their first frame, comma-separated (default: the first pair the PCA fits, the middle one and the last)"},
 			&cli.IntFlag{Name: "components", Value: gradcam.DefaultComponents, Usage: "principal components"},

@@ -6,7 +6,9 @@ import (
 	"slices"
 
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/svg/clips"
 	"github.com/noether-vk/noether-vk/svg/pendulum"
+	"github.com/noether-vk/noether-vk/svg/ramp"
 )
 
 // DroppedPairs is how many leading pairs of each sequence the PCA leaves
@@ -49,23 +51,70 @@ type Result struct {
 	Maps *Maps
 }
 
-// testPairs renders the first window of each of the given test episodes
-// (the window video's evaluation predicts), T+1 frames, and returns its
-// pairs of consecutive frames from pair index from on, stacked on
-// channels: [len(eps) * (T - from), 6, S, S].
-func testPairs(d *pendulum.Dataset, eps []int, from int) ([]float32, error) {
+// testSet is a run's test sequences as video's evaluation scores them:
+// the first window of each test episode of the pendulum, each test clip
+// of the ramp.
+type testSet struct {
+	count, frames, size int
+	// render draws sequence i's frames into dst, [frames, 3, size, size].
+	render func(i int, dst []float32) error
+}
+
+// sequences are the run's counts of test sequences and their frames,
+// from its settings alone.
+func (r *Run) sequences() (count, frames int) {
+	if r.Task == RampTask {
+		return r.Ramp.TestSequences, r.Ramp.Frames()
+	}
+	return r.Data.TestEpisodes, r.Data.Window()
+}
+
+// openTest makes the run's data and returns its test sequences.
+func (r *Run) openTest() (*testSet, error) {
+	count, frames := r.sequences()
+	if r.Task == RampTask {
+		d, err := ramp.New(r.Ramp)
+		if err != nil {
+			return nil, fmt.Errorf("gradcam: the run's data: %w", err)
+		}
+		return &testSet{count: count, frames: frames, size: r.Ramp.Height, render: func(i int, dst []float32) error {
+			b, err := d.Batch(clips.Test, []int{i})
+			if err != nil {
+				return err
+			}
+			copy(dst, b.Frames) // [T, 1, 3, H, W] is the clip's frames in order
+			return nil
+		}}, nil
+	}
+	d, err := pendulum.New(r.Data)
+	if err != nil {
+		return nil, fmt.Errorf("gradcam: the run's data: %w", err)
+	}
 	cfg := d.Config()
-	frames, frame := cfg.Window(), pendulum.Channels*cfg.Height*cfg.Width
 	all := d.Episodes(pendulum.Test)
-	seq := make([]float32, frames*frame)
-	var out []float32
-	for _, ep := range eps {
+	frame := clips.Channels * cfg.Height * cfg.Width
+	return &testSet{count: count, frames: frames, size: cfg.Height, render: func(i int, dst []float32) error {
 		for t := range frames {
-			if err := pendulum.RenderInto(seq[t*frame:(t+1)*frame], all[ep].Scene(t), cfg.Height, cfg.Width); err != nil {
-				return nil, fmt.Errorf("gradcam: %w", err)
+			if err := pendulum.RenderInto(dst[t*frame:(t+1)*frame], all[i].Scene(t), cfg.Height, cfg.Width); err != nil {
+				return err
 			}
 		}
-		for t := from; t+1 < frames; t++ {
+		return nil
+	}}, nil
+}
+
+// testPairs draws the given test sequences and returns their pairs of
+// consecutive frames from pair index from on, stacked on channels:
+// [len(seqs) * (T - 1 - from), 6, S, S].
+func testPairs(d *testSet, seqs []int, from int) ([]float32, error) {
+	frame := clips.Channels * d.size * d.size
+	seq := make([]float32, d.frames*frame)
+	var out []float32
+	for _, i := range seqs {
+		if err := d.render(i, seq); err != nil {
+			return nil, fmt.Errorf("gradcam: %w", err)
+		}
+		for t := from; t+1 < d.frames; t++ {
 			out = append(out, seq[t*frame:(t+2)*frame]...)
 		}
 	}
@@ -77,16 +126,15 @@ const fitChunk = 16
 
 // fitEmbeddings embeds the pairs the PCA is fitted on: from DroppedPairs
 // on, of every test sequence, [sequences * (T - DroppedPairs), dim].
-func fitEmbeddings(a *Analyzer, d *pendulum.Dataset) (emb []float32, dim int, err error) {
+func fitEmbeddings(a *Analyzer, d *testSet) (emb []float32, dim int, err error) {
 	e, err := a.Embedder()
 	if err != nil {
 		return nil, 0, err
 	}
 	defer e.Close()
-	cfg := d.Config()
-	per := cfg.Window() - 1 - DroppedPairs
-	for lo := 0; lo < cfg.TestEpisodes; lo += fitChunk {
-		eps := make([]int, min(fitChunk, cfg.TestEpisodes-lo))
+	per := d.frames - 1 - DroppedPairs
+	for lo := 0; lo < d.count; lo += fitChunk {
+		eps := make([]int, min(fitChunk, d.count-lo))
 		for i := range eps {
 			eps[i] = lo + i
 		}
@@ -106,7 +154,8 @@ func fitEmbeddings(a *Analyzer, d *pendulum.Dataset) (emb []float32, dim int, er
 // resolve fills o's defaults for r and checks the sequences, steps and
 // components against r's data.
 func (r *Run) resolve(o Options) (Options, error) {
-	pairs, seqs := r.Data.Window()-1, r.Data.TestEpisodes
+	seqs, frames := r.sequences()
+	pairs := frames - 1
 	if pairs <= DroppedPairs {
 		return o, fmt.Errorf("gradcam: sequences of %d frames leave no pair after the first %d", pairs+1, DroppedPairs)
 	}
@@ -153,21 +202,20 @@ func (r *Run) Analyze(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := pendulum.New(r.Data)
+	d, err := r.openTest()
 	if err != nil {
-		return nil, fmt.Errorf("gradcam: the run's data: %w", err)
+		return nil, err
 	}
-	cfg := d.Config()
-	pairs := cfg.Window() - 1
-	res := &Result{Sequences: o.Sequences, Steps: o.Steps, Pairs: pairs, Size: cfg.Height, FitSequences: cfg.TestEpisodes}
+	pairs := d.frames - 1
+	res := &Result{Sequences: o.Sequences, Steps: o.Steps, Pairs: pairs, Size: d.size, FitSequences: d.count}
 	k := o.Components
-	a := &Analyzer{Embedding: r.Embedding, Target: TargetLayer, Params: r.Params, Channels: pendulum.Channels, Size: cfg.Height, Backend: o.Backend}
+	a := &Analyzer{Embedding: r.Embedding, Target: TargetLayer, Params: r.Params, Channels: clips.Channels, Size: d.size, Backend: o.Backend}
 	progress := func(format string, args ...any) {
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "gradcam: "+format+"\n", args...)
 		}
 	}
-	progress("embedding pairs %d to %d of %d test sequences on %s", DroppedPairs, pairs-1, cfg.TestEpisodes, o.Backend.Name())
+	progress("embedding pairs %d to %d of %d test sequences on %s", DroppedPairs, pairs-1, d.count, o.Backend.Name())
 	emb, dim, err := fitEmbeddings(a, d)
 	if err != nil {
 		return nil, err
@@ -186,7 +234,8 @@ func (r *Run) Analyze(o Options) (*Result, error) {
 	if res.Maps, err = a.Maps(res.PCA, p, np); err != nil {
 		return nil, err
 	}
-	pl, frame := 2*pendulum.Channels*cfg.Height*cfg.Width, pendulum.Channels*cfg.Height*cfg.Width
+	frame := clips.Channels * d.size * d.size
+	pl := 2 * frame
 	res.Frames = make([]float32, np*frame)
 	for i := range np {
 		copy(res.Frames[i*frame:(i+1)*frame], p[i*pl:])

@@ -13,17 +13,27 @@ import (
 	"github.com/noether-vk/noether-vk/noether"
 	"github.com/noether-vk/noether-vk/noether/rundir"
 	"github.com/noether-vk/noether-vk/noether/video"
+	"github.com/noether-vk/noether-vk/svg/clips"
 	"github.com/noether-vk/noether-vk/svg/pendulum"
+	"github.com/noether-vk/noether-vk/svg/ramp"
 )
 
-// Task is the run folders' task that Grad-CAM reads: the pixel pendulum.
+// Task is the run folders' task that Grad-CAM reads first: the pixel
+// pendulum. It reads ramp runs too (RampTask).
 const Task = "pixel-pendulum"
 
-// Run is what Grad-CAM needs of a trained pixel-pendulum run folder: its
-// data, to render the test sequences, and its trained embedding g_phi.
+// RampTask is the built-in ramp scenes' task (video.Ramp).
+const RampTask = string(video.Ramp)
+
+// Run is what Grad-CAM needs of a trained pixel-pendulum or ramp run
+// folder: its data, to render the test sequences, and its trained
+// embedding g_phi.
 type Run struct {
 	Dir  string
+	Task string // Task or RampTask
+	// Data is the pixel pendulum's (Task), Ramp the ramp's (RampTask).
 	Data pendulum.Config
+	Ramp ramp.Config
 	// Embedding is the run's g_phi (video.Embedding) and Params its
 	// trained parameters, from the noether phase's checkpoint.
 	Embedding noether.Model
@@ -45,8 +55,9 @@ func LoadRun(dir string) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gradcam: %w", err)
 	}
-	if task := m.Settings["task"]; task != Task {
-		return nil, fmt.Errorf("gradcam: %s holds a run of task %q: Grad-CAM maps the Noether embedding of video frames, which only --task %s trains", dir, task, Task)
+	task := m.Settings["task"]
+	if task != Task && task != RampTask {
+		return nil, fmt.Errorf("gradcam: %s holds a run of task %q: Grad-CAM maps the Noether embedding of video frames of --task %s or %s runs", dir, task, Task, RampTask)
 	}
 	label := string(video.Noether)
 	ph := m.Phases[label]
@@ -54,18 +65,26 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("gradcam: %s has no trained %s phase (%s): train it with noether-vk train --task %s --method %s --out %s (add --resume to continue a run)",
 			dir, label, phaseStates(m), Task, label, dir)
 	}
-	r := &Run{Dir: dir, Epochs: ph.Epochs}
-	if err := decodeStruct(ph.Settings["data"], &r.Data); err != nil {
+	r := &Run{Dir: dir, Task: task, Epochs: ph.Epochs}
+	var data any = &r.Data
+	if task == RampTask {
+		data = &r.Ramp
+	}
+	if err := decodeStruct(ph.Settings["data"], data); err != nil {
 		return nil, fmt.Errorf("gradcam: %s: the %s phase's data setting: %w", dir, label, err)
+	}
+	h, w := r.Data.Height, r.Data.Width
+	if task == RampTask {
+		h, w = r.Ramp.Height, r.Ramp.Width
 	}
 	dim, err := strconv.Atoi(ph.Settings["embedding-dim"])
 	if err != nil || dim < 1 {
 		return nil, fmt.Errorf("gradcam: %s: the %s phase's embedding-dim setting %q is not a size", dir, label, ph.Settings["embedding-dim"])
 	}
-	if err := video.CheckEmbedSize(r.Data.Height); err != nil || r.Data.Width != r.Data.Height {
-		return nil, fmt.Errorf("gradcam: %s: frames of %dx%d: the embedding takes square frames of a side divisible by 4", dir, r.Data.Height, r.Data.Width)
+	if err := video.CheckEmbedSize(h); err != nil || w != h {
+		return nil, fmt.Errorf("gradcam: %s: frames of %dx%d: the embedding takes square frames of a side divisible by 4", dir, h, w)
 	}
-	r.Embedding = video.Embedding(pendulum.Channels, r.Data.Height, dim)
+	r.Embedding = video.Embedding(clips.Channels, h, dim)
 	path := filepath.Join(dir, label, rundir.CheckpointName)
 	ck, err := rundir.ReadCheckpoint(path)
 	if err != nil {

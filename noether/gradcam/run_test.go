@@ -30,10 +30,31 @@ func smallRun(t *testing.T, state string) string {
 	c.Model.ImageSize, c.Data.Height, c.Data.Width = 16, 16, 16
 	c.Data.TestEpisodes, c.Data.TrainEpisodes, c.Data.EpisodeLen = 4, 1, 12
 	c.Model.NPast, c.Model.NFuture, c.Data.History, c.Data.Horizon = 2, 4, 2, 4
+	return writeRun(t, c, state)
+}
+
+// smallRampRun is smallRun's folder for train --task ramp: 16x16 clips
+// of 6 frames (5 pairs), 4 test clips.
+func smallRampRun(t *testing.T) string {
+	t.Helper()
+	c, err := video.Preset(video.Ramp, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Model.ImageSize, c.Ramp.Height, c.Ramp.Width = 16, 16, 16
+	c.Model.NPast, c.Model.NFuture, c.Ramp.History, c.Ramp.Horizon = 2, 4, 2, 4
+	c.Ramp.TrainSequences, c.Ramp.TestSequences, c.Ramp.Objects, c.Ramp.TestObjects, c.Ramp.NovelTestObjects = 3, 4, 4, 3, 1
+	return writeRun(t, c, rundir.StateDone)
+}
+
+// writeRun writes the run folder of c with an embedding of 8 dimensions
+// at its initialisation and a noether phase in the given state.
+func writeRun(t *testing.T, c video.Config, state string) string {
+	t.Helper()
 	c.EmbedDim = 8
 	dir := t.TempDir()
 	m := rundir.NewManifest()
-	m.Settings = map[string]string{"task": Task, "preset": c.Preset, "seed": "1"}
+	m.Settings = map[string]string{"task": string(c.Task), "preset": c.Preset, "seed": "1"}
 	m.Commands = []rundir.Invocation{{Args: []string{"noether-vk", "train"}, Code: "test", Started: rundir.Now(), State: state}}
 	for _, tc := range c.Phases(video.Noether) {
 		m.Phases[tc.Label] = &rundir.PhaseState{State: rundir.StateDone, Settings: tc.Settings, Epochs: tc.Epochs, CheckpointEpoch: tc.Epochs, CheckpointStep: tc.Epochs}
@@ -240,5 +261,25 @@ func TestDecodeStruct(t *testing.T) {
 		if err := decodeStruct(bad, &got); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestAnalyzeRamp: a ramp run folder is read with its own data settings,
+// and every test clip's pairs are fitted and mapped.
+func TestAnalyzeRamp(t *testing.T) {
+	r, err := LoadRun(smallRampRun(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Task != RampTask || r.Ramp.Height != 16 || r.Ramp.TestSequences != 4 {
+		t.Fatalf("run: task %q, ramp %+v", r.Task, r.Ramp)
+	}
+	res, err := r.Analyze(Options{Sequences: []int{0, 3}, Components: 2, Backend: graph.CPUBackend{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FitSequences != 4 || res.Pairs != 5 || res.PCA.Samples != 4*(5-DroppedPairs) || len(res.Frames) != 2*5*3*16*16 {
+		t.Errorf("fitted %d sequences, %d pairs, %d samples, %d frame values; want 4, 5, %d, %d",
+			res.FitSequences, res.Pairs, res.PCA.Samples, len(res.Frames), 4*(5-DroppedPairs), 2*5*3*16*16)
 	}
 }
