@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/graph"
+	"github.com/noether-vk/noether-vk/graph/atomicfile"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kernelbench"
 	"github.com/noether-vk/noether-vk/kernels/tune"
@@ -118,7 +120,7 @@ func runTune(c *cli.Context) error {
 		}
 		rep.Products = append(rep.Products, tr)
 	}
-	if err := tune.Save(path, d.Info, choices); err != nil {
+	if err := saveTuning(path, d.Info, choices); err != nil {
 		return fmt.Errorf("tune: %w", err)
 	}
 	rep.Seconds = time.Since(start).Seconds()
@@ -259,4 +261,20 @@ func useTuning(c *cli.Context, command string, backends []graph.Backend) {
 			vb.Kernels.Tuning = loadTuning(command, vb.Kernels.Device.Info)
 		}
 	}
+}
+
+// saveTuning merges choices into the tuning cache at path for the device
+// info (tune.Merge) and writes it atomically, making its folder.
+func saveTuning(path string, info gpu.Info, choices map[string]tune.Choice) error {
+	data, err := tune.Merge(path, info, choices)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("saving the tuning cache: %w", err)
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }

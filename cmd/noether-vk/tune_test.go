@@ -27,7 +27,7 @@ func TestBenchDefaultAgainstTuned(t *testing.T) {
 	info := selectedDevice(t)
 	p := kernels.MatMulParams{Batch: 1, M: 256, N: 256, K: 256}
 	tiled := kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 4, Cols: 4, X: 8, Y: 8}, SharedK: 16}
-	if err := tune.Save(path, info, map[string]tune.Choice{p.TuneKey(): {Variant: tiled}}); err != nil {
+	if err := saveTuning(path, info, map[string]tune.Choice{p.TuneKey(): {Variant: tiled}}); err != nil {
 		t.Fatal(err)
 	}
 	rows := func(args ...string) map[string]kernelbench.Result {

@@ -4,19 +4,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/noether-vk/noether-vk/gpu"
-	"github.com/noether-vk/noether-vk/graph/atomicfile"
 	"github.com/noether-vk/noether-vk/kernels"
 )
 
 // Version is the cache file's format. A file of another version is
-// ignored (with a warning) and replaced by the next Save.
+// ignored (with a warning) and replaced by the next Merge.
 const Version = 1
 
 // File is the cache file: the choices of every device tuned on this
@@ -115,11 +113,12 @@ func Load(path string, info gpu.Info) (t *kernels.Tuning, warning string) {
 	return t, ""
 }
 
-// Save merges choices (by TuneKey) into the cache at path for the device
+// Merge merges choices (by TuneKey) into the cache at path for the device
 // info, keeping the other devices' entries and this device's other
-// shapes, and writes the file atomically. A corrupt or stale file is
-// replaced.
-func Save(path string, info gpu.Info, choices map[string]Choice) error {
+// shapes, and returns the file's new content; a corrupt or stale file is
+// replaced. The caller writes it, atomically (graph/atomicfile, which
+// this package, below graph, does not import).
+func Merge(path string, info gpu.Info, choices map[string]Choice) ([]byte, error) {
 	f, err := Read(path)
 	if err != nil {
 		f = &File{Version: Version}
@@ -141,13 +140,7 @@ func Save(path string, info gpu.Info, choices map[string]Choice) error {
 	})
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("tune: saving the cache: %w", err)
-	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	return append(data, '\n'), nil
 }

@@ -5,10 +5,10 @@
 // (kernels.Vulkan.MatMulCandidates: register tiles and shared-memory
 // tiles), checks that each gives the default's bits, and keeps the
 // fastest only when it beats the default by a margin in interleaved
-// timings; otherwise the default stays. The choices are stored by Save
-// in a versioned JSON file (by default tuning.json in the user's cache
+// timings; otherwise the default stays. Merge folds the choices into a
+// versioned JSON file's content (by default tuning.json in the user's cache
 // directory, under noether-vk/), keyed by the device's name, its driver
-// and the product's shape, and written atomically. Load turns the file's
+// and the product's shape, which noether-vk tune writes atomically. Load turns the file's
 // entry for a device into a kernels.Tuning for kernels.Vulkan.Tuning; a
 // corrupt file or one of another version is ignored with a one-line
 // warning, and the kernels run their defaults.

@@ -21,21 +21,21 @@ var (
 	tiled = kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 4, Cols: 4, X: 8, Y: 8}, SharedK: 16}
 )
 
-// TestCacheRoundTrip: what Save writes, Load reads back for the same
-// device and driver only; a second Save keeps the other device's entries
+// TestCacheRoundTrip: what Merge writes, Load reads back for the same
+// device and driver only; a second Merge keeps the other device's entries
 // and the shapes it does not name; default choices load as no entry.
 func TestCacheRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "tuning.json")
 	if tn, warn := tune.Load(path, infoA); tn != nil || warn != "" {
 		t.Fatalf("missing cache: got %v, warning %q; want nothing", tn, warn)
 	}
-	if err := tune.Save(path, infoA, map[string]tune.Choice{
+	if err := save(path, infoA, map[string]tune.Choice{
 		wide.TuneKey(): {Shape: wide.String(), Variant: tiled, DefaultMs: 2, TunedMs: 1},
 		tall.TuneKey(): {Shape: tall.String(), Variant: kernels.DefaultMatMulVariant(tall), Default: true, DefaultMs: 1, TunedMs: 1},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tune.Save(path, infoB, map[string]tune.Choice{tall.TuneKey(): {Variant: tiled}}); err != nil {
+	if err := save(path, infoB, map[string]tune.Choice{tall.TuneKey(): {Variant: tiled}}); err != nil {
 		t.Fatal(err)
 	}
 	tn, warn := tune.Load(path, infoA)
@@ -61,7 +61,7 @@ func TestCacheRoundTrip(t *testing.T) {
 }
 
 // TestCacheWarnings: a corrupt or stale cache gives no tuning and one
-// line naming the file; the next Save replaces it.
+// line naming the file; the next Merge replaces it.
 func TestCacheWarnings(t *testing.T) {
 	for name, body := range map[string]string{
 		"corrupt": `{"version": 1, "devices": [`,
@@ -76,11 +76,11 @@ func TestCacheWarnings(t *testing.T) {
 			if tn != nil || !strings.Contains(warn, path) || !strings.Contains(warn, name) || strings.Contains(warn, "\n") {
 				t.Errorf("got %v, warning %q; want none and one line naming %s as %s", tn, warn, path, name)
 			}
-			if err := tune.Save(path, infoA, map[string]tune.Choice{wide.TuneKey(): {Variant: tiled}}); err != nil {
+			if err := save(path, infoA, map[string]tune.Choice{wide.TuneKey(): {Variant: tiled}}); err != nil {
 				t.Fatal(err)
 			}
 			if tn, warn := tune.Load(path, infoA); tn == nil || warn != "" {
-				t.Errorf("after Save: %v, %q", tn, warn)
+				t.Errorf("after Merge: %v, %q", tn, warn)
 			}
 		})
 	}
@@ -93,7 +93,7 @@ func TestCacheWarnings(t *testing.T) {
 func TestTunedChoiceUsed(t *testing.T) {
 	d := gputest.Open(t)
 	path := filepath.Join(t.TempDir(), "tuning.json")
-	if err := tune.Save(path, d.Info, map[string]tune.Choice{wide.TuneKey(): {Variant: tiled}}); err != nil {
+	if err := save(path, d.Info, map[string]tune.Choice{wide.TuneKey(): {Variant: tiled}}); err != nil {
 		t.Fatal(err)
 	}
 	v := kernels.NewVulkan(d)
@@ -151,4 +151,17 @@ func values(n int, seed int) []float32 {
 		x[i] = float32((i*37+seed*11)%23)/11.5 - 1
 	}
 	return x
+}
+
+// save writes the cache as noether-vk tune does (tune.Merge, then the
+// file), making its folder.
+func save(path string, info gpu.Info, choices map[string]tune.Choice) error {
+	data, err := tune.Merge(path, info, choices)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
