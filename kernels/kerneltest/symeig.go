@@ -24,9 +24,9 @@ func symEigBackend(b kernels.Backend) kernels.SymEigBackend {
 	return backendAs[kernels.SymEigBackend](b, "symeig kernels")
 }
 
-// spectral returns Q diag(lambda) Q^T for a random orthogonal Q.
-func spectral(rng *rand.Rand, lambda []float64) []float32 {
-	n := len(lambda)
+// RandomOrthogonal is an n x n orthogonal matrix: the Q of the QR
+// factorisation of a matrix of standard Gaussian entries.
+func RandomOrthogonal(rng *rand.Rand, n int) *mat.Dense {
 	g := mat.NewDense(n, n, nil)
 	for i := range n {
 		for j := range n {
@@ -37,6 +37,13 @@ func spectral(rng *rand.Rand, lambda []float64) []float32 {
 	qr.Factorize(g)
 	var q mat.Dense
 	qr.QTo(&q)
+	return &q
+}
+
+// spectral returns Q diag(lambda) Q^T for a random orthogonal Q.
+func spectral(rng *rand.Rand, lambda []float64) []float32 {
+	n := len(lambda)
+	q := RandomOrthogonal(rng, n)
 	out := make([]float32, n*n)
 	for i := range n {
 		for j := range n {

@@ -10,6 +10,7 @@ import (
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/graph"
 	"github.com/noether-vk/noether-vk/kernels"
+	"github.com/noether-vk/noether-vk/kernels/kerneltest"
 	"github.com/noether-vk/noether-vk/noether/video"
 )
 
@@ -75,16 +76,7 @@ func TestPCAAgainstReference(t *testing.T) {
 	const n, d, k = 400, 12, 6
 	rng := rand.New(rand.NewPCG(5, 18))
 	// Rotate independent coordinates of decaying spread, then shift.
-	rot := mat.NewDense(d, d, nil)
-	for i := range d {
-		for j := range d {
-			rot.Set(i, j, rng.NormFloat64())
-		}
-	}
-	var qr mat.QR
-	qr.Factorize(rot)
-	var q mat.Dense
-	qr.QTo(&q)
+	q := kerneltest.RandomOrthogonal(rng, d)
 	x := make([]float32, n*d)
 	for i := range n {
 		for j := range d {
