@@ -1,6 +1,7 @@
 package graphtest
 
 import (
+	"math"
 	"testing"
 
 	"github.com/noether-vk/noether-vk/graph"
@@ -34,4 +35,19 @@ func Run(t testing.TB, e graph.Executor, feeds map[string][]float32) [][]float32
 		t.Fatal(err)
 	}
 	return out
+}
+
+// SameBits reports whether a and b hold the same float32 values bit for
+// bit (NaNs of equal payload match, 0 and -0 do not): what a determinism
+// test wants, where slices.Equal compares values.
+func SameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }

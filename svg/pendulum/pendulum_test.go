@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/svg/clips"
 )
 
@@ -75,18 +76,6 @@ func mustBatch(t *testing.T, d *Dataset, s Split, idx []int) *Batch {
 	return b
 }
 
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestDeterminism: the same seed gives byte-identical frames and actions;
 // another seed differs; the test episodes do not depend on how many
 // training episodes there are.
@@ -94,21 +83,21 @@ func TestDeterminism(t *testing.T) {
 	idx := []int{0, 4, 13, 7}
 	a := mustBatch(t, mustNew(t, smallConfig(7)), Test, idx)
 	b := mustBatch(t, mustNew(t, smallConfig(7)), Test, idx)
-	if !sameBits(a.Frames, b.Frames) || !sameBits(a.Actions, b.Actions) {
+	if !graphtest.SameBits(a.Frames, b.Frames) || !graphtest.SameBits(a.Actions, b.Actions) {
 		t.Error("seed 7 twice: batches differ")
 	}
 	c := mustBatch(t, mustNew(t, smallConfig(8)), Test, idx)
-	if sameBits(a.Frames, c.Frames) || sameBits(a.Actions, c.Actions) {
+	if graphtest.SameBits(a.Frames, c.Frames) || graphtest.SameBits(a.Actions, c.Actions) {
 		t.Error("seeds 7 and 8: identical frames or actions")
 	}
 	more := smallConfig(7)
 	more.TrainEpisodes = 4
 	m := mustBatch(t, mustNew(t, more), Test, idx)
-	if !sameBits(a.Frames, m.Frames) || !sameBits(a.Actions, m.Actions) {
+	if !graphtest.SameBits(a.Frames, m.Frames) || !graphtest.SameBits(a.Actions, m.Actions) {
 		t.Error("test episodes changed with the number of training episodes")
 	}
 	tr := mustBatch(t, mustNew(t, smallConfig(7)), Train, idx[:2])
-	if sameBits(a.Actions[:len(tr.Actions)], tr.Actions) {
+	if graphtest.SameBits(a.Actions[:len(tr.Actions)], tr.Actions) {
 		t.Error("train and test windows are the same")
 	}
 }
@@ -143,7 +132,7 @@ func TestBatchLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			off := (tt*b.B + j) * frame
-			if !sameBits(b.Frames[off:off+frame], want) {
+			if !graphtest.SameBits(b.Frames[off:off+frame], want) {
 				t.Errorf("window %d, frame %d: not episode %d's frame %d", i, tt, ep, start+tt)
 			}
 			if b.Actions[tt*b.B+j] != float32(e.Actions[start+tt]) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/noether-vk/noether-vk/graph/graphtest"
 	"github.com/noether-vk/noether-vk/svg/clips"
 )
 
@@ -41,25 +42,13 @@ func mustBatch(t testing.TB, d *Dataset, s clips.Split, idx ...int) *clips.Batch
 	return b
 }
 
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestDeterminism: the same seed gives byte-identical frames, another seed
 // other frames, and one split does not change with the other's size.
 func TestDeterminism(t *testing.T) {
 	c := smallConfig(7)
 	a := mustBatch(t, mustNew(t, c), clips.Test, 0, 3, 5)
 	b := mustBatch(t, mustNew(t, c), clips.Test, 0, 3, 5)
-	if !sameBits(a.Frames, b.Frames) {
+	if !graphtest.SameBits(a.Frames, b.Frames) {
 		t.Errorf("two datasets of seed 7 differ")
 	}
 	if a.T != 22 || a.B != 3 || a.H != 32 || a.W != 32 || len(a.Frames) != 22*3*3*32*32 {
@@ -71,12 +60,12 @@ func TestDeterminism(t *testing.T) {
 		}
 	}
 	other := mustBatch(t, mustNew(t, smallConfig(8)), clips.Test, 0, 3, 5)
-	if sameBits(a.Frames, other.Frames) {
+	if graphtest.SameBits(a.Frames, other.Frames) {
 		t.Errorf("seeds 7 and 8 give the same frames")
 	}
 	more := c
 	more.TrainSequences = 30
-	if m := mustBatch(t, mustNew(t, more), clips.Test, 0, 3, 5); !sameBits(a.Frames, m.Frames) {
+	if m := mustBatch(t, mustNew(t, more), clips.Test, 0, 3, 5); !graphtest.SameBits(a.Frames, m.Frames) {
 		t.Errorf("the test clips changed with the number of training clips")
 	}
 }
@@ -150,7 +139,7 @@ func TestClipsFollowTheModel(t *testing.T) {
 			if !tr.Slides() && !checkedStatic {
 				checkedStatic = true
 				b := mustBatch(t, d, s, i)
-				if !sameBits(b.Frame(0, 0), b.Frame(d.Frames()-1, 0)) {
+				if !graphtest.SameBits(b.Frame(0, 0), b.Frame(d.Frames()-1, 0)) {
 					t.Errorf("%s clip %d: a static object's first and last frames differ", s, i)
 				}
 			}
@@ -245,7 +234,7 @@ func TestGoldenPixels(t *testing.T) {
 	// are it is not; an edge pixel lies between the body and the
 	// background.
 	bg := Background(c.Seed, 64, 64)
-	if frame := train.Frame(0, 0); !sameBits(frame[:64], bg[:64]) { // the top row: wall only
+	if frame := train.Frame(0, 0); !graphtest.SameBits(frame[:64], bg[:64]) { // the top row: wall only
 		t.Errorf("the top row of frame 0 is not the background")
 	}
 	// The first training clip with an object at least 5 cm tall (4
