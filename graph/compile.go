@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,17 @@ type Program struct {
 	// it (see fuse.go); body returns it.
 	bodies map[*Node]*Node
 	fused  int // ops fused into others or no longer needed (PlanStats.Fused)
+	// rewritten maps each node that reassociation replaced (see
+	// reassoc.go) to the node that computes its value in this program.
+	rewritten map[*Node]*Node
+}
+
+// computed is the node of this program that holds n's value.
+func (p *Program) computed(n *Node) *Node {
+	if r, ok := p.rewritten[n]; ok {
+		return r
+	}
+	return n
 }
 
 // body is the node whose op and operands compute n in this program: a
@@ -54,6 +66,11 @@ type CompileOptions struct {
 	// so does NOETHER_VK_FUSION=off in the environment (to time or test
 	// whole commands without fusion).
 	NoFusion bool
+	// NoReassoc keeps products with low-rank batched operands (per-example
+	// weights adapted by a gradient step) as written instead of
+	// reassociating them (see reassoc.go): for tests and A/B timing.
+	// KeepAll implies it, and so does NOETHER_VK_REASSOC=off.
+	NoReassoc bool
 }
 
 // Compile plans the graph for computing outputs.
@@ -82,6 +99,20 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 		return nil, err
 	}
 	p := &Program{g: g, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates}
+	if !o.NoReassoc && !o.KeepAll && os.Getenv("NOETHER_VK_REASSOC") != "off" {
+		if repl := reassociate(order); len(repl) > 0 {
+			p.rewritten = repl
+			p.outputs = mapNodes(outputs, p.computed)
+			keep = mapNodes(keep, p.computed)
+			p.updates = slices.Clone(o.Updates)
+			for i := range p.updates {
+				p.updates[i].Grads = mapNodes(p.updates[i].Grads, p.computed)
+			}
+			if order, err = schedule(keep); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if !o.NoFusion && !o.KeepAll && os.Getenv("NOETHER_VK_FUSION") != "off" {
 		n := len(order)
 		order, p.bodies = fuse(order, keep)
@@ -109,6 +140,15 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 		}
 	}
 	return p, nil
+}
+
+// mapNodes is f applied to each of ns.
+func mapNodes(ns []*Node, f func(*Node) *Node) []*Node {
+	out := make([]*Node, len(ns))
+	for i, n := range ns {
+		out[i] = f(n)
+	}
+	return out
 }
 
 // arena is the program's memory plan for buffers of at most limit bytes:

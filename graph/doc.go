@@ -32,7 +32,12 @@
 // name the op and the shapes.
 //
 // Compilation drops nodes the outputs do not need, orders the rest
-// topologically, fuses chains and small DAGs of elementwise ops into one
+// topologically, reassociates products whose batched operand is a
+// shared matrix plus low-rank per-example terms, as per-example weights
+// after a gradient step are (reassoc.go: x (W - c u vᵀ) becomes x W -
+// c (x u) vᵀ, so the per-example copies are never written;
+// CompileOptions.NoReassoc turns it off, and results move by rounding),
+// fuses chains and small DAGs of elementwise ops into one
 // kernel each (fuse.go; CompileOptions.NoFusion turns it off, and the
 // results are the same bits either way), and places every intermediate in
 // one arena by liveness

@@ -360,6 +360,7 @@ func (e *VulkanExec) Run(feeds map[string][]float32) ([][]float32, error) {
 // Value reads any scheduled node's value after a run; with
 // CompileOptions.KeepAll every intermediate is intact.
 func (e *VulkanExec) Value(n *Node) ([]float32, error) {
+	n = e.p.computed(n)
 	out := make([]float32, n.shape.Len())
 	if ps, ok := e.pieces[n]; ok {
 		w := int(rowBytes(n) / 4)

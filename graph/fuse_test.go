@@ -59,6 +59,9 @@ func perExampleProblem(t *testing.T, rng *rand.Rand, batch, n int) (g *Graph, ou
 // TestFusionBitwise: fused programs give the unfused programs' bits, on
 // Vulkan and on the CPU, with fewer dispatches; a run split into row
 // blocks (a small buffer limit) gives them too.
+//
+// The per-example problem is compiled without reassociation (see
+// TestReassociation), so that fusion meets the per-example copies.
 func TestFusionBitwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 1))
 	v := openVulkan(t)
@@ -87,7 +90,7 @@ func TestFusionBitwise(t *testing.T) {
 			results := map[bool][][]float32{}
 			dispatches := map[bool]int{}
 			for _, fusion := range []bool{false, true} {
-				p := mustCompile(t, c.g, CompileOptions{NoFusion: !fusion}, c.outs...)
+				p := mustCompile(t, c.g, CompileOptions{NoFusion: !fusion, NoReassoc: true}, c.outs...)
 				progs[fusion] = p
 				e, err := p.OnVulkan(v, VulkanOptions{MaxBufferBytes: c.maxBuffer})
 				if err != nil {
@@ -234,7 +237,9 @@ func TestFusionSharedOperands(t *testing.T) {
 	other := g.MatMul(lookalike, g.Input("y", 4, 3, 5))
 	feeds := map[string][]float32{"x": randVec(rng, 24, -1, 1), "z": randVec(rng, 48, -1, 1), "s": randVec(rng, 12, -1, 1), "y": randVec(rng, 60, -1, 1)}
 	params := map[string][]float32{"w": randVec(rng, 15, -1, 1)}
-	fused, plain := mustCompile(t, g, CompileOptions{}, shared, other), mustCompile(t, g, CompileOptions{NoFusion: true}, shared, other)
+	// Reassociation would turn the shared product into one over all rows;
+	// this tests what fusion does with the product as written.
+	fused, plain := mustCompile(t, g, CompileOptions{NoReassoc: true}, shared, other), mustCompile(t, g, CompileOptions{NoFusion: true, NoReassoc: true}, shared, other)
 	if b := fused.body(shared); b.in[1] != w {
 		t.Errorf("the product reads %v, not w:\n%s", b.in[1], fused.Dump())
 	}

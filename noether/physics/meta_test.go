@@ -11,12 +11,14 @@ import (
 	"github.com/noether-vk/noether-vk/noether"
 )
 
-// tinyMeta builds a tiny meta-training objective: a 2-4-2 model, a 2-3-2
+// tinyMeta builds a tiny meta-training objective: a 2-16-16-2 model (wide
+// enough that the per-example weights of AdaptAll are reassociated, see
+// graph/reassoc.go), a 2-3-2
 // embedding, batch 3.
 func tinyMeta(t *testing.T, tl noether.Tailoring, cn bool, scheme StepScheme) (*graph.Graph, *graph.Node, []*graph.Node, []*graph.Node, []*graph.Node, map[string][]float32, map[string][]float32) {
 	t.Helper()
 	g := graph.New()
-	model := NewMLP("f", []int{2, 4, 2}, false)
+	model := NewMLP("f", []int{2, 16, 16, 2}, false)
 	emb := NewMLP("g", []int{2, 3, 2}, true)
 	x, y := g.Input("x", 3, 2), g.Input("y", 3, 2)
 	var ad noether.ModelAdaptation = noether.AdaptAll{Model: model}
