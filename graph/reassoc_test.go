@@ -10,8 +10,9 @@ import (
 // shared, broadcast over the batch; u, v, p, q per example) from every
 // side reassociation handles: S on the right (plain and transposed, and
 // with the other operand transposed), on the left (plain and transposed),
-// and summed over the batch; then the
-// gradients of a loss over all of them, whose products reassociate too.
+// and summed over the batch, one of them read through a multi-output
+// split; then the gradients of a loss over all of them, whose products
+// reassociate too.
 func lowRankProblem(t *testing.T, rng *rand.Rand, b, k, n int) (g *Graph, outs, rewritten []*Node, params, feeds map[string][]float32) {
 	t.Helper()
 	g = New()
@@ -30,7 +31,10 @@ func lowRankProblem(t *testing.T, rng *rand.Rand, b, k, n int) (g *Graph, outs, 
 		g.MatMulT(s, zt, true, false), // Sᵀ zt: [b, n, 2]
 		g.Sum(s, 0),                   // Σ_b S_b
 	}
-	loss := g.Mean(g.Square(g.Tanh(ys[0])))
+	// A multi-output op after a rewritten product: its clone's outputs
+	// must replace the original's.
+	halves := g.Split(ys[0], 2, n/2, n/2)
+	loss := g.Add(g.Mean(g.Square(g.Tanh(halves[0]))), g.Mean(g.Square(halves[1])))
 	for _, y := range ys[1:] {
 		loss = g.Add(loss, g.Mean(g.Sin(y)))
 	}
