@@ -282,7 +282,7 @@ func benchVideoMetaStep(c video.Config, quick bool, start time.Time) kernelbench
 		return r
 	}
 	defer step.Close()
-	r.Shape = step.Shape
+	r.Shape, r.Dispatches = step.Shape, step.Dispatches
 	var ms []float64
 	for i := 0; i <= runs; i++ {
 		what := fmt.Sprintf("run %d of %d", i, runs)

@@ -13,6 +13,9 @@ type MetaStep struct {
 	// Shape names the step for reports: preset, adaptation and batch
 	// ("default/offsets/b8"), as tools/peer/videostep.py names its own.
 	Shape string
+	// Dispatches is the kernel dispatches of one step on Vulkan (0 on
+	// the CPU executor).
+	Dispatches int
 }
 
 // NewMetaStep compiles the training step of the noether method as Run
@@ -41,6 +44,10 @@ func NewMetaStep(c Config) (*MetaStep, error) {
 		framesInput:  e.train.frames[:c.Batch*e.train.frameW],
 		actionsInput: e.train.actions[:c.Batch*e.train.actW],
 	}
+	dispatches := 0
+	if d, ok := exe.(interface{ Dispatches() int }); ok {
+		dispatches = d.Dispatches()
+	}
 	return &MetaStep{
 		Run: func() (float32, error) {
 			out, err := exe.Run(feeds)
@@ -49,7 +56,8 @@ func NewMetaStep(c Config) (*MetaStep, error) {
 			}
 			return out[0][0], nil
 		},
-		Close: exe.Close,
-		Shape: fmt.Sprintf("%s/%s/b%d", c.Preset, c.Adapt, c.Batch),
+		Close:      exe.Close,
+		Shape:      fmt.Sprintf("%s/%s/b%d", c.Preset, c.Adapt, c.Batch),
+		Dispatches: dispatches,
 	}, nil
 }
