@@ -20,6 +20,7 @@ import (
 	"github.com/noether-vk/noether-vk/kernels/kernelbench"
 	"github.com/noether-vk/noether-vk/kernels/tune"
 	"github.com/noether-vk/noether-vk/noether/physics"
+	"github.com/noether-vk/noether-vk/noether/video"
 )
 
 // noTune names the flag of train and bench-kernels that runs the default
@@ -31,7 +32,7 @@ func noTuneFlag() cli.Flag {
 }
 
 // tuneShapeSets are the sets of products tune can time.
-var tuneShapeSets = []string{"train", "bench"}
+var tuneShapeSets = []string{"train", "bench", "video"}
 
 func tuneCommand() *cli.Command {
 	return &cli.Command{
@@ -39,8 +40,9 @@ func tuneCommand() *cli.Command {
 		Usage: "time the kernel variants at the shapes a model uses on this device, and keep the fastest for train and bench-kernels",
 		Description: `Learns the matrix products (those of the convolutions in GEMM form included) that the programs
 of --shapes record: train (train's default run: the pendulum, the MLP baseline, the control and a
-Noether Network, each compiled and run for one step in a temporary folder) and bench
-(bench-kernels' kernels and meta-training steps). For each product it times the candidate variants
+Noether Network, each compiled and run for one step in a temporary folder), bench
+(bench-kernels' kernels and meta-training steps) and video (the pixel pendulum's noether training
+step at the default preset, as bench-kernels' video_meta_step times it). For each product it times the candidate variants
 (register tiles and shared-memory tiles) interleaved, after checking that each gives the default's
 bits, and keeps the fastest only if it beats the default by 3% in a final interleaved comparison.
 The choices go to --cache (default: noether-vk/tuning.json in the user's cache directory), keyed by
@@ -154,6 +156,8 @@ func tuneProducts(c *cli.Context, v *kernels.Vulkan, sets []string) ([]kernels.M
 		switch set {
 		case "train":
 			err = runTrainDefaultBriefly(c, v)
+		case "video":
+			err = recordVideoMetaStep(v)
 		case "bench":
 			err = kernelbench.Record(v, kernelbench.Options{})
 			for _, s := range benchedMetaSteps {
@@ -171,6 +175,23 @@ func tuneProducts(c *cli.Context, v *kernels.Vulkan, sets []string) ([]kernels.M
 		}
 	}
 	return v.Tuning.Missed(), nil
+}
+
+// recordVideoMetaStep compiles the pixel pendulum's noether training step
+// at the default preset on v (what bench-kernels' video_meta_step times),
+// which records its products.
+func recordVideoMetaStep(v *kernels.Vulkan) error {
+	cfg, err := video.Preset(video.PixelPendulum, "default")
+	if err != nil {
+		return err
+	}
+	cfg.Backend = graph.VulkanBackend{Kernels: v}
+	step, err := video.NewMetaStep(cfg)
+	if err != nil {
+		return err
+	}
+	step.Close()
+	return nil
 }
 
 // runTrainDefaultBriefly runs train's default (every flag at its default
