@@ -90,3 +90,37 @@ func TestTuneRefusesUnknownShapes(t *testing.T) {
 		t.Errorf("err = %v (exit %d)", err, exitCode(err))
 	}
 }
+
+// TestTuneVideoShapes: --shapes video learns the products of the pixel
+// pendulum's noether step (its GEMM convolutions among them: batched
+// products) and tunes every one into the cache.
+func TestTuneVideoShapes(t *testing.T) {
+	dir := t.TempDir()
+	cache, out := filepath.Join(dir, "tuning.json"), filepath.Join(dir, "tune.json")
+	if text, err := runApp(t, "tune", "--shapes", "video", "--quick", "--cache", cache, "--json", out); err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep tuneReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	batched := 0
+	for _, p := range rep.Products {
+		if p.Error != "" {
+			t.Errorf("%s: %s", p.Key, p.Error)
+		}
+		if !strings.HasPrefix(p.Key, "1x") {
+			batched++
+		}
+	}
+	if len(rep.Products) < 5 || batched == 0 {
+		t.Errorf("%d products, %d of them batched: want the video step's products", len(rep.Products), batched)
+	}
+	if _, err := os.Stat(cache); err != nil {
+		t.Errorf("the cache was not written: %v", err)
+	}
+}
