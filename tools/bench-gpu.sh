@@ -51,7 +51,7 @@ step selftest 90 "$bin" --device nvidia selftest --json "$out/selftest.json"
 # The tuning cache lives in the output folder, so it comes back with the
 # results and a fresh machine starts untuned.
 export XDG_CACHE_HOME="$(cd "$out" && pwd)/cache" # absolute, as Go requires
-step tune 90 "$bin" --device nvidia tune --shapes train,bench --json "$out/tune.json"
+step tune 90 "$bin" --device nvidia tune --shapes train,bench,video --json "$out/tune.json"
 step bench-kernels 120 "$bin" --device nvidia bench-kernels --json "$out/bench-kernels.json"
 step train 60 "$bin" --device nvidia train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
