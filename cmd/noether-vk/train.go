@@ -66,7 +66,7 @@ LPIPS. noether-vk plot redraws the figures, and draws the Figure 4 analog over s
 			&cli.StringFlag{Name: "embedding-sizes", Value: "2,64,64,8", Usage: "layer widths of the noether method's MLP embedding g_phi"},
 			&cli.Float64Flag{Name: "embedding-lr", Value: 1e-3, Usage: "outer Adam learning rate of the noether method's embedding g_phi (0 keeps g_phi at its random initialisation)"},
 			&cli.StringFlag{Name: "adapt", Value: "cn", Usage: "what tailoring adapts per example: cn (a scale and shift per hidden unit, CNGrad) or all (every weight); pixel-pendulum: latent (the predictor's latent offsets; its default) or cn"},
-			&cli.Float64Flag{Name: "inner-lr", Usage: "inner (tailoring) learning rate (default: 100 for noether, 0.1 with a formula)"},
+			&cli.Float64Flag{Name: "inner-lr", Usage: "inner (tailoring) learning rate (default: 100 for noether, 1 for noether with --adapt all, 0.1 with a formula)"},
 			&cli.IntFlag{Name: "inner-steps", Value: 1, Usage: "inner steps"},
 			&cli.StringFlag{Name: "inner-opt", Value: "sgd", Usage: "inner optimiser: sgd or adam"},
 			&cli.StringFlag{Name: "meta-grad", Value: "forward-over-reverse", Usage: "forward-over-reverse, reverse or first-order"},
