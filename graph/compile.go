@@ -73,7 +73,9 @@ type CompileOptions struct {
 	NoReassoc bool
 }
 
-// Compile plans the graph for computing outputs.
+// Compile plans the graph for computing outputs. Reassociation (see
+// CompileOptions.NoReassoc) adds the nodes of rewritten products to g, so,
+// like the builders, Compile must not run concurrently on one graph.
 func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	if g.err != nil {
 		return nil, g.err
