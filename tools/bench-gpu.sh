@@ -16,6 +16,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-${OUT:-bench-gpu-out}}
+# The device to benchmark (--device: an index or a name substring);
+# BENCH_GPU_DEVICE=llvmpipe rehearses the script on lavapipe.
+dev=${BENCH_GPU_DEVICE:-nvidia}
 mkdir -p "$out"
 log() { echo "bench-gpu: $*" | tee -a "$out/log.txt"; }
 
@@ -46,14 +49,14 @@ step() { # name, timeout seconds, command...
   local rc=$?
   log "$name: exit $rc after $((SECONDS - t0)) s"
 }
-step devices 30 "$bin" --device nvidia devices --json "$out/devices.json"
-step selftest 90 "$bin" --device nvidia selftest --json "$out/selftest.json"
+step devices 30 "$bin" --device "$dev" devices --json "$out/devices.json"
+step selftest 90 "$bin" --device "$dev" selftest --json "$out/selftest.json"
 # The tuning cache lives in the output folder, so it comes back with the
 # results and a fresh machine starts untuned.
 export XDG_CACHE_HOME="$(cd "$out" && pwd)/cache" # absolute, as Go requires
-step tune 90 "$bin" --device nvidia tune --shapes train,bench,video --json "$out/tune.json"
-step bench-kernels 120 "$bin" --device nvidia bench-kernels --json "$out/bench-kernels.json"
-step train 60 "$bin" --device nvidia train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
+step tune 90 "$bin" --device "$dev" tune --shapes train,bench,video --json "$out/tune.json"
+step bench-kernels 120 "$bin" --device "$dev" bench-kernels --json "$out/bench-kernels.json"
+step train 60 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   step peer 45 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
   step peer-meta 45 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
