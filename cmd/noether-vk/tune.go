@@ -45,7 +45,8 @@ Noether Network, each compiled and run for one step in a temporary folder), benc
 step at the default preset, as bench-kernels' video_meta_step times it). For each product it times the candidate variants
 (register tiles and shared-memory tiles) interleaved, after checking that each gives the default's
 bits, and keeps the fastest only if it beats the default by 3% in a final interleaved comparison.
-The choices go to --cache (default: noether-vk/tuning.json in the user's cache directory), keyed by
+The choices go to --cache (default: noether-vk/tuning.json in the user's cache directory), each as
+soon as it is made (a tune stopped part-way keeps the products it finished), keyed by
 the device's name, its driver and the product's shape; train and bench-kernels use them unless given
 --no-tune. Tuning changes no result: every variant adds in the same order.`,
 		Flags: []cli.Flag{
@@ -108,8 +109,18 @@ func runTune(c *cli.Context) error {
 	if c.Bool("quick") {
 		o.Rounds, o.Confirm = 2, 3
 	}
+	// Each choice is saved as it is made: a tune stopped part-way (a time
+	// limit, a kill) keeps the products it finished.
+	var saveErr error
+	o.Done = func(r tune.Result) {
+		if r.Err == nil && saveErr == nil {
+			saveErr = saveTuning(path, d.Info, map[string]tune.Choice{r.Key: r.Choice})
+		}
+	}
 	results := tune.Run(v, products, o)
-	choices := map[string]tune.Choice{}
+	if saveErr != nil {
+		return fmt.Errorf("tune: %w", saveErr)
+	}
 	rep := tuneReport{Device: d.Info.Name, Driver: tune.DriverKey(d.Info), Cache: path}
 	var failed []string
 	for _, r := range results {
@@ -117,13 +128,8 @@ func runTune(c *cli.Context) error {
 		if r.Err != nil {
 			tr.Error = r.Err.Error()
 			failed = append(failed, r.Err.Error())
-		} else {
-			choices[r.Key] = r.Choice
 		}
 		rep.Products = append(rep.Products, tr)
-	}
-	if err := saveTuning(path, d.Info, choices); err != nil {
-		return fmt.Errorf("tune: %w", err)
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	printTune(c.App.Writer, rep)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,5 +124,52 @@ func TestTuneVideoShapes(t *testing.T) {
 	}
 	if _, err := os.Stat(cache); err != nil {
 		t.Errorf("the cache was not written: %v", err)
+	}
+}
+
+// TestTuneKilledKeepsFinished: tune saves each choice as it is made, so a
+// tune killed part-way (as a time limit does) leaves the products it
+// finished in the cache.
+func TestTuneKilledKeepsFinished(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(t.TempDir(), "tuning.json")
+	cmd := exec.Command(bin, "tune", "--shapes", "video", "--cache", cache)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// "tune: [4/N] ..." comes once three products are decided.
+	sc := bufio.NewScanner(stderr)
+	var seen []string
+	for sc.Scan() {
+		seen = append(seen, sc.Text())
+		if strings.HasPrefix(sc.Text(), "tune: [4/") {
+			break
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if len(seen) == 0 || !strings.HasPrefix(seen[len(seen)-1], "tune: [4/") {
+		t.Fatalf("tune ended before its fourth product:\n%s", strings.Join(seen, "\n"))
+	}
+	f, err := tune.Read(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range f.Devices {
+		n += len(d.MatMul)
+	}
+	if n < 3 {
+		t.Errorf("the killed tune left %d choices in the cache, want the 3 it finished", n)
 	}
 }

@@ -27,6 +27,10 @@ type Options struct {
 	Margin float64
 	// Progress, when set, is called before each product.
 	Progress func(i, n int, p kernels.MatMulParams)
+	// Done, when set, is called with each product's result as it is
+	// decided, so that a caller can save it before the next: a tuning run
+	// stopped part-way keeps what it finished.
+	Done func(Result)
 }
 
 func (o Options) withDefaults() Options {
@@ -72,6 +76,9 @@ func Run(v *kernels.Vulkan, products []kernels.MatMulParams, o Options) []Result
 			o.Progress(i, len(products), p)
 		}
 		out[i] = tuneOne(v, p, o)
+		if o.Done != nil {
+			o.Done(out[i])
+		}
 	}
 	return out
 }
