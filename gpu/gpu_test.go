@@ -421,6 +421,9 @@ func TestProfile(t *testing.T) {
 			t.Errorf("%s took %v", x.Label, x.Time)
 		}
 	}
+	if total, err := p.GPUTime(); err != nil || total != times[0].Time+times[1].Time {
+		t.Errorf("GPUTime = %v, %v; want the operations' %v", total, err, times[0].Time+times[1].Time)
+	}
 }
 
 func TestKernelCache(t *testing.T) {

@@ -469,6 +469,20 @@ type OpTime struct {
 	Time time.Duration
 }
 
+// GPUTime is the GPU time of the last Run: its operations' Profile times
+// added up.
+func (p *Program) GPUTime() (time.Duration, error) {
+	times, err := p.Profile()
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, t := range times {
+		total += t.Time
+	}
+	return total, nil
+}
+
 // Profile returns per-operation GPU times of the last Run. The recorder
 // must have had Profile set.
 func (p *Program) Profile() ([]OpTime, error) {

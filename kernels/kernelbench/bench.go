@@ -219,13 +219,9 @@ func (t *timed) run() error {
 		return err
 	}
 	t.wallMs = append(t.wallMs, ms(time.Since(t0)))
-	times, err := t.prog.Profile()
+	total, err := t.prog.GPUTime()
 	if err != nil {
 		return err
-	}
-	var total time.Duration
-	for _, op := range times {
-		total += op.Time
 	}
 	t.gpuMs = append(t.gpuMs, ms(total))
 	return nil
