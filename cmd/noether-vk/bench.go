@@ -221,11 +221,11 @@ func benchMetaSteps(v *kernels.Vulkan, quick bool, tuning *kernels.Tuning, start
 			continue
 		}
 		r.Runs = len(ms[0])
-		kernelbench.Stats(ms[0], &r.WallMsMedian, &r.WallMsMin, &r.WallMsMax)
+		r.WallMsMedian, r.WallMsMin, r.WallMsMax = kernelbench.Stats(ms[0])
 		switch {
 		case len(steps) > 1:
 			r.Tuned = kernelbench.TunedVariant
-			kernelbench.Stats(ms[1], &r.TunedWallMsMedian, &r.TunedWallMsMin, &r.TunedWallMsMax)
+			r.TunedWallMsMedian, r.TunedWallMsMin, r.TunedWallMsMax = kernelbench.Stats(ms[1])
 		case tuning != nil:
 			r.SameAsDefault()
 		}
@@ -299,7 +299,7 @@ func benchVideoMetaStep(c video.Config, quick bool, start time.Time) kernelbench
 			ms = append(ms, float64(time.Since(t0).Microseconds())/1e3)
 		}
 	}
-	slices.Sort(ms)
-	r.WallMsMedian, r.WallMsMin, r.WallMsMax, r.Runs = ms[len(ms)/2], ms[0], ms[len(ms)-1], len(ms)
+	r.Runs = len(ms)
+	r.WallMsMedian, r.WallMsMin, r.WallMsMax = kernelbench.Stats(ms)
 	return r
 }

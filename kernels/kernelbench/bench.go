@@ -117,10 +117,6 @@ func (r *Result) SameAsDefault() {
 	r.TunedWallMsMedian, r.TunedWallMsMin, r.TunedWallMsMax = r.WallMsMedian, r.WallMsMin, r.WallMsMax
 }
 
-// Stats sets median, min and max of x (milliseconds) into the three
-// pointers.
-func Stats(x []float64, median, lo, hi *float64) { *median, *lo, *hi = stats(x) }
-
 // Options select and size the run.
 type Options struct {
 	Quick bool     // fewer repetitions
@@ -277,14 +273,14 @@ func measure(v *kernels.Vulkan, c Case, o Options, peaks Peaks) (Result, error) 
 	}
 	def := progs[0]
 	r.Runs = len(def.wallMs)
-	r.GPUMsMedian, r.GPUMsMin, r.GPUMsMax = stats(def.gpuMs)
-	r.WallMsMedian, r.WallMsMin, r.WallMsMax = stats(def.wallMs)
+	r.GPUMsMedian, r.GPUMsMin, r.GPUMsMax = Stats(def.gpuMs)
+	r.WallMsMedian, r.WallMsMin, r.WallMsMax = Stats(def.wallMs)
 	switch {
 	case tuned:
 		t := progs[1]
 		r.Tuned = TunedVariant
-		r.TunedGPUMsMedian, r.TunedGPUMsMin, r.TunedGPUMsMax = stats(t.gpuMs)
-		r.TunedWallMsMedian, r.TunedWallMsMin, r.TunedWallMsMax = stats(t.wallMs)
+		r.TunedGPUMsMedian, r.TunedGPUMsMin, r.TunedGPUMsMax = Stats(t.gpuMs)
+		r.TunedWallMsMedian, r.TunedWallMsMin, r.TunedWallMsMax = Stats(t.wallMs)
 	case o.Tuning != nil:
 		r.SameAsDefault()
 	}
@@ -303,7 +299,7 @@ func measure(v *kernels.Vulkan, c Case, o Options, peaks Peaks) (Result, error) 
 			p.CPU()
 			cpuMs = append(cpuMs, ms(time.Since(t0)))
 		}
-		r.CPUBaselineMsMedian, _, _ = stats(cpuMs)
+		r.CPUBaselineMsMedian, _, _ = Stats(cpuMs)
 		if r.WallMsMedian > 0 {
 			// Against wall time: what a user waits for on each side.
 			r.SpeedupVsCPU = r.CPUBaselineMsMedian / r.WallMsMedian
@@ -331,7 +327,8 @@ func roofline(c Case, r Result, p Peaks) float64 {
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
-func stats(x []float64) (median, lo, hi float64) {
+// Stats are the median, minimum and maximum of x (zeros when empty).
+func Stats(x []float64) (median, lo, hi float64) {
 	if len(x) == 0 {
 		return 0, 0, 0
 	}
