@@ -186,11 +186,8 @@ func (v *Vulkan) RecordMatMul(r *gpu.Recorder, p MatMulParams, a, b, bias, c *gp
 // nothing is tuned: DefaultMatMulTile in registers, fitted to thin
 // products.
 func DefaultMatMulVariant(p MatMulParams) MatMulVariant {
-	m := p.M
-	if p.mergesBatch() {
-		m *= p.Batch
-	}
-	return MatMulVariant{MatMulTile: DefaultMatMulTile.fit(m, p.N)}
+	q := p.normalized()
+	return MatMulVariant{MatMulTile: DefaultMatMulTile.fit(q.M, q.N)}
 }
 
 // fit shapes t to a thin product of m x n (per batch entry): the rows and
@@ -263,9 +260,7 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 	}
 	// A batch of A against one shared B is a single product with
 	// Batch*M rows: one dispatch plane instead of Batch small ones.
-	if p.mergesBatch() {
-		p.M, p.Batch, p.BatchA = p.Batch*p.M, 1, false
-	}
+	p = p.normalized()
 	if err := v.CheckMatMulVariant(mv); err != nil {
 		return fmt.Errorf("kernels: %s: %w", op, err)
 	}
