@@ -52,6 +52,15 @@ func (t *Tuning) matMul(p MatMulParams) (MatMulVariant, bool) {
 	return MatMulVariant{}, false
 }
 
+// WithTuning runs f with v.Tuning set to t (nil: the defaults) and
+// restores it after.
+func (v *Vulkan) WithTuning(t *Tuning, f func() error) error {
+	saved := v.Tuning
+	defer func() { v.Tuning = saved }()
+	v.Tuning = t
+	return f()
+}
+
 // Hits counts the products recorded with a tuned variant so far.
 func (t *Tuning) Hits() int {
 	if t == nil {

@@ -86,11 +86,12 @@ var variantShapes = []kernels.MatMulParams{
 func variantBits(v *kernels.Vulkan, mv kernels.MatMulVariant, p kernels.MatMulParams) error {
 	rng := rand.New(rand.NewPCG(5, 6))
 	a, b, bias := randSlice(rng, p.ALen()), randSlice(rng, p.BLen()), randSlice(rng, p.N)
-	run := func(tuning *kernels.Tuning) ([]float32, error) {
-		saved := v.Tuning
-		defer func() { v.Tuning = saved }()
-		v.Tuning = tuning
-		return v.MatMul(p, a, b, bias)
+	run := func(tuning *kernels.Tuning) (c []float32, err error) {
+		err = v.WithTuning(tuning, func() error {
+			c, err = v.MatMul(p, a, b, bias)
+			return err
+		})
+		return c, err
 	}
 	want, err := run(nil)
 	if err != nil {

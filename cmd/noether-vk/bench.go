@@ -238,10 +238,14 @@ func benchMetaSteps(v *kernels.Vulkan, quick bool, tuning *kernels.Tuning, start
 // kernels, and a second time with tuning when any tuned variant goes into
 // it.
 func compileMetaSteps(v *kernels.Vulkan, adapt string, batch int, tuning *kernels.Tuning) ([]*physics.MetaStep, error) {
-	saved := v.Tuning
-	defer func() { v.Tuning = saved }()
-	v.Tuning = nil
-	def, err := physics.NewMetaStep(v, adapt, batch)
+	compile := func(t *kernels.Tuning) (step *physics.MetaStep, err error) {
+		err = v.WithTuning(t, func() error {
+			step, err = physics.NewMetaStep(v, adapt, batch)
+			return err
+		})
+		return step, err
+	}
+	def, err := compile(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -250,8 +254,7 @@ func compileMetaSteps(v *kernels.Vulkan, adapt string, batch int, tuning *kernel
 		return steps, nil
 	}
 	hits := tuning.Hits()
-	v.Tuning = tuning
-	tuned, err := physics.NewMetaStep(v, adapt, batch)
+	tuned, err := compile(tuning)
 	if err != nil {
 		def.Close()
 		return nil, err

@@ -190,16 +190,16 @@ func Run(v *kernels.Vulkan, o Options) (Peaks, []Result, error) {
 
 // record records the case's program with the tuning t on v (nil: the
 // defaults) and says whether any tuned variant went into it.
-func record(v *kernels.Vulkan, p *Prepared, t *kernels.Tuning) (*gpu.Program, bool, error) {
-	saved := v.Tuning
-	defer func() { v.Tuning = saved }()
-	v.Tuning = t
+func record(v *kernels.Vulkan, p *Prepared, t *kernels.Tuning) (prog *gpu.Program, tuned bool, err error) {
 	hits := t.Hits()
-	rec := v.Device.NewRecorder().Profile()
-	if err := p.Record(rec); err != nil {
-		return nil, false, err
-	}
-	prog, err := rec.Finish()
+	err = v.WithTuning(t, func() error {
+		rec := v.Device.NewRecorder().Profile()
+		if err := p.Record(rec); err != nil {
+			return err
+		}
+		prog, err = rec.Finish()
+		return err
+	})
 	return prog, t.Hits() > hits, err
 }
 
