@@ -12,10 +12,9 @@
 // FitPCA takes the embeddings of the ground-truth frame pairs of every
 // test sequence (for the pixel pendulum: the first window of each test
 // episode, the window video's evaluation predicts; for the ramp: every
-// test clip), leaving out each
-// sequence's pairs 0 and 1 as the reference does, and fits K = 6
-// components without whitening: the mean (a reduction), the covariance
-// of the centred samples over n - 1 (a matrix product), its
+// test clip), leaving out each sequence's pairs 0 and 1 as the reference
+// does, and fits K = 6 components without whitening: the mean (a
+// reduction), the covariance of the centred samples over n - 1 (a matrix product), its
 // eigen-decomposition (Graph.SymEig: parallel cyclic Jacobi in one
 // workgroup), the scores, and the signs. The explained variance ratio is
 // each eigenvalue over the sum of all of them, as scikit-learn's
@@ -69,7 +68,8 @@
 //     map, labelled with the component's share of the variance.
 //
 // LoadRun reads what train --task pixel-pendulum or --task ramp leaves in
-// its run folder: the manifest (the task, and the noether phase, which must be
-// done; its settings give the data configuration and the embedding's
-// size) and the noether phase's checkpoint (the embedding's weights).
+// its run folder: the manifest (the task, and the noether phase, which
+// must be done; its settings give the data configuration and the
+// embedding's size) and the noether phase's checkpoint (the embedding's
+// weights).
 package gradcam

@@ -63,7 +63,7 @@ func LoadRun(dir string) (*Run, error) {
 	ph := m.Phases[label]
 	if ph == nil || ph.State != rundir.StateDone {
 		return nil, fmt.Errorf("gradcam: %s has no trained %s phase (%s): train it with noether-vk train --task %s --method %s --out %s (add --resume to continue a run)",
-			dir, label, phaseStates(m), Task, label, dir)
+			dir, label, phaseStates(m), task, label, dir)
 	}
 	r := &Run{Dir: dir, Task: task, Epochs: ph.Epochs}
 	var data any = &r.Data

@@ -182,7 +182,16 @@ func TestLoadRunErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			return dir
-		}, []string{"no trained noether phase", "svg done", "--method noether"}},
+		}, []string{"no trained noether phase", "svg done", "--task pixel-pendulum --method noether"}},
+		{"ramp noether not trained", func(t *testing.T) string {
+			dir := smallRampRun(t)
+			m, _ := rundir.ReadManifest(dir)
+			delete(m.Phases, "noether")
+			if err := m.Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}, []string{"no trained noether phase", "--task ramp --method noether"}},
 		{"noether stopped", func(t *testing.T) string { return smallRun(t, rundir.StateStopped) }, []string{"no trained noether phase", "noether stopped", "--resume"}},
 		{"checkpoint missing", func(t *testing.T) string {
 			dir := smallRun(t, rundir.StateDone)
