@@ -278,14 +278,23 @@ func loadTuning(command string, info gpu.Info) *kernels.Tuning {
 }
 
 // useTuning gives each Vulkan backend the tuning its device has, unless
-// --no-tune.
+// --no-tune; the cache is read once per kind of device (--devices 0,0
+// opens one device twice).
 func useTuning(c *cli.Context, command string, backends []graph.Backend) {
 	if c.Bool(noTune) {
 		return
 	}
+	loaded := map[string]*kernels.Tuning{}
 	for _, b := range backends {
 		if vb, ok := b.(graph.VulkanBackend); ok {
-			vb.Kernels.Tuning = loadTuning(command, vb.Kernels.Device.Info)
+			info := vb.Kernels.Device.Info
+			key := info.Name + "\x00" + tune.DriverKey(info)
+			t, ok := loaded[key]
+			if !ok {
+				t = loadTuning(command, info)
+				loaded[key] = t
+			}
+			vb.Kernels.Tuning = t
 		}
 	}
 }
