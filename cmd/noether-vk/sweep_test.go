@@ -34,15 +34,7 @@ func writeSweep(t *testing.T, dir, text string) string {
 
 func readTable(t *testing.T, path string) sweep.Table {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tab sweep.Table
-	if err := json.Unmarshal(b, &tab); err != nil {
-		t.Fatal(err)
-	}
-	return tab
+	return mustReadJSON[sweep.Table](t, path)
 }
 
 // TestSweepShardsMerge runs a sweep as a two-task Slurm array (--shard

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,16 +24,20 @@ import (
 var smallTrain = []string{"train", "--method", "noether", "--baseline-steps", "30", "--epochs", "4", "--batch", "256",
 	"--seed", "3", "--checkpoint-every", "1ns"}
 
+// mustReadJSON decodes the JSON file at path as a T (readJSON), failing
+// the test on an error.
+func mustReadJSON[T any](t *testing.T, path string) T {
+	t.Helper()
+	var v T
+	if err := readJSON(path, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func readReport(t *testing.T, path string) methodReport {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r trainReport
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := mustReadJSON[trainReport](t, path)
 	if len(r.Runs) != 1 {
 		t.Fatalf("%s: %d runs", path, len(r.Runs))
 	}

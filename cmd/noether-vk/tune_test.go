@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,14 +37,7 @@ func TestBenchDefaultAgainstTuned(t *testing.T) {
 		if text, err := runApp(t, append([]string{"bench-kernels", "--ops", "matmul", "--quick", "--json", out}, args...)...); err != nil {
 			t.Fatalf("%v\n%s", err, text)
 		}
-		data, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rep benchReport
-		if err := json.Unmarshal(data, &rep); err != nil {
-			t.Fatal(err)
-		}
+		rep := mustReadJSON[benchReport](t, out)
 		m := map[string]kernelbench.Result{}
 		for _, r := range rep.Results {
 			m[r.Shape] = r
@@ -102,14 +94,7 @@ func TestTuneVideoShapes(t *testing.T) {
 	if text, err := runApp(t, "tune", "--shapes", "video", "--quick", "--cache", cache, "--json", out); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep tuneReport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := mustReadJSON[tuneReport](t, out)
 	batched := 0
 	for _, p := range rep.Products {
 		if p.Error != "" {
