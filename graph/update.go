@@ -159,6 +159,23 @@ func (u Update) stateLens() (sched, norm, scratch int) {
 	return sched, norm, scratch
 }
 
+// gradsRead reports whether anything besides the optimiser reads u's
+// gradients after a run: program outputs, or every value with KeepAll.
+// Those must hold the clipped gradients, as the CPU executor's do.
+func (p *Program) gradsRead(u Update) bool {
+	if p.keepAll {
+		return true
+	}
+	for _, gr := range u.Grads {
+		for _, out := range p.outputs {
+			if p.computed(out) == p.computed(gr) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // recordUpdates records the updates after the program's ops.
 func (e *VulkanExec) recordUpdates(r *gpu.Recorder) error {
 	for _, u := range e.p.updates {
@@ -173,6 +190,7 @@ func (e *VulkanExec) recordUpdates(r *gpu.Recorder) error {
 		for i, gr := range u.Grads {
 			grads[i], lens[i] = e.bufs[gr], gr.shape.Len()
 		}
+		var clip *kernels.Clip
 		if u.ClipNorm > 0 {
 			if vu.norm, err = e.alloc(norm); err != nil {
 				return err
@@ -180,10 +198,19 @@ func (e *VulkanExec) recordUpdates(r *gpu.Recorder) error {
 			if vu.scratch, err = e.alloc(scratch); err != nil {
 				return err
 			}
-			if err := e.v.RecordClipGradNorm(r, grads, lens, u.ClipNorm, vu.norm, vu.scratch); err != nil {
+			if e.p.gradsRead(u) {
+				err = e.v.RecordClipGradNorm(r, grads, lens, u.ClipNorm, vu.norm, vu.scratch)
+			} else {
+				// Only Adam reads these gradients: it scales them as it
+				// reads, saving a pass over each.
+				err = e.v.RecordGradNorm(r, grads, lens, vu.norm, vu.scratch)
+				clip = &kernels.Clip{Norm: vu.norm, MaxNorm: u.ClipNorm}
+			}
+			if err != nil {
 				return fmt.Errorf("graph: update: %w", err)
 			}
 		}
+		ts := make([]kernels.AdamTensor, len(u.Params))
 		for i, p := range u.Params {
 			m, err := e.alloc(lens[i])
 			if err != nil {
@@ -194,9 +221,10 @@ func (e *VulkanExec) recordUpdates(r *gpu.Recorder) error {
 				return err
 			}
 			vu.m, vu.v = append(vu.m, m), append(vu.v, v)
-			if err := e.v.RecordAdam(r, u.Adam, vu.sched, e.bufs[p], grads[i], m, v, lens[i]); err != nil {
-				return fmt.Errorf("graph: update of %q: %w", p.name, err)
-			}
+			ts[i] = kernels.AdamTensor{P: e.bufs[p], G: grads[i], M: m, V: v, N: lens[i]}
+		}
+		if err := e.v.RecordAdam(r, u.Adam, vu.sched, ts, clip); err != nil {
+			return fmt.Errorf("graph: update of %d parameters from %q: %w", len(ts), u.Params[0].name, err)
 		}
 		e.updates = append(e.updates, vu)
 	}

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -150,5 +152,80 @@ func TestUpdateErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want one containing %q", c.u, err, c.want)
 		}
+	}
+}
+
+// TestUpdateManyTensors: an update over eleven tensors, one of them wide
+// enough for several partial sums, spans several Adam and sum-of-squares
+// dispatches. Where only Adam reads the gradients it scales them as it
+// reads (the clip folded in); where they are also outputs they are clipped
+// in place first. Both give the same parameters to the bit, and follow the
+// CPU executor.
+func TestUpdateManyTensors(t *testing.T) {
+	const steps = 4
+	widths := []int{2, 9, 96, 96, 7, 5, 2}
+	build := func(gradsOut bool) (*Program, []*Node) {
+		g := New()
+		x, y := g.Input("x", 6, 2), g.Input("y", 6, 2)
+		a := x
+		var ps []*Node
+		for i := 1; i < len(widths); i++ {
+			w, b := g.Param(fmt.Sprint("w", i), widths[i-1], widths[i]), g.Param(fmt.Sprint("b", i), widths[i])
+			a = g.Linear(a, w, b)
+			if i < len(widths)-1 {
+				a = g.Tanh(a)
+			}
+			ps = append(ps, w, b)
+		}
+		ps = ps[:11] // the last bias stays as it is
+		loss := g.Mean(g.Square(g.Sub(a, y)))
+		grads := g.Grad(loss, ps...)
+		outs := []*Node{loss}
+		if gradsOut {
+			outs = append(outs, grads...)
+		}
+		cfg := kernels.AdamConfig{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}
+		prog, err := g.Compile(CompileOptions{Updates: []Update{{Params: ps, Grads: grads, Adam: cfg, ClipNorm: 0.1}}}, outs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prog, ps
+	}
+	rng := rand.New(rand.NewPCG(3, 9))
+	folded, ps := build(false)
+	inPlace, _ := build(true)
+	if folded.gradsRead(folded.updates[0]) || !inPlace.gradsRead(inPlace.updates[0]) {
+		t.Fatal("gradsRead does not tell the two programs apart")
+	}
+	feeds := map[string][]float32{"x": randVec(rng, 12, -1, 1), "y": randVec(rng, 12, -1, 1)}
+	params := map[string][]float32{}
+	for _, p := range folded.params {
+		params[p.Name()] = randVec(rng, p.Shape().Len(), -0.5, 0.5)
+	}
+	cpu, vk := cpuAndVulkan(t, folded, params)
+	vk2 := onVulkan(t, inPlace)
+	setParams(t, vk2, params)
+	for range steps {
+		mustRun(t, cpu, feeds)
+		mustRun(t, vk, feeds)
+		mustRun(t, vk2, feeds)
+	}
+	for _, p := range ps {
+		want, _ := cpu.Param(p.Name())
+		got, err := vk.Param(p.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeTo(t, "vulkan update vs cpu "+p.Name(), got, want, 1e-4, 1e-3)
+		other, _ := vk2.Param(p.Name())
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(other[i]) {
+				t.Errorf("%s[%d]: clip folded into Adam %v, clipped in place %v", p.Name(), i, got[i], other[i])
+				break
+			}
+		}
+	}
+	if d := vk.Dispatches(); d != vk2.Dispatches()-len(ps) {
+		t.Errorf("folded clip: %d dispatches, in place %d; want %d fewer", d, vk2.Dispatches(), len(ps))
 	}
 }

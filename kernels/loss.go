@@ -272,18 +272,29 @@ func reduceScratch(rows, n int) int {
 // lossReducePass records one pass of loss.comp: groups workgroups per row,
 // writing out[off + row*groups + grp]. ins holds up to 8 inputs.
 func (v *Vulkan) lossReducePass(r *gpu.Recorder, op uint32, root bool, ins []*gpu.Buffer, out *gpu.Buffer, rows, groups, n, off int, scale float32) error {
-	if v.Local&(v.Local-1) != 0 {
-		return fmt.Errorf("kernels: reductions need a power-of-two workgroup size, have %d", v.Local)
-	}
 	if rows > int(v.Device.Info.MaxWorkgroupCount[1]) {
 		return fmt.Errorf("kernels: reduction over %d rows exceeds the device's %d workgroups in y", rows, v.Device.Info.MaxWorkgroupCount[1])
+	}
+	push := gpu.Push{}.U32(uint32(n)).U32(uint32(off)).F32(scale)
+	return v.lossDispatch(r, op, root, ins, out, [3]uint32{uint32(groups), uint32(rows), 1}, append(push, make([]byte, lossRowsPush)...))
+}
+
+// lossRowsPush is the size of loss.comp's per-row push words (rn, rg,
+// roff: 8 each), which only SUMSQ reads.
+const lossRowsPush = 3 * 8 * 4
+
+// lossDispatch records one dispatch of loss.comp: inputs ins (up to 8;
+// the rest alias ins[0]), output out, the whole push block.
+func (v *Vulkan) lossDispatch(r *gpu.Recorder, op uint32, root bool, ins []*gpu.Buffer, out *gpu.Buffer, grid [3]uint32, push gpu.Push) error {
+	if v.Local&(v.Local-1) != 0 {
+		return fmt.Errorf("kernels: reductions need a power-of-two workgroup size, have %d", v.Local)
 	}
 	binds := make([]gpu.Access, 9)
 	for i := range 8 {
 		binds[i] = gpu.Read
 	}
 	binds[8] = gpu.Write
-	k0, err := v.kernel("loss", binds, 12, v.Local, 1, 1, op, specBool(root))
+	k0, err := v.kernel("loss", binds, 12+lossRowsPush, v.Local, 1, 1, op, specBool(root))
 	if err != nil {
 		return err
 	}
@@ -295,8 +306,7 @@ func (v *Vulkan) lossReducePass(r *gpu.Recorder, op uint32, root bool, ins []*gp
 		}
 	}
 	bufs[8] = out
-	push := gpu.Push{}.U32(uint32(n)).U32(uint32(off)).F32(scale)
-	r.Dispatch(k0, [3]uint32{uint32(groups), uint32(rows), 1}, push, bufs...)
+	r.Dispatch(k0, grid, push, bufs...)
 	return nil
 }
 

@@ -149,29 +149,81 @@ func (v *Vulkan) RecordSGD(r *gpu.Recorder, p, g *gpu.Buffer, n int, lr float32)
 	return nil
 }
 
-// RecordAdam records one Adam step over n elements, updating p, m and v in
-// place. sched holds c.Schedule(t) for the step being run; rewriting it
-// between runs replays the same program for later steps.
-func (v *Vulkan) RecordAdam(r *gpu.Recorder, c AdamConfig, sched, p, g, m, vv *gpu.Buffer, n int) error {
+// AdamTensor is one tensor of a recorded Adam step: its parameters,
+// gradient and two moments, N floats each.
+type AdamTensor struct {
+	P, G, M, V *gpu.Buffer
+	N          int
+}
+
+// Clip is clip_grad_norm_ folded into RecordAdam: each gradient is read
+// scaled by min(1, MaxNorm / (Norm[0] + 1e-6)), Norm[0] being the global
+// norm RecordGradNorm wrote.
+type Clip struct {
+	Norm    *gpu.Buffer
+	MaxNorm float32
+}
+
+// adamTensors is how many tensors one dispatch of optim_adam.comp updates
+// (its MAXT).
+const adamTensors = 4
+
+// RecordAdam records one Adam step over the tensors ts, updating
+// parameters and moments in place, adamTensors tensors a dispatch: a
+// model's many small parameters cost a few dispatches, not one each. sched
+// holds c.Schedule(t) for the step being run; rewriting it between runs
+// replays the same program for later steps. clip, when not nil, scales
+// the gradients as they are read (they stay unscaled in memory).
+func (v *Vulkan) RecordAdam(r *gpu.Recorder, c AdamConfig, sched *gpu.Buffer, ts []AdamTensor, clip *Clip) error {
 	if err := c.check(1); err != nil {
 		return err
+	}
+	if len(ts) == 0 {
+		return fmt.Errorf("kernels: adam: no tensors")
 	}
 	decay, wd := float32(1), c.WeightDecay
 	if c.Decoupled {
 		decay, wd = 1-c.LR*c.WeightDecay, 0
 	}
-	k, err := v.kernel("optim_adam", []gpu.Access{gpu.ReadWrite, gpu.Read, gpu.ReadWrite, gpu.ReadWrite, gpu.Read}, 24,
-		v.Local, 1, 1, specBool(c.Decoupled))
+	binds := []gpu.Access{gpu.Read, gpu.Read}
+	for range adamTensors {
+		binds = append(binds, gpu.ReadWrite, gpu.Read, gpu.ReadWrite, gpu.ReadWrite)
+	}
+	k, err := v.kernel("optim_adam", binds, 4*(2*adamTensors+6), v.Local, 1, 1, specBool(c.Decoupled), specBool(clip != nil))
 	if err != nil {
 		return err
 	}
-	push := gpu.Push{}.U32(uint32(n)).F32(c.Beta1).F32(c.Beta2).F32(c.Eps).F32(wd).F32(decay)
-	r.Dispatch(k, v.Device.Grid(k, n), push, p, g, m, vv, sched)
+	norm, maxNorm := sched, float32(0)
+	if clip != nil {
+		norm, maxNorm = clip.Norm, clip.MaxNorm
+	}
+	for len(ts) > 0 {
+		group := ts[:min(len(ts), adamTensors)]
+		ts = ts[len(group):]
+		var ns, firsts gpu.Push
+		bufs := []*gpu.Buffer{sched, norm}
+		first, local := 0, int(v.Local)
+		for i := range adamTensors {
+			// Unused slots alias tensor 0 and start past every index.
+			t, start, n := group[0], uint32(0xffffffff), 0
+			if i < len(group) {
+				t, start, n = group[i], uint32(first), group[i].N
+				first += (n + local - 1) / local * local
+			}
+			ns, firsts = ns.U32(uint32(n)), firsts.U32(start)
+			bufs = append(bufs, t.P, t.G, t.M, t.V)
+		}
+		if first > math.MaxUint32-local {
+			return fmt.Errorf("kernels: adam: %d elements in one dispatch exceed 32-bit indices", first)
+		}
+		push := append(append(ns, firsts...), gpu.Push{}.F32(c.Beta1).F32(c.Beta2).F32(c.Eps).F32(wd).F32(decay).F32(maxNorm)...)
+		r.Dispatch(k, v.Device.Grid(k, first), push, bufs...)
+	}
 	return nil
 }
 
 // ClipScratch is the length in floats of the scratch buffer that
-// RecordClipGradNorm needs for tensors of the given lengths.
+// RecordGradNorm needs for tensors of the given lengths.
 func ClipScratch(lens []int) int {
 	s := 0
 	for _, n := range lens {
@@ -180,31 +232,56 @@ func ClipScratch(lens []int) int {
 	return s
 }
 
-// RecordClipGradNorm records PyTorch's clip_grad_norm_ over the tensors
-// grads (of lens floats): norm[0] = the L2 norm of all of them, then each
-// is scaled in place by min(1, maxNorm / (norm + 1e-6)). Each tensor's
+// gradNormRows is how many tensors one sum-of-squares dispatch reads
+// (loss.comp's inputs).
+const gradNormRows = 8
+
+// RecordGradNorm records norm[0] = the L2 norm of all the tensors grads
+// (of lens floats), as PyTorch's clip_grad_norm_ computes it: each tensor's
 // partial sums of squares go to its own slots of scratch
-// (ClipScratch(lens) floats); one pass folds them into the norm.
-func (v *Vulkan) RecordClipGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens []int, maxNorm float32, norm, scratch *gpu.Buffer) error {
+// (ClipScratch(lens) floats), up to 8 tensors a dispatch, and one pass
+// folds them into the norm.
+func (v *Vulkan) RecordGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens []int, norm, scratch *gpu.Buffer) error {
 	if len(grads) != len(lens) || len(grads) == 0 {
 		return fmt.Errorf("kernels: clip_grad_norm: %d tensors with %d lengths", len(grads), len(lens))
-	}
-	if !(maxNorm > 0) {
-		return fmt.Errorf("kernels: clip_grad_norm: max norm %v (want > 0)", maxNorm)
 	}
 	parts := ClipScratch(lens)
 	if err := checkScratch(scratch, parts); err != nil {
 		return err
 	}
 	off := 0
-	for i, g := range grads {
-		groups := reduceGroups(lens[i])
-		if err := v.lossReducePass(r, reduceSumSq, false, []*gpu.Buffer{g}, scratch, 1, groups, lens[i], off, 1); err != nil {
+	for start := 0; start < len(grads); start += gradNormRows {
+		end := min(len(grads), start+gradNormRows)
+		var rn, rg, roff gpu.Push
+		wide := 0
+		for i := range gradNormRows {
+			n, g := 0, 0
+			if start+i < end {
+				n, g = lens[start+i], reduceGroups(lens[start+i])
+			}
+			rn, rg, roff = rn.U32(uint32(n)), rg.U32(uint32(g)), roff.U32(uint32(off))
+			off += g
+			wide = max(wide, g)
+		}
+		push := append(append(append(gpu.Push{}.U32(0).U32(0).F32(1), rn...), rg...), roff...)
+		grid := [3]uint32{uint32(wide), uint32(end - start), 1}
+		if err := v.lossDispatch(r, reduceSumSq, false, grads[start:end], scratch, grid, push); err != nil {
 			return err
 		}
-		off += groups
 	}
-	if err := v.lossReducePass(r, reduceSum, true, []*gpu.Buffer{scratch}, norm, 1, 1, parts, 0, 1); err != nil {
+	return v.lossReducePass(r, reduceSum, true, []*gpu.Buffer{scratch}, norm, 1, 1, parts, 0, 1)
+}
+
+// RecordClipGradNorm records PyTorch's clip_grad_norm_ over the tensors
+// grads (of lens floats) in place: norm[0] = the L2 norm of all of them
+// (RecordGradNorm), then each is scaled by min(1, maxNorm / (norm + 1e-6)).
+// Where only Adam reads the gradients, RecordAdam's Clip does the scaling
+// without the extra passes.
+func (v *Vulkan) RecordClipGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens []int, maxNorm float32, norm, scratch *gpu.Buffer) error {
+	if !(maxNorm > 0) {
+		return fmt.Errorf("kernels: clip_grad_norm: max norm %v (want > 0)", maxNorm)
+	}
+	if err := v.RecordGradNorm(r, grads, lens, norm, scratch); err != nil {
 		return err
 	}
 	k, err := v.kernel("optim", []gpu.Access{gpu.ReadWrite, gpu.Read}, 8, v.Local, 1, 1, optimClip)
@@ -242,7 +319,7 @@ func (v *Vulkan) Adam(p, g, m, vv []float32, c AdamConfig, t int) (np, nm, nv []
 		r.Copy(out[0], in[0])
 		r.Copy(out[1], in[2])
 		r.Copy(out[2], in[3])
-		return v.RecordAdam(r, c, in[4], out[0], in[1], out[1], out[2], n)
+		return v.RecordAdam(r, c, in[4], []AdamTensor{{P: out[0], G: in[1], M: out[1], V: out[2], N: n}}, nil)
 	})
 	if err != nil {
 		return nil, nil, nil, err

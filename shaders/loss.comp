@@ -6,6 +6,11 @@
 //     out[off + row*G + grp] = root?(scale * sum).
 // With G > 1 those are partial sums that a SUM pass (G = 1) folds.
 //
+// SUMSQ (clip_grad_norm_'s sums of squares) reads a different tensor on
+// each row instead, in one dispatch for up to 8 tensors: row r squares the
+// rn[r] terms of input r (a, b, c, d, ta, tb, tc, td) over rg[r] groups
+// and writes out[roff[r] + grp]; the grid is as wide as the widest row.
+//
 // No subgroup operations: one SPIR-V module runs on every device whatever
 // its subgroup size or supported subgroup operations.
 layout(local_size_x_id = 0) in;
@@ -16,8 +21,15 @@ layout(constant_id = 4) const uint ROOT = 0; // 1: write sqrt of the result
 // The op codes match kernels' reduce* constants.
 const uint SUM = 0, SUMSQ = 1, MSE = 2, MSE_JVP = 3, KL = 4, KL_JVP = 5;
 
-// n: terms per row; off: first output slot.
-layout(push_constant) uniform Push { uint n; uint off; float scale; } p;
+// n: terms per row; off: first output slot; rn, rg, roff: SUMSQ's rows.
+layout(push_constant) uniform Push {
+	uint n;
+	uint off;
+	float scale;
+	uint rn[8];
+	uint rg[8];
+	uint roff[8];
+} p;
 // a..d: primal inputs; ta..td: tangents (JVPs). Unused ones alias a.
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
@@ -37,7 +49,17 @@ float term(uint row, uint j) {
 	case SUM:
 		return a[i];
 	case SUMSQ:
-		return a[i] * a[i];
+		switch (row) {
+		case 0: return a[j] * a[j];
+		case 1: return b[j] * b[j];
+		case 2: return c[j] * c[j];
+		case 3: return d[j] * d[j];
+		case 4: return ta[j] * ta[j];
+		case 5: return tb[j] * tb[j];
+		case 6: return tc[j] * tc[j];
+		case 7: return td[j] * td[j];
+		}
+		return 0.0;
 	case MSE: {
 		float e = a[i] - b[i];
 		return e * e;
@@ -60,8 +82,15 @@ float term(uint row, uint j) {
 void main() {
 	uint lid = gl_LocalInvocationID.x, L = gl_WorkGroupSize.x;
 	uint grp = gl_WorkGroupID.x, G = gl_NumWorkGroups.x, row = gl_WorkGroupID.y;
+	uint n = p.n, off = p.off + row * G;
+	if (OP == SUMSQ) {
+		G = p.rg[row];
+		n = p.rn[row];
+		off = p.roff[row];
+		if (grp >= G) return; // the whole workgroup: a narrower row
+	}
 	float s = 0.0;
-	for (uint j = grp * L + lid; j < p.n; j += G * L) s += term(row, j);
+	for (uint j = grp * L + lid; j < n; j += G * L) s += term(row, j);
 	part[lid] = s;
 	barrier();
 	// L is a power of two (checked by the launcher).
@@ -71,6 +100,6 @@ void main() {
 	}
 	if (lid == 0) {
 		float v = p.scale * part[0];
-		o[p.off + row * G + grp] = ROOT != 0 ? sqrt(v) : v;
+		o[off + grp] = ROOT != 0 ? sqrt(v) : v;
 	}
 }

@@ -221,7 +221,7 @@ func adamSetup(v *kernels.Vulkan) (*Prepared, error) {
 	var cpu kernels.CPU
 	return &Prepared{
 		Record: func(r *gpu.Recorder) error {
-			return v.RecordAdam(r, adamConfig, bufs[4], bufs[0], bufs[1], bufs[2], bufs[3], mlpParams)
+			return v.RecordAdam(r, adamConfig, bufs[4], []kernels.AdamTensor{{P: bufs[0], G: bufs[1], M: bufs[2], V: bufs[3], N: mlpParams}}, nil)
 		},
 		Check: func() (float64, error) {
 			want, _, _, err := cpu.Adam(state[0], state[1], state[2], state[3], adamConfig, 1)
