@@ -12,7 +12,8 @@ import (
 // or a formula with trainable parameters.
 type Embedding interface {
 	Params() []nn.ParamSpec
-	// Apply maps states x [B, D] to embeddings [B, K].
+	// Apply maps states x [B, D] to embeddings [B, K], each row from its
+	// own state alone (StepProblem embeds two batches stacked as one).
 	Apply(g *graph.Graph, phi []*graph.Node, x *graph.Node) *graph.Node
 }
 
@@ -71,8 +72,12 @@ func (p *StepProblem) Inner(g *graph.Graph, theta, adapted, phi []*graph.Node) *
 		half := g.Scale(f, p.DT/2)
 		from, to = g.Sub(p.X, half), g.Add(p.X, half)
 	}
-	// With two embeddings the forms 2a and 2b are the same loss.
-	return noether.Loss(g, []*graph.Node{p.Embed.Apply(g, phi, from), p.Embed.Apply(g, phi, to)}, noether.FromStart)
+	// Both states go through g_phi as one stacked batch: half the
+	// dispatches of two passes, in every derivative of the step too. With
+	// two embeddings the forms 2a and 2b are the same loss.
+	b := from.Shape()[0]
+	embeds := g.Split(p.Embed.Apply(g, phi, g.Concat(0, from, to)), 0, b, b)
+	return noether.Loss(g, embeds, noether.FromStart)
 }
 
 // Task implements Problem. Generic ops (not the fused loss kernel) keep
