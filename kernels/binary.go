@@ -183,11 +183,14 @@ func checkBuf(op, what string, b *gpu.Buffer, n int) error {
 // ignored (and should be a) for opFirst and scalar modes.
 func (v *Vulkan) recordBroadcast(r *gpu.Recorder, op uint32, scalar uint32, s float32, a, b, y *gpu.Buffer, out Shape, sa, sb []int) error {
 	dims, st := collapse(out, sa, sb)
-	k, err := v.kernel("binary", []gpu.Access{gpu.Read, gpu.Read, gpu.Write}, 8+12*MaxDims, v.Local, 1, 1, op, uint32(len(dims)), scalar)
+	k, err := v.kernel("binary", []gpu.Access{gpu.Read, gpu.Read, gpu.Write}, 8+16*MaxDims+8, v.Local, 1, 1, op, uint32(len(dims)), scalar)
 	if err != nil {
 		return err
 	}
 	n := out.Len()
+	if n >= 1<<31 {
+		return fmt.Errorf("kernels: binary op over %v: %d elements (at most 2^31 - 1 a dispatch)", out, n)
+	}
 	push := gpu.Push{}.U32(uint32(n)).F32(s)
 	for _, arr := range [][]int{dims, st[0], st[1]} {
 		for d := range MaxDims {
@@ -198,7 +201,7 @@ func (v *Vulkan) recordBroadcast(r *gpu.Recorder, op uint32, scalar uint32, s fl
 			}
 		}
 	}
-	r.Dispatch(k, v.Device.Grid(k, n), push, a, b, y)
+	r.Dispatch(k, v.Device.Grid(k, n), pushDivisors(push, dims), a, b, y)
 	return nil
 }
 

@@ -181,9 +181,13 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 			return fmt.Errorf("kernels: cn_affine: buffer %s has %d bytes, shape %v needs %d floats", a.name, a.b.Size(), sh, n)
 		}
 	}
-	push := gpu.Push{}.U32(uint32(sh.rows())).U32(uint32(sh.S))
+	if sh.rows()*sh.S >= 1<<31 {
+		return fmt.Errorf("kernels: cn_affine: shape %v has %d elements (at most 2^31 - 1)", sh, sh.rows()*sh.S)
+	}
+	m, l := divMagic(uint32(sh.S))
+	push := gpu.Push{}.U32(uint32(sh.rows())).U32(uint32(sh.S)).U32(m).U32(l)
 	if mode == cnForward || mode == cnTangent {
-		k, err := v.kernel("cn_affine", cnAffineAccess, 8, v.Local, 1, 1, uint32(mode), 0)
+		k, err := v.kernel("cn_affine", cnAffineAccess, 16, v.Local, 1, 1, uint32(mode), 0)
 		if err != nil {
 			return err
 		}
@@ -191,7 +195,7 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 		return nil
 	}
 	if sh.S <= cnSerialMax {
-		k, err := v.kernel("cn_affine", cnAffineAccess, 8, v.Local, 1, 1, uint32(mode), 1)
+		k, err := v.kernel("cn_affine", cnAffineAccess, 16, v.Local, 1, 1, uint32(mode), 1)
 		if err != nil {
 			return err
 		}
@@ -199,7 +203,7 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 		return nil
 	}
 	local := uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1))))
-	k, err := v.kernel("cn_affine", cnAffineAccess, 8, local, 1, 1, uint32(mode), 0)
+	k, err := v.kernel("cn_affine", cnAffineAccess, 16, local, 1, 1, uint32(mode), 0)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,10 @@ package kernels
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
+
+	"github.com/noether-vk/noether-vk/gpu"
 )
 
 // MaxDims is the most dimensions a broadcast or reduced tensor may have.
@@ -185,4 +188,36 @@ func AllAxes(n int) []int {
 		axes[i] = i
 	}
 	return axes
+}
+
+// divMagic returns the multiplier and shift with which fastdiv.glsl's
+// fast_div divides by d (1 <= d <= 2^31) exactly for dividends below 2^31:
+// l = ceil(log2 d), m = floor(2^32 (2^l - d) / d) + 1 (Granlund and
+// Montgomery's round-up method).
+func divMagic(d uint32) (m, l uint32) {
+	if d == 0 || d > 1<<31 {
+		panic(fmt.Sprintf("kernels: divMagic(%d): divisor out of range", d))
+	}
+	l = uint32(bits.Len32(d - 1))
+	return uint32((((uint64(1) << l) - uint64(d)) << 32 / uint64(d)) + 1), l
+}
+
+// pushDivisors appends the push words with which a shader divides by each
+// of dims (MaxDims of them, unused ones 1): MaxDims multipliers, then the
+// shifts four to a word.
+func pushDivisors(p gpu.Push, dims []int) gpu.Push {
+	var shifts [(MaxDims + 3) / 4]uint32
+	for d := range MaxDims {
+		div := uint32(1)
+		if d < len(dims) {
+			div = uint32(dims[d])
+		}
+		m, l := divMagic(div)
+		p = p.U32(m)
+		shifts[d/4] |= l << (8 * (d % 4))
+	}
+	for _, s := range shifts {
+		p = p.U32(s)
+	}
+	return p
 }

@@ -1,6 +1,8 @@
 package kernels
 
 import (
+	"math/bits"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -112,4 +114,31 @@ func TestLengthErrors(t *testing.T) {
 	check("cn_affine", err)
 	_, _, err = c.LSTMCell(LSTMShape{B: 2, H: 3}, make([]float32, 23), make([]float32, 6))
 	check("lstm_cell", err)
+}
+
+// TestDivMagic: fast_div's arithmetic, done here in Go, divides exactly
+// for every dividend below 2^31, at divisors from 1 to 2^31 (edges and
+// random ones), for dividends at the edges and random ones.
+func TestDivMagic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	ds := []uint32{1, 2, 3, 5, 7, 8, 200, 1125, 4095, 1 << 30, 1<<31 - 1, 1 << 31}
+	for range 300 {
+		ds = append(ds, uint32(rng.IntN(1<<31))+1)
+	}
+	for _, d := range ds {
+		m, l := divMagic(d)
+		ns := []uint32{0, 1, d - 1, d, d + 1, 2*d - 1, 1<<31 - 1}
+		for range 2000 {
+			ns = append(ns, uint32(rng.IntN(1<<31)))
+		}
+		for _, n := range ns {
+			if n >= 1<<31 {
+				continue
+			}
+			hi, _ := bits.Mul32(n, m)
+			if q := (hi + n) >> l; q != n/d {
+				t.Fatalf("divMagic(%d) = (%d, %d): %d / %d gives %d, want %d", d, m, l, n, d, q, n/d)
+			}
+		}
+	}
 }

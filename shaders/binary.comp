@@ -2,12 +2,14 @@
 // binary: y = a OP b elementwise with NumPy broadcasting. The launcher
 // collapses the output shape to NDIM dimensions (1..6, dim[]) and passes
 // each operand's element strides over them (sa[], sb[]; 0 along broadcast
-// dimensions). SCALAR = 1 computes a OP s and SCALAR = 2 s OP a with s a
+// dimensions), and for each dimension the magic numbers of a division by
+// it (mag[], shifts[] four to a word; see fastdiv.glsl). SCALAR = 1 computes a OP s and SCALAR = 2 s OP a with s a
 // push constant; OP = FIRST copies a broadcast (the adjoint of a sum).
 // In those modes b is not read (bind a).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
+#include "fastdiv.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
 layout(constant_id = 4) const uint NDIM = 1;
@@ -23,6 +25,8 @@ layout(push_constant) uniform Push {
 	uint dim[MAX_DIMS];
 	uint sa[MAX_DIMS];
 	uint sb[MAX_DIMS];
+	uint mag[MAX_DIMS];
+	uint shifts[2];
 } p;
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
@@ -48,8 +52,9 @@ void main() {
 	} else {
 		uint r = i;
 		for (int d = int(NDIM) - 1; d >= 0; d--) {
-			uint c = r % p.dim[d];
-			r /= p.dim[d];
+			uint q = fast_div(r, p.mag[d], (p.shifts[d / 4] >> (8 * (d % 4))) & 255u);
+			uint c = r - q * p.dim[d];
+			r = q;
 			ia += c * p.sa[d];
 			ib += c * p.sb[d];
 		}

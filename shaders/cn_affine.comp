@@ -35,6 +35,7 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
+#include "fastdiv.glsl"
 
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const bool SERIAL = false;
@@ -42,7 +43,8 @@ layout(constant_id = 4) const bool SERIAL = false;
 // The mode codes match kernels.cnAffineMode.
 const uint FORWARD = 0, BACKWARD = 1, TANGENT = 2, TANGENT_BACKWARD = 3;
 
-layout(push_constant) uniform Push { uint rows; uint s; } p;
+// sm, sl: the magic numbers of a division by s (fastdiv.glsl).
+layout(push_constant) uniform Push { uint rows; uint s; uint sm; uint sl; } p;
 layout(std430, binding = 0) writeonly buffer Out { float o[]; };
 layout(std430, binding = 1) writeonly buffer Sum0 { float sum0[]; };
 layout(std430, binding = 2) writeonly buffer Sum1 { float sum1[]; };
@@ -59,7 +61,7 @@ shared float red1[gl_WorkGroupSize.x];
 void elementwise() {
 	uint i = flat_index();
 	if (i >= p.rows * p.s) return;
-	uint r = i / p.s;
+	uint r = fast_div(i, p.sm, p.sl);
 	if (MODE == FORWARD) {
 		o[i] = x[i] * gamma[r] + in5[r];
 	} else {
