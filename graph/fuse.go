@@ -10,8 +10,9 @@ import (
 )
 
 // Elementwise fusion. A chain or small DAG of elementwise ops (unary,
-// binary with broadcasting, scalar, broadcast, reshape, stop_gradient, and
-// matrix products over one term, which are outer products) whose
+// binary with broadcasting, scalar, broadcast, reshape, stop_gradient, the
+// conditional-normalization affine and its tangent, and matrix products
+// over one term, which are outer products) whose
 // intermediates nothing outside it reads compiles into one dispatch
 // of the fused kernel (kernels.Fused): its inputs are read once, its
 // intermediates never reach memory, and on lavapipe, where an elementwise
@@ -38,7 +39,7 @@ func fusable(n *Node) bool {
 		return false
 	}
 	switch o := n.op.(type) {
-	case unaryOp, binaryOp, scalarOp, broadcastOp, reshapeOp, stopGradientOp:
+	case unaryOp, binaryOp, scalarOp, broadcastOp, reshapeOp, stopGradientOp, cnAffineOp, cnTangentOp:
 		return true
 	case matmulOp:
 		return outerProduct(o, n)
@@ -83,6 +84,15 @@ func inputMap(c *Node, i int, phi []int, s Shape) []int {
 	case matmulOp:
 		a, b := outerViews(o, c)
 		from = [2]Shape{a, b}[i]
+	case cnAffineOp, cnTangentOp:
+		// gamma, beta and their tangents, [N,C], scale whole rows of
+		// x [N,C,...]: they read as [N,C,1,...].
+		if len(from) == 2 {
+			from = append(Shape{from[0], from[1]}, make(Shape, len(c.shape)-2)...)
+			for d := 2; d < len(from); d++ {
+				from[d] = 1
+			}
+		}
 	case binaryOp:
 	default: // same elements, same order
 		return phi
@@ -173,6 +183,19 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 			prog.Code = append(prog.Code, kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Mul, A: reg(m, 0), B: reg(m, 1)})
 			r++
 			in = kernels.FusedInstr{Kind: kernels.FusedScalar, Binary: kernels.Add, Imm: 0, A: r - 1}
+		case cnAffineOp:
+			// x gamma + beta, as cn_affine.comp computes it.
+			prog.Code = append(prog.Code, kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Mul, A: reg(m, 0), B: reg(m, 1)})
+			r++
+			in = kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Add, A: r - 1, B: reg(m, 2)}
+		case cnTangentOp:
+			// (tx gamma + x tgamma) + tbeta, as cn_affine.comp computes it.
+			prog.Code = append(prog.Code,
+				kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Mul, A: reg(m, 2), B: reg(m, 1)},
+				kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Mul, A: reg(m, 0), B: reg(m, 3)},
+				kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Add, A: r, B: r + 1})
+			r += 3
+			in = kernels.FusedInstr{Kind: kernels.FusedBinary, Binary: kernels.Add, A: r - 1, B: reg(m, 4)}
 		case scalarOp:
 			in = kernels.FusedInstr{Kind: kernels.FusedScalar, Binary: o.op, Left: o.left, Imm: o.s, A: reg(m, 0)}
 		default: // broadcast, reshape, stop_gradient: the operand's register
@@ -374,11 +397,20 @@ func copyOnly(p kernels.Fused, s Shape) bool {
 }
 
 // recomputable reports whether c costs less to compute again inside a
-// group than to load: an outer product reads two small vectors for the
-// elements it would otherwise read from a tensor of their product's size.
+// group than to keep: an outer product reads two small vectors for the
+// elements it would otherwise read from a tensor of their product's size;
+// the conditional-normalization affine (and its tangent) is two or four
+// arithmetic ops, and computing it again where each of its readers runs
+// saves its own pass over memory and, on lavapipe, a dispatch that costs
+// more than the reads.
 func recomputable(c *Node) bool {
-	o, ok := c.op.(matmulOp)
-	return ok && outerProduct(o, c)
+	switch o := c.op.(type) {
+	case matmulOp:
+		return outerProduct(o, c)
+	case cnAffineOp, cnTangentOp:
+		return true
+	}
+	return false
 }
 
 // reducesLeading reports whether n sums (or averages, or sums the squares

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,28 @@ func perExampleProblem(t *testing.T, rng *rand.Rand, batch, n int) (g *Graph, ou
 	return g, append(append([]*Node{loss}, grads...), hv...), params, feeds
 }
 
+// cnProblem is a conditional-normalization layer between two
+// elementwise ops, x [N,C,spatial...]: tanh(cn_affine(sin(x), gamma,
+// beta)) against y, with the loss's gradients and a Hessian-vector
+// product in gamma and beta. The affine fuses into both its readers (the
+// forward's tanh and the backward's tanh'), which compute it again, so
+// it leaves the program; its tangent stays, as its reader there would
+// need more inputs than the fused kernel binds; the backward kernels are
+// not elementwise.
+func cnProblem(t *testing.T, rng *rand.Rand, shape ...int) (g *Graph, outs []*Node, params, feeds map[string][]float32) {
+	t.Helper()
+	g = New()
+	x, y := g.Input("x", shape...), g.Input("y", shape...)
+	gamma, beta := g.Param("gamma", shape[0], shape[1]), g.Param("beta", shape[0], shape[1])
+	h := g.Tanh(g.CNAffine(g.Sin(x), gamma, beta))
+	loss := g.Mean(g.Square(g.Sub(h, y)))
+	grads := g.Grad(loss, gamma, beta)
+	n := Shape(shape).Len()
+	params, feeds = map[string][]float32{}, map[string][]float32{"x": randVec(rng, n, -2, 2), "y": randVec(rng, n, -1, 1)}
+	hv := mustJVP(t, g, grads, randTangents(g, rng, []*Node{gamma, beta}, params, feeds, -1.5, 1.5))
+	return g, append(append([]*Node{loss}, grads...), hv...), params, feeds
+}
+
 // TestFusionBitwise: fused programs give the unfused programs' bits, on
 // Vulkan and on the CPU, with fewer dispatches; a run split into row
 // blocks (a small buffer limit) gives them too.
@@ -72,18 +95,23 @@ func TestFusionBitwise(t *testing.T) {
 	elemParams := map[string][]float32{"w": randVec(rng, 5, -1, 1), "b": randVec(rng, 5, -1, 1)}
 	elemFeeds := map[string][]float32{"x": randVec(rng, 20, -1, 1), "y": randVec(rng, 20, -1, 1)}
 	peG, peOuts, peParams, peFeeds := perExampleProblem(t, rng, 128, 12)
+	cnG, cnOuts, cnParams, cnFeeds := cnProblem(t, rng, 16, 24)
+	cn4G, cn4Outs, cn4Params, cn4Feeds := cnProblem(t, rng, 3, 5, 4, 6)
 	for _, c := range []struct {
 		name          string
 		g             *Graph
 		outs          []*Node
 		params, feeds map[string][]float32
 		maxBuffer     int64
+		gone          []string // ops that must all be fused away
 	}{
-		{"elementwise model", elemG, elemOuts, elemParams, elemFeeds, 0},
-		{"MLP with HVP", mlpG, append(append([]*Node{mlpLoss}, mlpGrads...), mlpHV...), mlpParams, mlpFeeds, 0},
-		{"per-example weights", peG, peOuts, peParams, peFeeds, 0},
+		{"elementwise model", elemG, elemOuts, elemParams, elemFeeds, 0, nil},
+		{"MLP with HVP", mlpG, append(append([]*Node{mlpLoss}, mlpGrads...), mlpHV...), mlpParams, mlpFeeds, 0, nil},
+		{"per-example weights", peG, peOuts, peParams, peFeeds, 0, nil},
+		{"CN affine of an MLP layer", cnG, cnOuts, cnParams, cnFeeds, 0, []string{"cn_affine"}},
+		{"CN affine of feature maps", cn4G, cn4Outs, cn4Params, cn4Feeds, 0, []string{"cn_affine"}},
 		// 128 copies of a 12x12 weight take 73728 bytes: two pieces.
-		{"per-example weights in row blocks", peG, peOuts, peParams, peFeeds, 36864},
+		{"per-example weights in row blocks", peG, peOuts, peParams, peFeeds, 36864, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			progs := map[bool]*Program{}
@@ -103,6 +131,11 @@ func TestFusionBitwise(t *testing.T) {
 					t.Errorf("buffer limit %d: the arena is in %d buffer", c.maxBuffer, len(e.Memory().Buffers))
 				}
 				e.Close()
+			}
+			for _, n := range progs[true].order {
+				if n.kind == kindOp && slices.Contains(c.gone, n.op.Name()) {
+					t.Errorf("%v was not fused", n)
+				}
 			}
 			st := progs[true].Stats()
 			t.Logf("%d ops fused into the others: %d ops, %d dispatches (unfused: %d ops, %d dispatches)",

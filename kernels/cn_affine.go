@@ -76,7 +76,9 @@ func (CPU) CNAffine(sh CNShape, x, gamma, beta []float32) ([]float32, error) {
 	y := make([]float32, len(x))
 	for i := range y {
 		r := i / sh.S
-		y[i] = float32(float64(x[i])*float64(gamma[r]) + float64(beta[r]))
+		// Rounded twice, as the kernel does (precise); the conversion
+		// keeps Go from fusing the two into an FMA.
+		y[i] = float32(x[i]*gamma[r]) + beta[r]
 	}
 	return y, nil
 }
@@ -107,7 +109,9 @@ func (CPU) CNAffineTangent(sh CNShape, x, gamma, tx, tgamma, tbeta []float32) ([
 	ty := make([]float32, len(x))
 	for i := range ty {
 		r := i / sh.S
-		ty[i] = float32(float64(tx[i])*float64(gamma[r]) + float64(x[i])*float64(tgamma[r]) + float64(tbeta[r]))
+		// Each product and sum rounded, as the kernel does (precise).
+		a, b := float32(tx[i]*gamma[r]), float32(x[i]*tgamma[r])
+		ty[i] = float32(a+b) + tbeta[r]
 	}
 	return ty, nil
 }

@@ -62,11 +62,15 @@ void elementwise() {
 	uint i = flat_index();
 	if (i >= p.rows * p.s) return;
 	uint r = fast_div(i, p.sm, p.sl);
+	// precise: every product and sum rounded on its own, as the fused
+	// kernel computes these ops when the graph compiler merges them.
+	precise float y;
 	if (MODE == FORWARD) {
-		o[i] = x[i] * gamma[r] + in5[r];
+		y = x[i] * gamma[r] + in5[r];
 	} else {
-		o[i] = tx[i] * gamma[r] + x[i] * tgamma[r] + in5[r];
+		y = tx[i] * gamma[r] + x[i] * tgamma[r] + in5[r];
 	}
+	o[i] = y;
 }
 
 // row_sums accumulates the backward modes' outputs over elements
