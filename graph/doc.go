@@ -57,4 +57,7 @@
 // global-norm clipping) that move parameters in place at the end of every
 // Run, so a training step is one submit with nothing read back but the
 // loss; the executors keep the Adam moments (OptimState, SetOptimState).
+// On Vulkan, Adam takes several tensors a dispatch, and the clipping's
+// scale is applied as Adam reads each gradient unless the program also
+// outputs the gradients.
 package graph
