@@ -27,8 +27,9 @@ type Program struct {
 	// it (see fuse.go); body returns it.
 	bodies map[*Node]*Node
 	fused  int // ops fused into others or no longer needed (PlanStats.Fused)
-	// rewritten maps each node that reassociation replaced (see
-	// reassoc.go) to the node that computes its value in this program.
+	// rewritten maps each node that reassociation or the merging of
+	// repeated ops replaced (see reassoc.go, cse.go) to the node that
+	// computes its value in this program.
 	rewritten map[*Node]*Node
 }
 
@@ -71,10 +72,15 @@ type CompileOptions struct {
 	// reassociating them (see reassoc.go): for tests and A/B timing.
 	// KeepAll implies it, and so does NOETHER_VK_REASSOC=off.
 	NoReassoc bool
+	// NoCSE computes every op as written, repeats included, instead of
+	// merging ops that repeat earlier ones (see cse.go): for tests and A/B
+	// timing. KeepAll implies it, and so does NOETHER_VK_CSE=off.
+	NoCSE bool
 }
 
-// Compile plans the graph for computing outputs. Reassociation (see
-// CompileOptions.NoReassoc) adds the nodes of rewritten products to g, so,
+// Compile plans the graph for computing outputs. Reassociation and the
+// merging of repeated ops (see CompileOptions.NoReassoc and NoCSE) add the
+// nodes they rewrite to g, so,
 // like the builders, Compile must not run concurrently on one graph.
 func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	if g.err != nil {
@@ -101,18 +107,40 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 		return nil, err
 	}
 	p := &Program{g: g, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates}
+	// Rewrites replace nodes by others that compute the same values
+	// (p.rewritten); each pass works on the program the last one left.
+	rewrite := func(repl map[*Node]*Node) error {
+		if len(repl) == 0 {
+			return nil
+		}
+		if p.rewritten == nil {
+			p.rewritten = map[*Node]*Node{}
+		}
+		for n, r := range p.rewritten {
+			if rr, ok := repl[r]; ok {
+				p.rewritten[n] = rr
+			}
+		}
+		for n, r := range repl {
+			p.rewritten[n] = r
+		}
+		p.outputs = mapNodes(outputs, p.computed)
+		keep = mapNodes(keep, p.computed)
+		p.updates = slices.Clone(o.Updates)
+		for i := range p.updates {
+			p.updates[i].Grads = mapNodes(p.updates[i].Grads, p.computed)
+		}
+		order, err = schedule(keep)
+		return err
+	}
 	if !o.NoReassoc && !o.KeepAll && os.Getenv("NOETHER_VK_REASSOC") != "off" {
-		if repl := reassociate(order); len(repl) > 0 {
-			p.rewritten = repl
-			p.outputs = mapNodes(outputs, p.computed)
-			keep = mapNodes(keep, p.computed)
-			p.updates = slices.Clone(o.Updates)
-			for i := range p.updates {
-				p.updates[i].Grads = mapNodes(p.updates[i].Grads, p.computed)
-			}
-			if order, err = schedule(keep); err != nil {
-				return nil, err
-			}
+		if err := rewrite(reassociate(order)); err != nil {
+			return nil, err
+		}
+	}
+	if !o.NoCSE && !o.KeepAll && os.Getenv("NOETHER_VK_CSE") != "off" {
+		if err := rewrite(commonSubexpressions(order)); err != nil {
+			return nil, err
 		}
 	}
 	if !o.NoFusion && !o.KeepAll && os.Getenv("NOETHER_VK_FUSION") != "off" {
