@@ -2,9 +2,11 @@
 # One prepared benchmark run for a lent NVIDIA machine (within 8 minutes:
 # the steps' time limits add up to 480 s):
 # devices, selftest, tune (its cache kept in the output folder),
-# bench-kernels (default against tuned), a short training, and the PyTorch
-# peer on CUDA, all written to one folder (default: $OUT when set, else
-# bench-gpu-out).
+# bench-kernels (default against tuned), the meta-training steps again with
+# the graph compiler's passes off (fusion, reassociation, merging of
+# repeated ops: what fewer dispatches are worth on a GPU), a short
+# training, and the PyTorch peer on CUDA, all written to one folder
+# (default: $OUT when set, else bench-gpu-out).
 #
 # Prepare here, once, from the repository root (the lent machine has no
 # network): the Vulkan loader packages go in .gl (see the device tool's notes),
@@ -50,12 +52,14 @@ step() { # name, timeout seconds, command...
   log "$name: exit $rc after $((SECONDS - t0)) s"
 }
 step devices 30 "$bin" --device "$dev" devices --json "$out/devices.json"
-step selftest 90 "$bin" --device "$dev" selftest --json "$out/selftest.json"
+step selftest 60 "$bin" --device "$dev" selftest --json "$out/selftest.json"
 # The tuning cache lives in the output folder, so it comes back with the
 # results and a fresh machine starts untuned.
 export XDG_CACHE_HOME="$(cd "$out" && pwd)/cache" # absolute, as Go requires
 step tune 90 "$bin" --device "$dev" tune --shapes train,bench,video --json "$out/tune.json"
 step bench-kernels 120 "$bin" --device "$dev" bench-kernels --json "$out/bench-kernels.json"
+NOETHER_VK_FUSION=off NOETHER_VK_REASSOC=off NOETHER_VK_CSE=off \
+  step passes-off 30 "$bin" --device "$dev" bench-kernels --ops meta_step --no-tune --json "$out/bench-passes-off.json"
 step train 60 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   step peer 45 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
