@@ -37,6 +37,8 @@
 // after a gradient step are (reassoc.go: x (W - c u vᵀ) becomes x W -
 // c (x u) vᵀ, so the per-example copies are never written;
 // CompileOptions.NoReassoc turns it off, and results move by rounding),
+// computes once an op that repeats an earlier one on the same operands
+// (cse.go; CompileOptions.NoCSE turns it off, the same bits either way),
 // fuses chains and small DAGs of elementwise ops into one
 // kernel each (fuse.go; CompileOptions.NoFusion turns it off, and the
 // results are the same bits either way), and places every intermediate in
