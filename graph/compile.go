@@ -173,6 +173,17 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 }
 
 // mapNodes is f applied to each of ns.
+// replacedBy returns the function that maps a node to its replacement in
+// repl, or to itself; it sees entries added to repl later.
+func replacedBy(repl map[*Node]*Node) func(*Node) *Node {
+	return func(x *Node) *Node {
+		if r, ok := repl[x]; ok {
+			return r
+		}
+		return x
+	}
+}
+
 func mapNodes(ns []*Node, f func(*Node) *Node) []*Node {
 	out := make([]*Node, len(ns))
 	for i, n := range ns {

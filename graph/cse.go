@@ -23,12 +23,7 @@ import (
 // node of the graph on the merged operands.
 func commonSubexpressions(order []*Node) map[*Node]*Node {
 	repl := map[*Node]*Node{}
-	mapped := func(x *Node) *Node {
-		if r, ok := repl[x]; ok {
-			return r
-		}
-		return x
-	}
+	mapped := replacedBy(repl)
 	seen := map[string][]*Node{}
 	for _, n := range order {
 		if n.kind != kindOp && n.kind != kindOutput {

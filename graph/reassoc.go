@@ -97,12 +97,7 @@ func linearTerms(x *Node) (terms []lowRankTerm, ok bool) {
 // the nodes they read are new nodes of the graph.
 func reassociate(order []*Node) map[*Node]*Node {
 	repl := map[*Node]*Node{}
-	mapped := func(x *Node) *Node {
-		if r, ok := repl[x]; ok {
-			return r
-		}
-		return x
-	}
+	mapped := replacedBy(repl)
 	for _, n := range order {
 		switch n.kind {
 		case kindOp:

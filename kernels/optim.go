@@ -181,6 +181,9 @@ func (v *Vulkan) RecordAdam(r *gpu.Recorder, c AdamConfig, sched *gpu.Buffer, ts
 	if len(ts) == 0 {
 		return fmt.Errorf("kernels: adam: no tensors")
 	}
+	if clip != nil && (clip.Norm == nil || !(clip.MaxNorm > 0)) {
+		return fmt.Errorf("kernels: adam: clipping needs the norm's buffer and a max norm > 0 (max norm %v, buffer set: %v)", clip.MaxNorm, clip.Norm != nil)
+	}
 	decay, wd := float32(1), c.WeightDecay
 	if c.Decoupled {
 		decay, wd = 1-c.LR*c.WeightDecay, 0
