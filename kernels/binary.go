@@ -201,7 +201,7 @@ func (v *Vulkan) recordBroadcast(r *gpu.Recorder, op uint32, scalar uint32, s fl
 			}
 		}
 	}
-	r.Dispatch(k, v.Device.Grid(k, n), pushDivisors(push, dims), a, b, y)
+	r.Dispatch(k, v.Device.Grid(k, n), pushDivisors(push, dims, MaxDims), a, b, y)
 	return nil
 }
 

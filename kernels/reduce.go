@@ -213,7 +213,10 @@ func (v *Vulkan) reducePass(r *gpu.Recorder, x, y *gpu.Buffer, p *reducePlan, pa
 	if square {
 		sq = 1
 	}
-	k, err := v.kernel("reduce", []gpu.Access{gpu.Read, gpu.Write}, 4*17, v.Local, 1, 1, uint32(len(p.kdim)), uint32(len(p.rdim)), sq)
+	if p.rlen >= 1<<31 {
+		return fmt.Errorf("kernels: reduction of %d elements per output (at most 2^31 - 1)", p.rlen)
+	}
+	k, err := v.kernel("reduce", []gpu.Access{gpu.Read, gpu.Write}, 4*21, v.Local, 1, 1, uint32(len(p.kdim)), uint32(len(p.rdim)), sq)
 	if err != nil {
 		return err
 	}
@@ -234,7 +237,7 @@ func (v *Vulkan) reducePass(r *gpu.Recorder, x, y *gpu.Buffer, p *reducePlan, pa
 			}
 		}
 	}
-	r.Dispatch(k, v.Device.Grid(k, p.m*parts), push, x, y)
+	r.Dispatch(k, v.Device.Grid(k, p.m*parts), pushDivisors(push, p.rdim, 3), x, y)
 	return nil
 }
 

@@ -203,11 +203,11 @@ func divMagic(d uint32) (m, l uint32) {
 }
 
 // pushDivisors appends the push words with which a shader divides by each
-// of dims (MaxDims of them, unused ones 1): MaxDims multipliers, then the
-// shifts four to a word.
-func pushDivisors(p gpu.Push, dims []int) gpu.Push {
-	var shifts [(MaxDims + 3) / 4]uint32
-	for d := range MaxDims {
+// of dims in slots slots (unused ones divide by 1): the multipliers, then
+// the shifts four to a word (see fastdiv.glsl).
+func pushDivisors(p gpu.Push, dims []int, slots int) gpu.Push {
+	shifts := make([]uint32, (slots+3)/4)
+	for d := range slots {
 		div := uint32(1)
 		if d < len(dims) {
 			div = uint32(dims[d])

@@ -6,9 +6,12 @@
 // elements are split into `parts` interleaved partial sums, one per
 // thread, written to y[o * parts + part] times scale; a second dispatch
 // with parts = 1 sums the partials. Threads share nothing: no barriers.
+// The reduced runs' coordinates come from multiply-highs by the magic
+// numbers rmag, rshift (fastdiv.glsl), not integer divisions per element.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
+#include "fastdiv.glsl"
 
 layout(constant_id = 3) const uint KD = 1; // kept runs, 0..3
 layout(constant_id = 4) const uint RD = 1; // reduced runs, 0..3
@@ -24,6 +27,8 @@ layout(push_constant) uniform Push {
 	uint kstr[3];
 	uint rdim[3];
 	uint rstr[3];
+	uint rmag[3];
+	uint rshift; // three 8-bit shifts
 } p;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) writeonly buffer Y { float y[]; };
@@ -50,8 +55,9 @@ void main() {
 		} else {
 			uint u = r;
 			for (int d = int(RD) - 1; d >= 0; d--) {
-				off += (u % p.rdim[d]) * p.rstr[d];
-				u /= p.rdim[d];
+				uint q = fast_div(u, p.rmag[d], (p.rshift >> (8 * d)) & 255u);
+				off += (u - q * p.rdim[d]) * p.rstr[d];
+				u = q;
 			}
 		}
 		float v = x[base + off];
