@@ -229,3 +229,44 @@ func TestUpdateManyTensors(t *testing.T) {
 		t.Errorf("folded clip: %d dispatches, in place %d; want %d fewer", d, vk2.Dispatches(), len(ps))
 	}
 }
+
+// TestUpdateSharedGradient: two parameters whose gradients are one node
+// (a + b: the sum passes its cotangent to both) share one buffer. Clipped
+// in place, because the program also outputs the gradients, that buffer
+// is scaled once, not once per parameter; clipped as Adam reads it, it is
+// read twice. Either way Vulkan follows the CPU executor.
+func TestUpdateSharedGradient(t *testing.T) {
+	for _, gradsOut := range []bool{true, false} {
+		g := New()
+		a, b, y := g.Param("a", 8), g.Param("b", 8), g.Input("y", 8)
+		loss := g.Mean(g.Square(g.Sub(g.Add(a, b), y)))
+		grads := g.Grad(loss, a, b)
+		if grads[0] != grads[1] {
+			t.Fatal("the gradients of a + b are not one node: the test no longer tests a shared buffer")
+		}
+		outs := []*Node{loss}
+		if gradsOut {
+			outs = append(outs, grads...)
+		}
+		cfg := kernels.AdamConfig{LR: 0.05, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+		prog, err := g.Compile(CompileOptions{Updates: []Update{{Params: []*Node{a, b}, Grads: grads, Adam: cfg, ClipNorm: 0.01}}}, outs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(4, 4))
+		params := map[string][]float32{"a": randVec(rng, 8, -1, 1), "b": randVec(rng, 8, -1, 1)}
+		feeds := map[string][]float32{"y": randVec(rng, 8, -1, 1)}
+		cpu, vk := cpuAndVulkan(t, prog, params)
+		for range 3 {
+			want, got := mustRun(t, cpu, feeds), mustRun(t, vk, feeds)
+			if gradsOut {
+				closeTo(t, "clipped gradient", got[1], want[1], 1e-6, 1e-4)
+			}
+		}
+		for _, p := range []string{"a", "b"} {
+			want, _ := cpu.Param(p)
+			got, _ := vk.Param(p)
+			closeTo(t, fmt.Sprintf("parameter %s (gradients output: %v)", p, gradsOut), got, want, 1e-6, 1e-4)
+		}
+	}
+}

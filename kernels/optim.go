@@ -277,7 +277,8 @@ func (v *Vulkan) RecordGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens []int
 
 // RecordClipGradNorm records PyTorch's clip_grad_norm_ over the tensors
 // grads (of lens floats) in place: norm[0] = the L2 norm of all of them
-// (RecordGradNorm), then each is scaled by min(1, maxNorm / (norm + 1e-6)).
+// (RecordGradNorm), then each distinct buffer is scaled once by
+// min(1, maxNorm / (norm + 1e-6)).
 // Where only Adam reads the gradients, RecordAdam's Clip does the scaling
 // without the extra passes.
 func (v *Vulkan) RecordClipGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens []int, maxNorm float32, norm, scratch *gpu.Buffer) error {
@@ -291,7 +292,14 @@ func (v *Vulkan) RecordClipGradNorm(r *gpu.Recorder, grads []*gpu.Buffer, lens [
 	if err != nil {
 		return err
 	}
+	scaled := map[*gpu.Buffer]bool{}
 	for i, g := range grads {
+		// A gradient that two parameters share (the same node, so the
+		// same buffer) counts twice in the norm but is scaled once.
+		if scaled[g] {
+			continue
+		}
+		scaled[g] = true
 		r.Dispatch(k, v.Device.Grid(k, lens[i]), gpu.Push{}.U32(uint32(lens[i])).F32(maxNorm), g, norm)
 	}
 	return nil
