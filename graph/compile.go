@@ -172,7 +172,6 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	return p, nil
 }
 
-// mapNodes is f applied to each of ns.
 // replacedBy returns the function that maps a node to its replacement in
 // repl, or to itself; it sees entries added to repl later.
 func replacedBy(repl map[*Node]*Node) func(*Node) *Node {
@@ -184,6 +183,7 @@ func replacedBy(repl map[*Node]*Node) func(*Node) *Node {
 	}
 }
 
+// mapNodes is f applied to each of ns.
 func mapNodes(ns []*Node, f func(*Node) *Node) []*Node {
 	out := make([]*Node, len(ns))
 	for i, n := range ns {

@@ -88,9 +88,9 @@ func inputMap(c *Node, i int, phi []int, s Shape) []int {
 		// gamma, beta and their tangents, [N,C], scale whole rows of
 		// x [N,C,...]: they read as [N,C,1,...].
 		if len(from) == 2 {
-			from = append(Shape{from[0], from[1]}, make(Shape, len(c.shape)-2)...)
-			for d := 2; d < len(from); d++ {
-				from[d] = 1
+			from = Shape{from[0], from[1]}
+			for len(from) < len(c.shape) {
+				from = append(from, 1)
 			}
 		}
 	case binaryOp:

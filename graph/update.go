@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/kernels"
@@ -161,16 +162,16 @@ func (u Update) stateLens() (sched, norm, scratch int) {
 
 // gradsRead reports whether anything besides the optimiser reads u's
 // gradients after a run: program outputs, or every value with KeepAll.
-// Those must hold the clipped gradients, as the CPU executor's do.
+// Those must hold the clipped gradients, as the CPU executor's do. u is
+// one of p.updates, whose gradients, like p.outputs, are already the nodes
+// that compute them.
 func (p *Program) gradsRead(u Update) bool {
 	if p.keepAll {
 		return true
 	}
 	for _, gr := range u.Grads {
-		for _, out := range p.outputs {
-			if p.computed(out) == p.computed(gr) {
-				return true
-			}
+		if slices.Contains(p.outputs, gr) {
+			return true
 		}
 	}
 	return false

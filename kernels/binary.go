@@ -183,7 +183,7 @@ func checkBuf(op, what string, b *gpu.Buffer, n int) error {
 // ignored (and should be a) for opFirst and scalar modes.
 func (v *Vulkan) recordBroadcast(r *gpu.Recorder, op uint32, scalar uint32, s float32, a, b, y *gpu.Buffer, out Shape, sa, sb []int) error {
 	dims, st := collapse(out, sa, sb)
-	k, err := v.kernel("binary", []gpu.Access{gpu.Read, gpu.Read, gpu.Write}, 8+16*MaxDims+8, v.Local, 1, 1, op, uint32(len(dims)), scalar)
+	k, err := v.kernel("binary", []gpu.Access{gpu.Read, gpu.Read, gpu.Write}, 4*(2+3*MaxDims+divisorWords(MaxDims)), v.Local, 1, 1, op, uint32(len(dims)), scalar)
 	if err != nil {
 		return err
 	}

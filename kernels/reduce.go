@@ -216,7 +216,7 @@ func (v *Vulkan) reducePass(r *gpu.Recorder, x, y *gpu.Buffer, p *reducePlan, pa
 	if p.rlen >= 1<<31 {
 		return fmt.Errorf("kernels: reduction of %d elements per output (at most 2^31 - 1)", p.rlen)
 	}
-	k, err := v.kernel("reduce", []gpu.Access{gpu.Read, gpu.Write}, 4*21, v.Local, 1, 1, uint32(len(p.kdim)), uint32(len(p.rdim)), sq)
+	k, err := v.kernel("reduce", []gpu.Access{gpu.Read, gpu.Write}, 4*(17+divisorWords(3)), v.Local, 1, 1, uint32(len(p.kdim)), uint32(len(p.rdim)), sq)
 	if err != nil {
 		return err
 	}

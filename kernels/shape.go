@@ -202,6 +202,10 @@ func divMagic(d uint32) (m, l uint32) {
 	return uint32((((uint64(1) << l) - uint64(d)) << 32 / uint64(d)) + 1), l
 }
 
+// divisorWords is the number of push words pushDivisors appends for
+// slots divisors.
+func divisorWords(slots int) int { return slots + (slots+3)/4 }
+
 // pushDivisors appends the push words with which a shader divides by each
 // of dims in slots slots (unused ones divide by 1): the multipliers, then
 // the shifts four to a word (see fastdiv.glsl).

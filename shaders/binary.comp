@@ -3,8 +3,9 @@
 // collapses the output shape to NDIM dimensions (1..6, dim[]) and passes
 // each operand's element strides over them (sa[], sb[]; 0 along broadcast
 // dimensions), and for each dimension the magic numbers of a division by
-// it (mag[], shifts[] four to a word; see fastdiv.glsl). SCALAR = 1 computes a OP s and SCALAR = 2 s OP a with s a
-// push constant; OP = FIRST copies a broadcast (the adjoint of a sum).
+// it (mag[], shifts[] four to a word; see fastdiv.glsl). SCALAR = 1
+// computes a OP s and SCALAR = 2 s OP a with s a push constant; OP =
+// FIRST copies a broadcast (the adjoint of a sum).
 // In those modes b is not read (bind a).
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
@@ -52,7 +53,7 @@ void main() {
 	} else {
 		uint r = i;
 		for (int d = int(NDIM) - 1; d >= 0; d--) {
-			uint q = fast_div(r, p.mag[d], (p.shifts[d / 4] >> (8 * (d % 4))) & 255u);
+			uint q = fast_div(r, p.mag[d], packed_shift(p.shifts[d / 4], d));
 			uint c = r - q * p.dim[d];
 			r = q;
 			ia += c * p.sa[d];

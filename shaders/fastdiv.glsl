@@ -9,3 +9,7 @@ uint fast_div(uint n, uint m, uint l) {
 	umulExtended(n, m, hi, lo);
 	return (hi + n) >> l;
 }
+
+// packed_shift is shift k of the words holding four 8-bit shifts each
+// (kernels.pushDivisors' layout), from word w = the (k / 4)-th.
+uint packed_shift(uint w, uint k) { return (w >> (8 * (k % 4))) & 255u; }

@@ -55,7 +55,7 @@ void main() {
 		} else {
 			uint u = r;
 			for (int d = int(RD) - 1; d >= 0; d--) {
-				uint q = fast_div(u, p.rmag[d], (p.rshift >> (8 * d)) & 255u);
+				uint q = fast_div(u, p.rmag[d], packed_shift(p.rshift, d));
 				off += (u - q * p.rdim[d]) * p.rstr[d];
 				u = q;
 			}
