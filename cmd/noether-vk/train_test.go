@@ -57,6 +57,20 @@ var binary = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// processBinary returns the built command for a test that runs it as a
+// process, skipping the test under -short (why: what it costs).
+func processBinary(t *testing.T, why string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv(signalHelper) != "" {
 		signalHelperMain()
@@ -75,13 +89,7 @@ func TestMain(m *testing.M) {
 // resumed runs also remove the temporary file a write killed mid-way
 // would leave.
 func TestTrainInterruptResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and trains five times")
-	}
-	bin, err := binary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := processBinary(t, "builds the binary and trains five times")
 	dir := t.TempDir()
 	run := func(out string, extra ...string) *exec.Cmd {
 		args := append(append([]string{}, smallTrain...), "--out", filepath.Join(dir, out), "--report", filepath.Join(dir, out+".json"))

@@ -214,13 +214,7 @@ func TestTrainVideoPartialResults(t *testing.T) {
 // resume printed, the phase stopped mid-epoch with a checkpoint; resumed,
 // it reports the numbers of an uninterrupted run.
 func TestTrainVideoInterruptResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and trains three times")
-	}
-	bin, err := binary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := processBinary(t, "builds the binary and trains three times")
 	dir := t.TempDir()
 	run := func(name string, extra ...string) *exec.Cmd {
 		args := append(append([]string{}, tinyVideo...), "--method", "noether", "--epochs", "2", "--out", filepath.Join(dir, name), "--report", filepath.Join(dir, name+".json"))

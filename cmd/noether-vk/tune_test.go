@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/kernels"
@@ -116,35 +116,20 @@ func TestTuneVideoShapes(t *testing.T) {
 // tune killed part-way (as a time limit does) leaves the products it
 // finished in the cache.
 func TestTuneKilledKeepsFinished(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin, err := binary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := processBinary(t, "builds the binary")
 	cache := filepath.Join(t.TempDir(), "tuning.json")
 	cmd := exec.Command(bin, "tune", "--shapes", "video", "--cache", cache)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stderr := &watch{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	// "tune: [4/N] ..." comes once three products are decided.
-	sc := bufio.NewScanner(stderr)
-	var seen []string
-	for sc.Scan() {
-		seen = append(seen, sc.Text())
-		if strings.HasPrefix(sc.Text(), "tune: [4/") {
-			break
-		}
-	}
+	began := stderr.await("tune: [4/", 2*time.Minute)
 	cmd.Process.Kill()
 	cmd.Wait()
-	if len(seen) == 0 || !strings.HasPrefix(seen[len(seen)-1], "tune: [4/") {
-		t.Fatalf("tune ended before its fourth product:\n%s", strings.Join(seen, "\n"))
+	if !began {
+		t.Fatalf("tune never began its fourth product:\n%s", stderr.String())
 	}
 	f, err := tune.Read(cache)
 	if err != nil {
