@@ -216,6 +216,10 @@ func TestUpdateManyTensors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// TestUpdates' tolerance: Adam divides each gradient by its own
+		// running size, so float32 rounding in a near-zero gradient moves
+		// that element's step by a visible fraction of the rate (3.7e-5 of
+		// a 0.01 rate seen here); the folded clip is checked to the bit below.
 		closeTo(t, "vulkan update vs cpu "+p.Name(), got, want, 1e-4, 1e-3)
 		other, _ := vk2.Param(p.Name())
 		for i := range got {
