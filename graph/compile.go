@@ -20,6 +20,7 @@ type Program struct {
 	peak    int64
 	align   int64
 	keepAll bool
+	views   bool    // splits and concatenations may be views (see views.go)
 	inputs  []*Node // the inputs and parameters the program reads, in order,
 	params  []*Node // found once so that Run does not scan the schedule
 	updates []Update
@@ -76,6 +77,11 @@ type CompileOptions struct {
 	// merging ops that repeat earlier ones (see cse.go): for tests and A/B
 	// timing. KeepAll implies it, and so does NOETHER_VK_CSE=off.
 	NoCSE bool
+	// NoViews gives every split and concatenation its own memory and
+	// kernel instead of viewing its operand or its operands' memory (see
+	// views.go): for tests and A/B timing. KeepAll implies it, and so does
+	// NOETHER_VK_VIEWS=off.
+	NoViews bool
 }
 
 // Compile plans the graph for computing outputs. Reassociation and the
@@ -106,7 +112,8 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{g: g, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates}
+	p := &Program{g: g, outputs: outputs, align: o.Align, keepAll: o.KeepAll, updates: o.Updates,
+		views: !o.NoViews && !o.KeepAll && os.Getenv("NOETHER_VK_VIEWS") != "off"}
 	// Rewrites replace nodes by others that compute the same values
 	// (p.rewritten); each pass works on the program the last one left.
 	rewrite := func(repl map[*Node]*Node) error {
@@ -139,7 +146,7 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 		}
 	}
 	if !o.NoCSE && !o.KeepAll && os.Getenv("NOETHER_VK_CSE") != "off" {
-		if err := rewrite(commonSubexpressions(order)); err != nil {
+		if err := rewrite(commonSubexpressions(order, keep)); err != nil {
 			return nil, err
 		}
 	}
@@ -157,7 +164,7 @@ func (g *Graph) Compile(o CompileOptions, outputs ...*Node) (*Program, error) {
 	}
 	p.keep = keep
 	// Unbounded, the plan cannot fail.
-	p.slots, p.buffers, _ = plan(order, keep, p.align, 0, p.body)
+	p.slots, p.buffers, _ = plan(order, keep, p.align, 0, p.body, p.views)
 	for _, b := range p.buffers {
 		p.peak += b
 	}
@@ -198,7 +205,7 @@ func (p *Program) arena(limit int64) (map[*Node][]*slot, []int64, error) {
 	if p.peak <= limit {
 		return p.slots, p.buffers, nil
 	}
-	return plan(p.order, p.keep, p.align, limit, p.body)
+	return plan(p.order, p.keep, p.align, limit, p.body, p.views)
 }
 
 // PlanStats summarises a program's memory plan.
@@ -214,7 +221,9 @@ func (p *Program) Stats() PlanStats {
 	s := PlanStats{PeakBytes: p.peak, Fused: p.fused}
 	for _, sl := range p.slots {
 		s.Ops++
-		s.TotalBytes += sl[0].size // one slot each: the program's plan splits nothing
+		if !sl[0].view {
+			s.TotalBytes += sl[0].size // one slot each: the program's plan splits nothing
+		}
 	}
 	return s
 }
@@ -238,6 +247,9 @@ func (p *Program) Dump() string {
 		}
 		if s != nil {
 			fmt.Fprintf(&b, "  %d bytes @%d", s[0].size, s[0].offset)
+			if s[0].inPlace {
+				b.WriteString(" (in place, no kernel)")
+			}
 		} else if n.kind != kindOutput {
 			fmt.Fprintf(&b, "  %d bytes", 4*n.shape.Len())
 		}

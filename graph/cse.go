@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -16,17 +17,29 @@ import (
 // operands) is that one: the pass maps it to the first, which then stays
 // in memory until the repeat's last reader. Identical inputs give the
 // kernels' identical bits, so results do not change.
+//
+// A stop_gradient computes its operand's value (it only matters to
+// differentiation, which is done by now), so its readers read the operand
+// and the copy is gone: the meta-step's inner step starts from per-example
+// constants through two of them per CN parameter. One a program keeps (an
+// output, or a gradient an update reads) stays a copy, since an update
+// may change its operand in place after the ops have run.
 
 // commonSubexpressions returns, for each op (or output projection) of
 // order that repeats an earlier one, possibly once its operands have been
 // merged, the node that computes its value: the earlier one, or a new
-// node of the graph on the merged operands.
-func commonSubexpressions(order []*Node) map[*Node]*Node {
+// node of the graph on the merged operands; for each stop_gradient not in
+// keep, the node that computes its operand's value.
+func commonSubexpressions(order, keep []*Node) map[*Node]*Node {
 	repl := map[*Node]*Node{}
 	mapped := replacedBy(repl)
 	seen := map[string][]*Node{}
 	for _, n := range order {
 		if n.kind != kindOp && n.kind != kindOutput {
+			continue
+		}
+		if _, ok := n.op.(stopGradientOp); ok && !slices.Contains(keep, n) {
+			repl[n] = mapped(n.in[0])
 			continue
 		}
 		in := make([]*Node, len(n.in))

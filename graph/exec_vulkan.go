@@ -101,7 +101,9 @@ func (e *VulkanExec) plan(maxBuffer int64) (map[*Node][]*slot, map[*Node]int, er
 		for _, s := range ss {
 			size += s.size
 		}
-		big = append(big, sized{"", n, size})
+		if !ss[0].view {
+			big = append(big, sized{"", n, size})
+		}
 	}
 	for _, u := range p.updates {
 		for _, gr := range u.Grads {
@@ -254,7 +256,7 @@ func (e *VulkanExec) build(maxBuffer int64) error {
 		r.Profile()
 	}
 	for _, n := range p.order {
-		if n.kind != kindOp {
+		if n.kind != kindOp || slots[n][0].inPlace {
 			continue
 		}
 		body := p.body(n)

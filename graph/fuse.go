@@ -379,8 +379,17 @@ func groups(order, keep []*Node, bodies map[*Node]*Node) {
 		if len(f.members) < 2 || copyOnly(prog, f.shape) {
 			continue
 		}
-		for _, m := range f.members {
-			if m != root && !readOutside(m, readers[m], f.maps) {
+		// A member read outside the group (a recomputed op) is computed
+		// again where those readers are, from its own operands, which so
+		// stay out of reach of absorption too: otherwise they would run
+		// unfused, one kernel each, for the other group to read.
+		escapes := map[*Node]bool{}
+		for _, m := range slices.Backward(f.members) {
+			if m == root {
+				continue
+			}
+			escapes[m] = readOutside(m, readers[m], f.maps) || slices.ContainsFunc(readers[m], func(r *Node) bool { return escapes[r] })
+			if !escapes[m] {
 				absorbed[m] = true
 			}
 		}

@@ -273,7 +273,7 @@ func TestFusionSharedOperands(t *testing.T) {
 	// Reassociation would turn the shared product into one over all rows;
 	// this tests what fusion does with the product as written.
 	fused, plain := mustCompile(t, g, CompileOptions{NoReassoc: true}, shared, other), mustCompile(t, g, CompileOptions{NoFusion: true, NoReassoc: true}, shared, other)
-	if b := fused.body(shared); b.in[1] != w {
+	if b := fused.body(fused.computed(shared)); b.in[1] != w {
 		t.Errorf("the product reads %v, not w:\n%s", b.in[1], fused.Dump())
 	}
 	if b := fused.body(other); b != other {

@@ -57,6 +57,10 @@ type slot struct {
 	offset, size int64
 	birth, death int // schedule indices of the producer and the last reader
 	row0, rows   int
+	// view: the tensor lies inside another's slot (see views.go), which
+	// gives it its place; inPlace: its value is there without a kernel
+	// (a split viewing its operand, a concatenation its operands write).
+	view, inPlace bool
 }
 
 // plan assigns arena places to the op nodes of order so that no two
@@ -71,8 +75,10 @@ type slot struct {
 // every op that writes or reads it can run a block of rows at a time
 // (blocksOf), and is an error naming it otherwise. plan returns the slots
 // by node and the size of each buffer; their sum is the planned peak.
-// body(n) is the node that computes n (Program.body).
-func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *Node) (map[*Node][]*slot, []int64, error) {
+// body(n) is the node that computes n (Program.body). withViews places
+// the splits and concatenations that can be views inside the memory of
+// what they view (see views.go).
+func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *Node, withViews bool) (map[*Node][]*slot, []int64, error) {
 	slots := map[*Node][]*slot{}
 	for i, n := range order {
 		if n.kind != kindOp {
@@ -92,6 +98,23 @@ func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *
 			size := (int64(k)*rowBytes(n) + align - 1) / align * align
 			slots[n] = append(slots[n], &slot{size: size, birth: i, death: i, row0: r0, rows: k})
 		}
+	}
+	views := map[*Node]view{}
+	if withViews {
+		views = findViews(order, outputs, align, body)
+	}
+	for _, w := range views {
+		// A concatenation's operands are views all together or not at all.
+		if len(slots[w.owner]) > 1 {
+			for x, wx := range views {
+				if wx.owner == w.owner {
+					delete(views, x)
+				}
+			}
+		}
+	}
+	for v := range views {
+		slots[v][0].view = true
 	}
 	for _, n := range order {
 		if n.kind == kindOp {
@@ -113,6 +136,16 @@ func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *
 			s.death = len(order)
 		}
 	}
+	for v, w := range views {
+		s, o := slots[v][0], slots[w.owner][0]
+		o.birth, o.death = min(o.birth, s.birth), max(o.death, s.death)
+		_, split := v.op.(splitOp)
+		if split {
+			s.inPlace = true
+		} else {
+			o.inPlace = true
+		}
+	}
 	// fit moves a start that would straddle a cut to the cut.
 	fit := func(at, size int64) int64 {
 		if limit > 0 && at/limit != (at+size-1)/limit {
@@ -122,10 +155,19 @@ func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *
 	}
 	// Walk the schedule; at each producing step, place the new tensor in
 	// the lowest gap between the tensors still live (first fit).
+	// An owner of views is born with its earliest one.
+	born := make([][]*slot, len(order))
+	for _, n := range order {
+		for _, s := range slots[n] {
+			if !s.view {
+				born[s.birth] = append(born[s.birth], s)
+			}
+		}
+	}
 	var live []*slot // sorted by offset
 	var ends []int64 // the end of the highest tensor in each buffer
-	for i, n := range order {
-		for _, s := range slots[n] {
+	for i := range order {
+		for _, s := range born[i] {
 			kept := live[:0]
 			for _, l := range live {
 				if l.death >= i {
@@ -164,6 +206,10 @@ func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *
 		for _, s := range ss {
 			s.offset -= int64(s.buf) * limit
 		}
+	}
+	for v, w := range views {
+		s, o := slots[v][0], slots[w.owner][0]
+		s.buf, s.offset = o.buf, o.offset+w.offset
 	}
 	return slots, sizes, nil
 }

@@ -49,7 +49,7 @@ func TestPlanNoOverlap(t *testing.T) {
 		}
 		// The test op's largest tensor is 800 bytes.
 		limit := []int64{0, 800, 1600, 4000}[trial%4]
-		slots, buffers, err := plan(order, outs, 16, limit, unfused)
+		slots, buffers, err := plan(order, outs, 16, limit, unfused, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,12 +111,12 @@ func TestPlanBuffers(t *testing.T) {
 		limit   int64
 		buffers []int64
 	}{{0, []int64{800}}, {800, []int64{800}}, {640, []int64{400, 400}}, {400, []int64{400, 400}}} {
-		_, buffers, err := plan(order, []*Node{x}, 16, c.limit, unfused)
+		_, buffers, err := plan(order, []*Node{x}, 16, c.limit, unfused, true)
 		if err != nil || !slices.Equal(buffers, c.buffers) {
 			t.Errorf("limit %d: buffers %v (err %v), want %v", c.limit, buffers, err, c.buffers)
 		}
 	}
-	_, _, err := plan(order, []*Node{x}, 16, 384, unfused)
+	_, _, err := plan(order, []*Node{x}, 16, 384, unfused, true)
 	if err == nil || !strings.Contains(err.Error(), "%1 = test 100 (400 bytes) is larger than one buffer, and %1 = test 100 cannot run a block of rows") || !errors.Is(err, gpu.ErrTooLarge) {
 		t.Errorf("a tensor over the limit that cannot be split: err = %v", err)
 	}
@@ -130,7 +130,7 @@ func TestPlanReuses(t *testing.T) {
 		x = g.Apply(testOp{size: 100}, x)
 	}
 	order, _ := schedule([]*Node{x})
-	_, buffers, _ := plan(order, []*Node{x}, 16, 0, unfused)
+	_, buffers, _ := plan(order, []*Node{x}, 16, 0, unfused, true)
 	if len(buffers) != 1 || buffers[0] != 2*400 {
 		t.Errorf("chain of 50 steps: buffers %v, want one of %d bytes", buffers, 800)
 	}
