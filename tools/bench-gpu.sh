@@ -58,7 +58,7 @@ step selftest 60 "$bin" --device "$dev" selftest --json "$out/selftest.json"
 export XDG_CACHE_HOME="$(cd "$out" && pwd)/cache" # absolute, as Go requires
 step tune 90 "$bin" --device "$dev" tune --shapes train,bench,video --json "$out/tune.json"
 step bench-kernels 120 "$bin" --device "$dev" bench-kernels --json "$out/bench-kernels.json"
-NOETHER_VK_FUSION=off NOETHER_VK_REASSOC=off NOETHER_VK_CSE=off \
+NOETHER_VK_FUSION=off NOETHER_VK_REASSOC=off NOETHER_VK_CSE=off NOETHER_VK_VIEWS=off \
   step passes-off 30 "$bin" --device "$dev" bench-kernels --ops meta_step --no-tune --json "$out/bench-passes-off.json"
 step train 60 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
