@@ -190,6 +190,15 @@ func replacedBy(repl map[*Node]*Node) func(*Node) *Node {
 	}
 }
 
+// nodeSet is the set of ns.
+func nodeSet(ns []*Node) map[*Node]bool {
+	set := make(map[*Node]bool, len(ns))
+	for _, n := range ns {
+		set[n] = true
+	}
+	return set
+}
+
 // mapNodes is f applied to each of ns.
 func mapNodes(ns []*Node, f func(*Node) *Node) []*Node {
 	out := make([]*Node, len(ns))

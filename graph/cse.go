@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 )
 
@@ -34,11 +33,12 @@ func commonSubexpressions(order, keep []*Node) map[*Node]*Node {
 	repl := map[*Node]*Node{}
 	mapped := replacedBy(repl)
 	seen := map[string][]*Node{}
+	kept := nodeSet(keep)
 	for _, n := range order {
 		if n.kind != kindOp && n.kind != kindOutput {
 			continue
 		}
-		if _, ok := n.op.(stopGradientOp); ok && !slices.Contains(keep, n) {
+		if _, ok := n.op.(stopGradientOp); ok && !kept[n] {
 			repl[n] = mapped(n.in[0])
 			continue
 		}

@@ -138,10 +138,7 @@ func (f *fusion) program(pos map[*Node]int) ([]*Node, kernels.Fused, error) {
 	var leaves []*Node
 	var prog kernels.Fused
 	regs := map[operand]int{}
-	member := map[*Node]bool{}
-	for _, m := range f.members {
-		member[m] = true
-	}
+	member := nodeSet(f.members)
 	// Leaves take the first registers, in the order members read them.
 	for _, m := range f.members {
 		for i, x := range m.in {
@@ -282,10 +279,7 @@ func batchBroadcastSource(x *Node) *Node {
 // live is order without the nodes that nothing in keep needs any more,
 // each node reading what its body reads.
 func live(order, keep []*Node, bodies map[*Node]*Node) []*Node {
-	needed := map[*Node]bool{}
-	for _, n := range keep {
-		needed[n] = true
-	}
+	needed := nodeSet(keep)
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
 		if !needed[n] {
@@ -322,10 +316,7 @@ func groups(order, keep []*Node, bodies map[*Node]*Node) {
 			}
 		}
 	}
-	kept := map[*Node]bool{}
-	for _, n := range keep {
-		kept[n] = true
-	}
+	kept := nodeSet(keep)
 	absorbed := map[*Node]bool{}
 	for i := len(order) - 1; i >= 0; i-- {
 		root := order[i]

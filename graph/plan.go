@@ -101,16 +101,13 @@ func plan(order []*Node, outputs []*Node, align, limit int64, body func(*Node) *
 	}
 	views := map[*Node]view{}
 	if withViews {
-		views = findViews(order, outputs, align, body)
+		views = findViews(order, outputs, align)
 	}
-	for _, w := range views {
-		// A concatenation's operands are views all together or not at all.
+	for v, w := range views {
+		// Each view of an owner split by rows goes (so a concatenation's
+		// operands all go together).
 		if len(slots[w.owner]) > 1 {
-			for x, wx := range views {
-				if wx.owner == w.owner {
-					delete(views, x)
-				}
-			}
+			delete(views, v)
 		}
 	}
 	for v := range views {

@@ -27,12 +27,10 @@ type view struct {
 // findViews returns the views among the ops of order: the operands of
 // each concatenation along the leading axis (all of them or none) and
 // each split along the leading axis, when every part's size is a
-// multiple of align.
-func findViews(order, keep []*Node, align int64, body func(*Node) *Node) map[*Node]view {
-	kept := map[*Node]bool{}
-	for _, n := range keep {
-		kept[n] = true
-	}
+// multiple of align. (Neither op fuses, so each is its own body.) Walking
+// the schedule, an op is decided before anything that reads it.
+func findViews(order, keep []*Node, align int64) map[*Node]view {
+	kept := nodeSet(keep)
 	views := map[*Node]view{}
 	owners := map[*Node]bool{}
 	// free reports whether x may become a view: an op of one output,
@@ -53,7 +51,7 @@ func findViews(order, keep []*Node, align int64, body func(*Node) *Node) map[*No
 		if n.kind != kindOp || kept[n] {
 			continue
 		}
-		switch o := body(n).op.(type) {
+		switch o := n.op.(type) {
 		case concatOp:
 			sizes := o.sizes(n)
 			if o.axis != 0 || !aligned(sizes, n.shape.Len()/n.shape[0]) {
@@ -63,7 +61,7 @@ func findViews(order, keep []*Node, align int64, body func(*Node) *Node) map[*No
 			for i, x := range n.in {
 				ok = ok && free(x) && slices.Index(n.in, x) == i
 			}
-			if _, viewed := views[n]; !ok || viewed {
+			if !ok {
 				continue
 			}
 			var off int64
@@ -74,10 +72,8 @@ func findViews(order, keep []*Node, align int64, body func(*Node) *Node) map[*No
 			owners[n] = true
 		case splitOp:
 			x := n.in[0]
-			if o.axis != 0 || !aligned(o.sizes, x.shape.Len()/x.shape[0]) || kept[x] || x.kind != kindOp || x.multi() {
-				continue
-			}
-			if _, viewed := views[x]; viewed || owners[n] {
+			_, viewed := views[x]
+			if o.axis != 0 || !aligned(o.sizes, x.shape.Len()/x.shape[0]) || kept[x] || x.kind != kindOp || x.multi() || viewed {
 				continue
 			}
 			views[n] = view{x, 0}
