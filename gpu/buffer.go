@@ -71,6 +71,20 @@ func (b *Buffer) View(off, size int64) (*Buffer, error) {
 	return &Buffer{d: b.d, blk: b.blk, off: b.off + uint64(off), size: uint64(size), cap: uint64(size), parent: b}, nil
 }
 
+// TexelBindable says whether b can be bound with ReadTexels: it starts at
+// a multiple of the device's texel-buffer offset alignment and its vec4
+// texels are within the device's limit on their number.
+func (b *Buffer) TexelBindable() bool {
+	return b.off%b.d.Info.MinTexelBufferAlign == 0 && b.texels() <= uint64(b.d.Info.MaxTexelBufferElements)
+}
+
+// texels is the number of vec4 texels that cover b. Past a size that is
+// not a multiple of 16 bytes the last one reaches beyond b, but not into
+// another buffer (each starts at a multiple of the binding alignment, at
+// least 16 bytes), nor past b's block (a multiple of it too); a shader
+// reading texels reads only b's elements of it.
+func (b *Buffer) texels() uint64 { return (b.size + 15) / 16 }
+
 // Free returns the buffer's memory to the allocator. Freeing twice, or
 // freeing a view, is a no-op.
 func (b *Buffer) Free() {

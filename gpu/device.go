@@ -94,6 +94,8 @@ type Info struct {
 	MaxStorageBufferRange   uint64    `json:"max_storage_buffer_range"`
 	MaxPushConstants        uint32    `json:"max_push_constants_bytes"`
 	MinStorageBufferAlign   uint64    `json:"min_storage_buffer_offset_alignment"`
+	MinTexelBufferAlign     uint64    `json:"min_texel_buffer_offset_alignment"`
+	MaxTexelBufferElements  uint32    `json:"max_texel_buffer_elements"`
 	NonCoherentAtomSize     uint64    `json:"non_coherent_atom_size"`
 	MaxMemoryAllocations    uint32    `json:"max_memory_allocations"`
 	// MaxAllocationSize is the largest single VkDeviceMemory the driver
@@ -163,6 +165,8 @@ func describe(in *instance, index int, pd vk.PhysicalDevice) Info {
 	info.MaxStorageBufferRange = uint64(l.MaxStorageBufferRange)
 	info.MaxPushConstants = l.MaxPushConstantsSize
 	info.MinStorageBufferAlign = uint64(l.MinStorageBufferOffsetAlignment)
+	info.MinTexelBufferAlign = max(uint64(l.MinTexelBufferOffsetAlignment), 1)
+	info.MaxTexelBufferElements = l.MaxTexelBufferElements
 	info.NonCoherentAtomSize = uint64(l.NonCoherentAtomSize)
 	info.MaxMemoryAllocations = l.MaxMemoryAllocationCount
 	info.MaxStorageBuffersStage = l.MaxPerStageDescriptorStorageBuffers

@@ -605,3 +605,48 @@ func TestSplitSubmits(t *testing.T) {
 		}
 	}
 }
+
+// TestTexelBindings: a kernel reads a binding declared ReadTexels through
+// a vec4 texel view, whole buffers and views of an arena alike, sizes
+// that end inside a texel included; views of one buffer get their own
+// texel views, and a program that reads the same range twice makes one.
+func TestTexelBindings(t *testing.T) {
+	d := open(t)
+	cp, err := d.Kernel(gpu.KernelSpec{Name: "copy_texel", SPIRV: shaders.SPIRV("copy_texel"),
+		Bindings: []gpu.Access{gpu.ReadTexels, gpu.Write}, PushBytes: 4, Spec: []uint32{local}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	align := int64(d.MemoryStats().Alignment)
+	arena := alloc(t, d, int(3*align+4096))
+	src := make([]float32, arena.Size()/4)
+	for i := range src {
+		src[i] = float32(i) + 0.5
+	}
+	write(t, arena, src)
+	for _, c := range []struct{ off, n int }{{0, 1}, {0, 1001}, {int(align), 6}, {int(2 * align), 1023}} {
+		x, err := arena.View(int64(c.off), int64(4*c.n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !x.TexelBindable() {
+			t.Skipf("a view at offset %d cannot be bound as texels on %s", c.off, d.Info.Name)
+		}
+		y := alloc(t, d, c.n)
+		r := d.NewRecorder()
+		r.Dispatch(cp, d.Grid(cp, c.n), gpu.Push{}.U32(uint32(c.n)), x, y)
+		r.Dispatch(cp, d.Grid(cp, c.n), gpu.Push{}.U32(uint32(c.n)), x, y)
+		p := finish(t, r)
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range read(t, y) {
+			if want := src[c.off/4+i]; v != want {
+				t.Fatalf("view at %d of %d floats: y[%d] = %v, want %v", c.off, c.n, i, v, want)
+			}
+		}
+		if got := p.TexelViews(); got != 1 {
+			t.Errorf("view at %d of %d floats, read twice: %d texel views, want 1", c.off, c.n, got)
+		}
+	}
+}

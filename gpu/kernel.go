@@ -22,7 +22,13 @@ type Access uint8
 const (
 	Read      Access = 1 << iota // the kernel only reads the binding
 	Write                        // the kernel only writes it
+	texel                        // bound as a uniform texel buffer
 	ReadWrite = Read | Write
+	// ReadTexels binds a read-only buffer as a uniform texel buffer of
+	// vec4 (R32G32B32A32_SFLOAT), read with texelFetch: on lavapipe a
+	// texel fetch is a vector gather, where a storage-buffer load with an
+	// address that differs between lanes is a loop over the lanes.
+	ReadTexels = Read | texel
 )
 
 // KernelSpec describes a compute pipeline.
@@ -134,9 +140,13 @@ func (d *Device) module(name string, hash [32]byte, spirv []byte) (vk.ShaderModu
 func (k *Kernel) create(d *Device, module vk.ShaderModule, spec []uint32) error {
 	binds := make([]vk.DescriptorSetLayoutBinding, len(k.bindings))
 	for i := range binds {
+		typ := vk.DescriptorTypeStorageBuffer
+		if k.bindings[i]&texel != 0 {
+			typ = vk.DescriptorTypeUniformTexelBuffer
+		}
 		binds[i] = vk.DescriptorSetLayoutBinding{
 			Binding:         uint32(i),
-			DescriptorType:  vk.DescriptorTypeStorageBuffer,
+			DescriptorType:  typ,
 			DescriptorCount: 1,
 			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
 		}

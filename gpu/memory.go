@@ -113,8 +113,8 @@ func (a *allocator) newVkBuffer(size uint64) (vk.Buffer, error) {
 	err := check("vkCreateBuffer", vk.CreateBuffer(a.d.dev, &vk.BufferCreateInfo{
 		SType: vk.StructureTypeBufferCreateInfo,
 		Size:  vk.DeviceSize(size),
-		Usage: vk.BufferUsageFlags(vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit |
-			vk.BufferUsageTransferDstBit),
+		Usage: vk.BufferUsageFlags(vk.BufferUsageStorageBufferBit | vk.BufferUsageUniformTexelBufferBit |
+			vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit),
 		SharingMode: vk.SharingModeExclusive,
 	}, nil, &buf))
 	return buf, err

@@ -97,6 +97,12 @@ func (r *Recorder) Dispatch(k *Kernel, groups [3]uint32, push Push, bufs ...*Buf
 			r.fail("kernel %s: buffer %d is nil or freed", k.name, i)
 			return
 		}
+		if k.bindings[i]&texel != 0 && !b.TexelBindable() {
+			r.fail("kernel %s: buffer %d (%d bytes at offset %d) cannot be bound as texels (offset alignment %d, at most %d texels): check Buffer.TexelBindable first",
+				k.name, i, b.size, b.off, r.d.Info.MinTexelBufferAlign, r.d.Info.MaxTexelBufferElements)
+			return
+		}
+
 		o.binds = append(o.binds, binding{b, k.bindings[i]})
 	}
 	r.ops = append(r.ops, o)
@@ -208,6 +214,7 @@ type Program struct {
 	fence      vk.Fence
 	pool       C.VkDescriptorPool
 	sets       []C.VkDescriptorSet // per op while recording
+	views      []vk.BufferView
 	query      vk.QueryPool
 	labels     []string
 	barrierAt  []bool
@@ -367,6 +374,8 @@ func (p *Program) createSets(ops []op) error {
 	var counts []C.uint32_t
 	var bufs []C.VkBuffer
 	var offs, sizes []C.VkDeviceSize
+	var views []C.VkBufferView
+	viewOf := map[[3]uint64]C.VkBufferView{}
 	opSet := make([]int, len(ops))
 	for i := range ops {
 		o := &ops[i]
@@ -393,12 +402,20 @@ func (p *Program) createSets(ops []op) error {
 			bufs = append(bufs, C.VkBuffer(unsafe.Pointer(b.buf.blk.buf)))
 			offs = append(offs, C.VkDeviceSize(b.buf.off))
 			sizes = append(sizes, C.VkDeviceSize(b.buf.size))
+			var view C.VkBufferView
+			if b.access&texel != 0 {
+				var err error
+				if view, err = p.texelView(b.buf, viewOf); err != nil {
+					return fmt.Errorf("gpu: kernel %s: %w", o.kernel.name, err)
+				}
+			}
+			views = append(views, view)
 		}
 	}
 	sets := make([]C.VkDescriptorSet, max(len(layouts), 1))
 	var pool C.VkDescriptorPool
 	r := C.nvk_create_sets(p.d.in.gipa, p.d.in.inst, p.d.cdev, C.uint32_t(len(layouts)), C.uint32_t(len(bufs)),
-		ptrOr(layouts), ptrOr(counts), ptrOr(bufs), ptrOr(offs), ptrOr(sizes), &pool, &sets[0])
+		ptrOr(layouts), ptrOr(counts), ptrOr(bufs), ptrOr(offs), ptrOr(sizes), ptrOr(views), &pool, &sets[0])
 	p.pool = pool
 	if err := check("vkAllocateDescriptorSets", vk.Result(r)); err != nil {
 		return fmt.Errorf("gpu: %d descriptor sets: %w", len(layouts), err)
@@ -410,6 +427,30 @@ func (p *Program) createSets(ops []op) error {
 		}
 	}
 	return nil
+}
+
+// texelView is the vec4 view of b for a texel binding, made once per
+// range (see Buffer.TexelBindable).
+func (p *Program) texelView(b *Buffer, made map[[3]uint64]C.VkBufferView) (C.VkBufferView, error) {
+	n := b.texels()
+	key := [3]uint64{uint64(b.blk.id), b.off, n}
+	if v, ok := made[key]; ok {
+		return v, nil
+	}
+	var view vk.BufferView
+	if err := check("vkCreateBufferView", vk.CreateBufferView(p.d.dev, &vk.BufferViewCreateInfo{
+		SType:  vk.StructureTypeBufferViewCreateInfo,
+		Buffer: b.blk.buf,
+		Format: vk.FormatR32g32b32a32Sfloat,
+		Offset: vk.DeviceSize(b.off),
+		Range:  vk.DeviceSize(16 * n),
+	}, nil, &view)); err != nil {
+		return nil, err
+	}
+	v := C.VkBufferView(unsafe.Pointer(view))
+	made[key] = v
+	p.views = append(p.views, view)
+	return v, nil
 }
 
 func ptrOr[T any](s []T) *T {
@@ -454,6 +495,10 @@ func (p *Program) Barriers() int { return p.barriers }
 // Submits is the number of submissions one Run makes (see
 // Device.MaxOpsPerSubmit).
 func (p *Program) Submits() int { return len(p.cmds) }
+
+// TexelViews is the number of texel views the program made for its
+// ReadTexels bindings (one per distinct range).
+func (p *Program) TexelViews() int { return len(p.views) }
 
 // Dispatches is the number of compute dispatches recorded.
 func (p *Program) Dispatches() int { return p.dispatches }
@@ -537,6 +582,9 @@ func (p *Program) destroy() {
 	}
 	if p.pool != nil {
 		vk.DestroyDescriptorPool(dev, vk.DescriptorPool(unsafe.Pointer(p.pool)), nil)
+	}
+	for _, v := range p.views {
+		vk.DestroyBufferView(dev, v, nil)
 	}
 	if p.query != vk.NullQueryPool {
 		vk.DestroyQueryPool(dev, p.query, nil)

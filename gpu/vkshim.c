@@ -255,18 +255,23 @@ VkResult nvk_create_compute_pipeline(PFN_vkGetInstanceProcAddr gipa, VkInstance 
 VkResult nvk_create_sets(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev, uint32_t nsets,
                          uint32_t ndesc, const VkDescriptorSetLayout *layouts, const uint32_t *counts,
                          const VkBuffer *buffers, const VkDeviceSize *offsets, const VkDeviceSize *ranges,
-                         VkDescriptorPool *pool, VkDescriptorSet *sets) {
+                         const VkBufferView *views, VkDescriptorPool *pool, VkDescriptorSet *sets) {
 	PFN_vkCreateDescriptorPool create_pool = INST_FN(PFN_vkCreateDescriptorPool, "vkCreateDescriptorPool");
 	PFN_vkAllocateDescriptorSets alloc = INST_FN(PFN_vkAllocateDescriptorSets, "vkAllocateDescriptorSets");
 	PFN_vkUpdateDescriptorSets update = INST_FN(PFN_vkUpdateDescriptorSets, "vkUpdateDescriptorSets");
 	PFN_vkDestroyDescriptorPool destroy = INST_FN(PFN_vkDestroyDescriptorPool, "vkDestroyDescriptorPool");
 	if (!create_pool || !alloc || !update || !destroy) return VK_ERROR_INITIALIZATION_FAILED;
-	VkDescriptorPoolSize size = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = ndesc ? ndesc : 1};
+	uint32_t ntexel = 0;
+	for (uint32_t k = 0; k < ndesc; k++) ntexel += views[k] != VK_NULL_HANDLE;
+	VkDescriptorPoolSize sizes[2] = {
+	    {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = ndesc - ntexel ? ndesc - ntexel : 1},
+	    {.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = ntexel},
+	};
 	VkDescriptorPoolCreateInfo pci = {
 	    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
 	    .maxSets = nsets ? nsets : 1,
-	    .poolSizeCount = 1,
-	    .pPoolSizes = &size,
+	    .poolSizeCount = ntexel ? 2 : 1,
+	    .pPoolSizes = sizes,
 	};
 	VkResult r = create_pool(dev, &pci, NULL, pool);
 	if (r != VK_SUCCESS || nsets == 0) return r;
@@ -283,7 +288,7 @@ VkResult nvk_create_sets(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevi
 		return r;
 	}
 	VkDescriptorBufferInfo *infos = calloc(ndesc ? ndesc : 1, sizeof(*infos));
-	VkWriteDescriptorSet *writes = calloc(nsets, sizeof(*writes));
+	VkWriteDescriptorSet *writes = calloc(ndesc ? ndesc : 1, sizeof(*writes));
 	if (!infos || !writes) {
 		free(infos);
 		free(writes);
@@ -297,16 +302,21 @@ VkResult nvk_create_sets(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevi
 			infos[k].buffer = buffers[k];
 			infos[k].offset = offsets[k];
 			infos[k].range = ranges[k];
+			writes[nw] = (VkWriteDescriptorSet){
+			    .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+			    .dstSet = sets[i],
+			    .dstBinding = b,
+			    .descriptorCount = 1,
+			    .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			    .pBufferInfo = &infos[k],
+			};
+			if (views[k] != VK_NULL_HANDLE) {
+				writes[nw].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+				writes[nw].pBufferInfo = NULL;
+				writes[nw].pTexelBufferView = &views[k];
+			}
+			nw++;
 		}
-		if (counts[i] == 0) continue;
-		writes[nw++] = (VkWriteDescriptorSet){
-		    .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-		    .dstSet = sets[i],
-		    .dstBinding = 0,
-		    .descriptorCount = counts[i],
-		    .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-		    .pBufferInfo = &infos[k - counts[i]],
-		};
 	}
 	update(dev, nw, writes, 0, NULL);
 	free(infos);

@@ -91,12 +91,13 @@ VkResult nvk_create_compute_pipeline(PFN_vkGetInstanceProcAddr gipa, VkInstance 
 // nvk_create_sets makes one descriptor pool holding exactly nsets storage-
 // buffer sets (ndesc descriptors in all), allocates the sets with the given
 // layouts and writes their bindings: set i binds counts[i] consecutive
-// entries of buffers/offsets/ranges to bindings 0..counts[i]-1.
+// entries of buffers/offsets/ranges to bindings 0..counts[i]-1, each as a
+// uniform texel buffer through views[k] where that is not VK_NULL_HANDLE.
 // Sizing the pool from the recorded program means it cannot run out.
 VkResult nvk_create_sets(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev, uint32_t nsets,
                          uint32_t ndesc, const VkDescriptorSetLayout *layouts, const uint32_t *counts,
                          const VkBuffer *buffers, const VkDeviceSize *offsets, const VkDeviceSize *ranges,
-                         VkDescriptorPool *pool, VkDescriptorSet *sets);
+                         const VkBufferView *views, VkDescriptorPool *pool, VkDescriptorSet *sets);
 
 // Device-level command functions, resolved once per device.
 typedef struct {

@@ -153,6 +153,12 @@ type MatMulTile struct {
 type MatMulVariant struct {
 	MatMulTile
 	SharedK uint32 `json:"shared_k,omitempty"`
+	// Texels reads A and B as uniform texel buffers of vec4 where their
+	// offsets allow (else as storage buffers, which gives the same bits).
+	// On lavapipe a texel fetch is one gather for all lanes, where a
+	// storage-buffer load at lane-dependent addresses is a loop over the
+	// lanes.
+	Texels bool `json:"texels,omitempty"`
 }
 
 // String names the variant, e.g. "registers 16x8, workgroup 8x2" or
@@ -162,7 +168,11 @@ func (mv MatMulVariant) String() string {
 	if mv.SharedK > 0 {
 		path = fmt.Sprintf("shared k %d,", mv.SharedK)
 	}
-	return fmt.Sprintf("%s %dx%d, workgroup %dx%d", path, mv.Rows, mv.Cols, mv.X, mv.Y)
+	loads := ""
+	if mv.Texels {
+		loads = ", texels"
+	}
+	return fmt.Sprintf("%s %dx%d, workgroup %dx%d%s", path, mv.Rows, mv.Cols, mv.X, mv.Y, loads)
 }
 
 // DefaultMatMulTile is the tile RecordMatMul uses, measured fastest on
@@ -172,22 +182,22 @@ func (mv MatMulVariant) String() string {
 var DefaultMatMulTile = MatMulTile{Rows: 16, Cols: 8, X: 8, Y: 2}
 
 // RecordMatMul records c = op(a) op(b) (+ bias) for p with the variant
-// v.Tuning holds for p, or else DefaultMatMulVariant; bias may be nil. The
-// buffers must hold at least p's operand lengths.
+// v.Tuning holds for p, or else v.DefaultMatMulVariant; bias may be nil.
+// The buffers must hold at least p's operand lengths.
 func (v *Vulkan) RecordMatMul(r *gpu.Recorder, p MatMulParams, a, b, bias, c *gpu.Buffer) error {
 	mv, ok := v.Tuning.matMul(p)
 	if !ok {
-		mv = DefaultMatMulVariant(p)
+		mv = v.DefaultMatMulVariant(p)
 	}
 	return v.RecordMatMulVariant(r, mv, p, a, b, bias, c)
 }
 
 // DefaultMatMulVariant is the variant RecordMatMul runs p with when
 // nothing is tuned: DefaultMatMulTile in registers, fitted to thin
-// products.
-func DefaultMatMulVariant(p MatMulParams) MatMulVariant {
+// products, reading texels when v.Texels.
+func (v *Vulkan) DefaultMatMulVariant(p MatMulParams) MatMulVariant {
 	q := p.normalized()
-	return MatMulVariant{MatMulTile: DefaultMatMulTile.fit(q.M, q.N)}
+	return MatMulVariant{MatMulTile: DefaultMatMulTile.fit(q.M, q.N), Texels: v.Texels}
 }
 
 // fit shapes t to a thin product of m x n (per batch entry): the rows and
@@ -288,9 +298,26 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 	if share {
 		shader = "matmul"
 	}
-	k, err := v.kernel(shader, []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, 24,
-		t.X, t.Y, 1, t.Rows, t.Cols, b2u(p.TransA), b2u(p.TransB), hasBias, b2u(vecA), b2u(vecB), b2u(vecC), b2u(share),
-		b2u(shared), max(mv.SharedK, 1))
+	// The texel variant binds A and B a second time as texels (bindings 4
+	// and 5) and reads its vec4 loads of each from there; an operand
+	// without vec4 loads, or that cannot be bound so, keeps its storage
+	// buffer.
+	spec := []uint32{t.X, t.Y, 1, t.Rows, t.Cols, b2u(p.TransA), b2u(p.TransB), hasBias, b2u(vecA), b2u(vecB), b2u(vecC), b2u(share),
+		b2u(shared), max(mv.SharedK, 1)}
+	access, bufs := []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, []*gpu.Buffer{a, b, bias, c}
+	texA, texB := mv.Texels && vecA && a.TexelBindable(), mv.Texels && vecB && b.TexelBindable()
+	if texA || texB {
+		shader += "_texel"
+		spec = append(spec, b2u(texA), b2u(texB))
+		access, bufs = append(access, gpu.ReadTexels, gpu.ReadTexels), append(bufs, a, b)
+		if !texA {
+			bufs[4] = b
+		}
+		if !texB {
+			bufs[5] = a
+		}
+	}
+	k, err := v.kernel(shader, access, 24, spec...)
 	if err != nil {
 		return err
 	}
@@ -308,7 +335,7 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 		return fmt.Errorf("kernels: %s: grid %v exceeds the device's maxComputeWorkGroupCount %v", op, groups, lim)
 	}
 	push := gpu.Push{}.U32(uint32(p.M)).U32(uint32(p.N)).U32(uint32(p.K)).U32(uint32(p.Batch)).U32(uint32(strideA)).U32(uint32(strideB))
-	r.Dispatch(k, groups, push, a, b, bias, c)
+	r.Dispatch(k, groups, push, bufs...)
 	return nil
 }
 

@@ -119,9 +119,10 @@ func (p MatMulParams) TuneKey() string {
 // MatMulCandidates are the variants the tuner times for p on this device:
 // the default first, then register tiles around it and shared-memory
 // tiles of the sizes GPUs favour, each fitted to thin products as the
-// default is, without duplicates and within the device's limits.
+// default is (the register tiles each reading storage buffers and
+// texels), without duplicates and within the device's limits.
 func (v *Vulkan) MatMulCandidates(p MatMulParams) []MatMulVariant {
-	def := DefaultMatMulVariant(p)
+	def := v.DefaultMatMulVariant(p)
 	q := p.normalized()
 	out := []MatMulVariant{def}
 	add := func(mv MatMulVariant) {
@@ -132,15 +133,16 @@ func (v *Vulkan) MatMulCandidates(p MatMulParams) []MatMulVariant {
 			out = append(out, mv)
 		}
 	}
-	for _, t := range []MatMulTile{{8, 8, 8, 2}, {16, 4, 8, 2}, {32, 8, 8, 1}, {16, 16, 8, 1}, {8, 8, 16, 2}, {16, 8, 16, 1}} {
-		add(MatMulVariant{MatMulTile: t})
+	for _, t := range []MatMulTile{DefaultMatMulTile, {8, 8, 8, 2}, {16, 4, 8, 2}, {32, 8, 8, 1}, {16, 16, 8, 1}, {8, 8, 16, 2}, {16, 8, 16, 1}} {
+		add(MatMulVariant{MatMulTile: t, Texels: v.Texels})
+		add(MatMulVariant{MatMulTile: t, Texels: !v.Texels})
 	}
 	for _, s := range []MatMulVariant{
-		{MatMulTile{4, 4, 8, 8}, 16},   // a 32 x 32 tile, 64 invocations
-		{MatMulTile{4, 4, 16, 16}, 8},  // 64 x 64, 256
-		{MatMulTile{8, 4, 16, 8}, 16},  // 64 x 64, 128
-		{MatMulTile{8, 8, 16, 16}, 8},  // 128 x 128, 256
-		{MatMulTile{4, 8, 16, 16}, 16}, // 64 x 128, 256
+		{MatMulTile: MatMulTile{4, 4, 8, 8}, SharedK: 16},   // a 32 x 32 tile, 64 invocations
+		{MatMulTile: MatMulTile{4, 4, 16, 16}, SharedK: 8},  // 64 x 64, 256
+		{MatMulTile: MatMulTile{8, 4, 16, 8}, SharedK: 16},  // 64 x 64, 128
+		{MatMulTile: MatMulTile{8, 8, 16, 16}, SharedK: 8},  // 128 x 128, 256
+		{MatMulTile: MatMulTile{4, 8, 16, 16}, SharedK: 16}, // 64 x 128, 256
 	} {
 		add(s)
 	}

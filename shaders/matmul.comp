@@ -2,6 +2,9 @@
 // variant: matmul_plain -DNO_SUBGROUP_SHUFFLE
 // (the same kernel without the subgroup-shuffle capability, for devices
 // that lack it; tools/shaderc builds it from this line)
+// variant: matmul_texel -DTEXEL
+// variant: matmul_plain_texel -DNO_SUBGROUP_SHUFFLE -DTEXEL
+// (A and B as uniform texel buffers of vec4, read with texelFetch)
 #ifndef NO_SUBGROUP_SHUFFLE
 #extension GL_KHR_shader_subgroup_shuffle : require
 #endif
@@ -60,6 +63,19 @@ layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 0) readonly buffer A4 { vec4 a4[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
 layout(std430, binding = 1) readonly buffer B4 { vec4 b4[]; };
+#ifdef TEXEL
+// A and B again as vec4 texels; TEX_A and TEX_B (set with VEC_A and
+// VEC_B) read the vec4 loads from there, scalar loads stay above.
+layout(constant_id = 14) const bool TEX_A = false;
+layout(constant_id = 15) const bool TEX_B = false;
+layout(binding = 4) uniform samplerBuffer At;
+layout(binding = 5) uniform samplerBuffer Bt;
+#define A4(i) (TEX_A ? texelFetch(At, int(i)) : a4[i])
+#define B4(i) (TEX_B ? texelFetch(Bt, int(i)) : b4[i])
+#else
+#define A4(i) a4[i]
+#define B4(i) b4[i]
+#endif
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer C { float c[]; };
 layout(std430, binding = 3) writeonly buffer C4 { vec4 c4[]; };
@@ -110,18 +126,18 @@ void registerTiles() {
 				vec4 mine[TM];
 				[[unroll]] for (uint h = 0; h < TM; h += gl_SubgroupSize) {
 					const uint i = min(row0 + h + gl_SubgroupInvocationID, p.M - 1);
-					mine[h / gl_SubgroupSize] = !TRANS_A && VEC_A ? a4[(offA + i * p.K + k) / 4]
+					mine[h / gl_SubgroupSize] = !TRANS_A && VEC_A ? A4((offA + i * p.K + k) / 4)
 						: vec4(loadA(offA, i, k), loadA(offA, i, k + 1), loadA(offA, i, k + 2), loadA(offA, i, k + 3));
 				}
 				[[unroll]] for (uint r = 0; r < TM; r++) av[r] = subgroupShuffle(mine[r / gl_SubgroupSize], r % gl_SubgroupSize);
 			} else
 #endif
 			if (!TRANS_A && VEC_A) {
-				[[unroll]] for (uint r = 0; r < TM; r++) av[r] = a4[(offA + rows[r] * p.K + k) / 4];
+				[[unroll]] for (uint r = 0; r < TM; r++) av[r] = A4((offA + rows[r] * p.K + k) / 4);
 			} else if (TRANS_A && VEC_A) {
 				[[unroll]] for (uint kk = 0; kk < 4; kk++)
 					[[unroll]] for (uint r = 0; r < TM; r += 4) {
-						vec4 t = a4[(offA + (k + kk) * p.M) / 4 + min((row0 + r) / 4, p.M / 4 - 1)];
+						vec4 t = A4((offA + (k + kk) * p.M) / 4 + min((row0 + r) / 4, p.M / 4 - 1));
 						av[r][kk] = t.x, av[r + 1][kk] = t.y, av[r + 2][kk] = t.z, av[r + 3][kk] = t.w;
 					}
 			} else {
@@ -130,10 +146,10 @@ void registerTiles() {
 			}
 			if (!TRANS_B && VEC_B) {
 				[[unroll]] for (uint kk = 0; kk < 4; kk++)
-					[[unroll]] for (uint q = 0; q < TC; q++) bv[kk][q] = b4[(offB + (k + kk) * p.N) / 4 + chunks[q]];
+					[[unroll]] for (uint q = 0; q < TC; q++) bv[kk][q] = B4((offB + (k + kk) * p.N) / 4 + chunks[q]);
 			} else if (TRANS_B && VEC_B) {
 				[[unroll]] for (uint j = 0; j < TN; j++) {
-					vec4 t = b4[(offB + cols[j] * p.K + k) / 4];
+					vec4 t = B4((offB + cols[j] * p.K + k) / 4);
 					bv[0][j / 4][j % 4] = t.x, bv[1][j / 4][j % 4] = t.y, bv[2][j / 4][j % 4] = t.z, bv[3][j / 4][j % 4] = t.w;
 				}
 			} else {
@@ -178,13 +194,13 @@ void sharedTiles() {
 				for (uint e = tid; e < TILE_R * SK / 4; e += threads) {
 					const uint r = e / (SK / 4), kk = 4 * (e % (SK / 4)), k = k0 + kk;
 					const uint i = min(tileRow0 + r, p.M - 1);
-					const vec4 v = k < p.K ? a4[(offA + i * p.K + k) / 4] : vec4(0.0);
+					const vec4 v = k < p.K ? A4((offA + i * p.K + k) / 4) : vec4(0.0);
 					[[unroll]] for (uint h = 0; h < 4; h++) sa[(kk + h) * TILE_R + r] = v[h];
 				}
 			} else if (TRANS_A && VEC_A) {
 				for (uint e = tid; e < TILE_R / 4 * SK; e += threads) {
 					const uint kk = e / (TILE_R / 4), r = 4 * (e % (TILE_R / 4)), k = k0 + kk;
-					const vec4 v = k < p.K ? a4[(offA + k * p.M) / 4 + min((tileRow0 + r) / 4, p.M / 4 - 1)] : vec4(0.0);
+					const vec4 v = k < p.K ? A4((offA + k * p.M) / 4 + min((tileRow0 + r) / 4, p.M / 4 - 1)) : vec4(0.0);
 					[[unroll]] for (uint h = 0; h < 4; h++) sa[kk * TILE_R + r + h] = v[h];
 				}
 			} else {
@@ -197,12 +213,12 @@ void sharedTiles() {
 			if (!TRANS_B && VEC_B) {
 				for (uint e = tid; e < SK * TILE_C4; e += threads) {
 					const uint kk = e / TILE_C4, q = e % TILE_C4, k = k0 + kk;
-					sb[e] = k < p.K ? b4[(offB + k * p.N) / 4 + min(tileCol0 / 4 + q, p.N / 4 - 1)] : vec4(0.0);
+					sb[e] = k < p.K ? B4((offB + k * p.N) / 4 + min(tileCol0 / 4 + q, p.N / 4 - 1)) : vec4(0.0);
 				}
 			} else if (TRANS_B && VEC_B) {
 				for (uint e = tid; e < TILE_C4 * 4 * SK / 4; e += threads) {
 					const uint j = e / (SK / 4), kk = 4 * (e % (SK / 4)), k = k0 + kk;
-					const vec4 v = k < p.K ? b4[(offB + min(tileCol0 + j, p.N - 1) * p.K + k) / 4] : vec4(0.0);
+					const vec4 v = k < p.K ? B4((offB + min(tileCol0 + j, p.N - 1) * p.K + k) / 4) : vec4(0.0);
 					[[unroll]] for (uint h = 0; h < 4; h++) sb[(kk + h) * TILE_C4 + j / 4][j % 4] = v[h];
 				}
 			} else {

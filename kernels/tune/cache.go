@@ -14,8 +14,11 @@ import (
 )
 
 // Version is the cache file's format. A file of another version is
-// ignored (with a warning) and replaced by the next Merge.
-const Version = 1
+// ignored (with a warning) and replaced by the next Merge. Version 2:
+// variants say how they read their operands (texels), and lavapipe's
+// default reads texels, so choices made against the old default are
+// stale.
+const Version = 2
 
 // File is the cache file: the choices of every device tuned on this
 // machine.

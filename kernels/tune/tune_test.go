@@ -31,7 +31,7 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	if err := save(path, infoA, map[string]tune.Choice{
 		wide.TuneKey(): {Shape: wide.String(), Variant: tiled, DefaultMs: 2, TunedMs: 1},
-		tall.TuneKey(): {Shape: tall.String(), Variant: kernels.DefaultMatMulVariant(tall), Default: true, DefaultMs: 1, TunedMs: 1},
+		tall.TuneKey(): {Shape: tall.String(), Variant: kernels.MatMulVariant{MatMulTile: kernels.DefaultMatMulTile}, Default: true, DefaultMs: 1, TunedMs: 1},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("%s: %d candidates timed of %d, rejected %v", r.Key, r.Candidates, len(v.MatMulCandidates(r.Params)), r.Rejected)
 		}
 		c := r.Choice
-		if c.Default != (c.Variant == kernels.DefaultMatMulVariant(r.Params)) || c.TunedMs > c.DefaultMs || c.DefaultMs <= 0 {
+		if c.Default != (c.Variant == v.DefaultMatMulVariant(r.Params)) || c.TunedMs > c.DefaultMs || c.DefaultMs <= 0 {
 			t.Errorf("%s: choice %+v", r.Key, c)
 		}
 		if !c.Default && c.TunedMs >= 0.97*c.DefaultMs {
