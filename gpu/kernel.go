@@ -76,8 +76,8 @@ func (d *Device) Kernel(s KernelSpec) (*Kernel, error) {
 	if len(s.SPIRV) == 0 || len(s.SPIRV)%4 != 0 {
 		return nil, fmt.Errorf("gpu: kernel %s: SPIR-V of %d bytes is not a whole number of words", s.Name, len(s.SPIRV))
 	}
-	if len(s.Spec) > 32 {
-		return nil, fmt.Errorf("gpu: kernel %s: %d specialization constants (at most 32)", s.Name, len(s.Spec))
+	if len(s.Spec) > C.NVK_MAX_SPEC {
+		return nil, fmt.Errorf("gpu: kernel %s: %d specialization constants (at most %d)", s.Name, len(s.Spec), C.NVK_MAX_SPEC)
 	}
 	key := kernelKey{spirv: sha256.Sum256(s.SPIRV), push: s.PushBytes}
 	key.spec = string(u32Bytes(s.Spec))

@@ -224,8 +224,8 @@ VkResult nvk_create_compute_pipeline(PFN_vkGetInstanceProcAddr gipa, VkInstance 
                                      const uint32_t *spec, uint32_t nspec, VkPipeline *out) {
 	PFN_vkCreateComputePipelines create = INST_FN(PFN_vkCreateComputePipelines, "vkCreateComputePipelines");
 	if (create == NULL) return VK_ERROR_INITIALIZATION_FAILED;
-	VkSpecializationMapEntry entries[32];
-	if (nspec > 32) return VK_ERROR_INITIALIZATION_FAILED;
+	VkSpecializationMapEntry entries[NVK_MAX_SPEC];
+	if (nspec > NVK_MAX_SPEC) return VK_ERROR_INITIALIZATION_FAILED;
 	for (uint32_t i = 0; i < nspec; i++) {
 		entries[i].constantID = i;
 		entries[i].offset = i * 4;

@@ -83,7 +83,8 @@ VkResult nvk_create_messenger(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, u
 void nvk_destroy_messenger(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDebugUtilsMessengerEXT m);
 
 // A compute pipeline from a module, with specialization constants
-// 0..nspec-1 taken from spec (4 bytes each).
+// 0..nspec-1 taken from spec (4 bytes each), at most NVK_MAX_SPEC.
+#define NVK_MAX_SPEC 40
 VkResult nvk_create_compute_pipeline(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev,
                                      VkShaderModule module, VkPipelineLayout layout,
                                      const uint32_t *spec, uint32_t nspec, VkPipeline *out);

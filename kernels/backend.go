@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/shaders"
@@ -78,6 +79,39 @@ func (v *Vulkan) Name() string { return "vulkan: " + v.Device.Info.Name }
 // with the given bindings, push-constant size and specialization constants.
 func (v *Vulkan) kernel(name string, binds []gpu.Access, push int, spec ...uint32) (*gpu.Kernel, error) {
 	return v.Device.Kernel(gpu.KernelSpec{Name: name, SPIRV: shaders.SPIRV(name), Bindings: binds, PushBytes: push, Spec: spec})
+}
+
+// withTexels binds, when on, the read-only buffers bufs[slots[j]] whose
+// use[j] holds (the shader reads them as vec4, or their elements as
+// lanes' consecutive words) a second time as texels, one ReadTexels
+// binding per slot after the others, and returns bit j set for each so
+// bound: a shader's texel variant reads those bindings' loads there. A
+// slot not bound so (or that cannot be) repeats the first that is, so the
+// layout stays the same; with none, the bindings are returned unchanged
+// and the shader's plain variant runs. Texels give the same bits.
+func withTexels(on bool, access []gpu.Access, bufs []*gpu.Buffer, slots []int, use []bool) ([]gpu.Access, []*gpu.Buffer, uint32) {
+	var mask uint32
+	first := -1
+	for j, b := range slots {
+		if on && use[j] && bufs[b].TexelBindable() {
+			mask |= 1 << j
+			if first < 0 {
+				first = b
+			}
+		}
+	}
+	if mask == 0 {
+		return access, bufs, 0
+	}
+	// Appending to the callers' slices must not write into their arrays.
+	access, bufs = slices.Clip(access), slices.Clip(bufs)
+	for j, b := range slots {
+		if mask&(1<<j) == 0 {
+			b = first
+		}
+		access, bufs = append(access, gpu.ReadTexels), append(bufs, bufs[b])
+	}
+	return access, bufs, mask
 }
 
 // exec1 is exec for work with one output, of outLen floats.

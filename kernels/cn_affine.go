@@ -190,30 +190,34 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 	}
 	m, l := divMagic(uint32(sh.S))
 	push := gpu.Push{}.U32(uint32(sh.rows())).U32(uint32(sh.S)).U32(m).U32(l)
-	if mode == cnForward || mode == cnTangent {
-		k, err := v.kernel("cn_affine", cnAffineAccess, 16, v.Local, 1, 1, uint32(mode), 0)
-		if err != nil {
-			return err
-		}
-		r.Dispatch(k, v.Device.Grid(k, sh.rows()*sh.S), push, binds...)
-		return nil
+	// The forward modes read x, gamma, in5 (beta), tx and tgamma; the
+	// backward ones all but tx and tgamma in BACKWARD. Lanes read
+	// consecutive elements of each, so each may be read as texels.
+	reads := []bool{true, true, true, mode != cnForward && mode != cnBackward, mode != cnForward && mode != cnBackward, mode == cnTangentBackward}
+	access, bufs, tex := withTexels(v.Texels, cnAffineAccess, binds, []int{3, 4, 5, 6, 7, 8}, reads)
+	shader, spec := "cn_affine", []uint32{v.Local, 1, 1, uint32(mode), 0}
+	if tex != 0 {
+		shader = "cn_affine_texel"
 	}
-	if sh.S <= cnSerialMax {
-		k, err := v.kernel("cn_affine", cnAffineAccess, 16, v.Local, 1, 1, uint32(mode), 1)
-		if err != nil {
-			return err
-		}
-		r.Dispatch(k, v.Device.Grid(k, sh.rows()), push, binds...)
-		return nil
+	invocations := sh.rows() * sh.S
+	switch {
+	case mode == cnForward || mode == cnTangent:
+	case sh.S <= cnSerialMax:
+		spec[4], invocations = 1, sh.rows()
+	default:
+		// rows*local invocations are one workgroup per row, folded into
+		// y when there are more rows than the x limit.
+		spec[0] = uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1))))
+		invocations = sh.rows() * int(spec[0])
 	}
-	local := uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1))))
-	k, err := v.kernel("cn_affine", cnAffineAccess, 16, local, 1, 1, uint32(mode), 0)
+	if tex != 0 {
+		spec = append(spec, tex)
+	}
+	k, err := v.kernel(shader, access, 16, spec...)
 	if err != nil {
 		return err
 	}
-	// rows*local invocations are one workgroup per row, folded into y
-	// when there are more rows than the x limit.
-	r.Dispatch(k, v.Device.Grid(k, sh.rows()*int(local)), push, binds...)
+	r.Dispatch(k, v.Device.Grid(k, invocations), push, bufs...)
 	return nil
 }
 

@@ -472,7 +472,19 @@ func (v *Vulkan) RecordFused(r *gpu.Recorder, f Fused, out Shape, ins []*gpu.Buf
 		}
 	}
 	binds[MaxFusedInputs], bufs[MaxFusedInputs] = gpu.Write, y
-	k, err := v.kernel("fused", binds, 4*fusedPushWords, spec...)
+	// The inputs read as vec4 may be read as texels.
+	slots, vec4 := make([]int, MaxFusedInputs), make([]bool, MaxFusedInputs)
+	for k := range MaxFusedInputs {
+		slots[k] = k
+		vec4[k] = k < nin && (l.modes[k] == fusedRowVec || (l.modes[k] == fusedContig && l.vec == 4))
+	}
+	binds, bufs, tex := withTexels(v.Texels, binds, bufs, slots, vec4)
+	shader := "fused"
+	if tex != 0 {
+		shader = "fused_texel"
+		spec = append(spec, tex)
+	}
+	k, err := v.kernel(shader, binds, 4*fusedPushWords, spec...)
 	if err != nil {
 		return err
 	}

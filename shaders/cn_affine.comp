@@ -32,6 +32,10 @@
 // such as an MLP layer's S = 1) they run one invocation per row instead,
 // summing it in order: a workgroup per row of one element costs lavapipe
 // a whole workgroup launch and its barriers for each element.
+//
+// variant: cn_affine_texel -DTEXEL
+// (bindings 3-8 again as uniform texel buffers of vec4 at 9-14; TEX bit
+// j reads binding 3 + j from there)
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
@@ -54,6 +58,19 @@ layout(std430, binding = 5) readonly buffer In5 { float in5[]; };
 layout(std430, binding = 6) readonly buffer TX { float tx[]; };
 layout(std430, binding = 7) readonly buffer TGamma { float tgamma[]; };
 layout(std430, binding = 8) readonly buffer TG { float tg[]; };
+#ifdef TEXEL
+layout(constant_id = 5) const uint TEX = 0;
+layout(binding = 9) uniform samplerBuffer tex_x;
+layout(binding = 10) uniform samplerBuffer tex_gamma;
+layout(binding = 11) uniform samplerBuffer tex_in5;
+layout(binding = 12) uniform samplerBuffer tex_tx;
+layout(binding = 13) uniform samplerBuffer tex_tgamma;
+layout(binding = 14) uniform samplerBuffer tex_tg;
+// LD(j, name, i) reads element i of binding 3 + j.
+#define LD(j, name, i) (((TEX >> j) & 1u) != 0 ? texelFetch(tex_##name, int((i) >> 2))[(i) & 3] : name[i])
+#else
+#define LD(j, name, i) name[i]
+#endif
 
 shared float red0[gl_WorkGroupSize.x];
 shared float red1[gl_WorkGroupSize.x];
@@ -66,9 +83,9 @@ void elementwise() {
 	// kernel computes these ops when the graph compiler merges them.
 	precise float y;
 	if (MODE == FORWARD) {
-		y = x[i] * gamma[r] + in5[r];
+		y = LD(0, x, i) * LD(1, gamma, r) + LD(2, in5, r);
 	} else {
-		y = tx[i] * gamma[r] + x[i] * tgamma[r] + in5[r];
+		y = LD(3, tx, i) * LD(1, gamma, r) + LD(0, x, i) * LD(4, tgamma, r) + LD(2, in5, r);
 	}
 	o[i] = y;
 }
@@ -77,20 +94,20 @@ void elementwise() {
 // [j0, j1) of row r (stride step), writing dx or tdx, and returns the
 // partial sums (dgamma, dbeta) or (tdgamma, tdbeta).
 vec2 row_sums(uint r, uint j0, uint j1, uint step) {
-	float gam = gamma[r];
-	float tgam = MODE == TANGENT_BACKWARD ? tgamma[r] : 0.0;
+	float gam = LD(1, gamma, r);
+	float tgam = MODE == TANGENT_BACKWARD ? LD(4, tgamma, r) : 0.0;
 	float a0 = 0.0, a1 = 0.0;
 	for (uint j = j0; j < j1; j += step) {
 		uint i = r * p.s + j;
-		float g = in5[i];
+		float g = LD(2, in5, i);
 		if (MODE == BACKWARD) {
 			o[i] = g * gam;
-			a0 += g * x[i];
+			a0 += g * LD(0, x, i);
 			a1 += g;
 		} else {
-			float t = tg[i];
+			float t = LD(5, tg, i);
 			o[i] = t * gam + g * tgam;
-			a0 += t * x[i] + g * tx[i];
+			a0 += t * LD(0, x, i) + g * LD(3, tx, i);
 			a1 += t;
 		}
 	}

@@ -27,6 +27,10 @@
 // by coordinates, the innermost dimension are multiples of 4). With
 // REDUCE, each invocation sums VEC outputs over the leading axis instead
 // (see main).
+//
+// variant: fused_texel -DTEXEL
+// (each input again as a uniform texel buffer of vec4 at binding 9 + k;
+// TEX bit k reads input k's vec4 loads from there)
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x_id = 0) in;
@@ -82,6 +86,14 @@ layout(push_constant) uniform Push { uint w[32]; } p;
 	layout(std430, binding = k) readonly buffer X##k { float x##k[]; }; \
 	layout(std430, binding = k) readonly buffer V##k { vec4 v##k[]; };
 INPUT(0) INPUT(1) INPUT(2) INPUT(3) INPUT(4) INPUT(5) INPUT(6) INPUT(7)
+#ifdef TEXEL
+layout(constant_id = 32) const uint TEX = 0;
+#define TEXELS(k) layout(binding = 9 + k) uniform samplerBuffer t##k;
+TEXELS(0) TEXELS(1) TEXELS(2) TEXELS(3) TEXELS(4) TEXELS(5) TEXELS(6) TEXELS(7)
+#define VLOAD(k, j) (((TEX >> k) & 1u) != 0 ? texelFetch(t##k, int(j)) : v##k[j])
+#else
+#define VLOAD(k, j) v##k[j]
+#endif
 layout(std430, binding = 8) writeonly buffer Y { float y[]; };
 layout(std430, binding = 8) writeonly buffer Y4 { vec4 y4[]; };
 
@@ -125,9 +137,9 @@ float binary(uint op, float a, float b) {
 // Reads VEC elements of input k, at flat element i or, by coordinates, at
 // index idx with innermost stride inner.
 #define LOAD(k, i, idx, inner) \
-	(mode(k) == CONTIG ? (VEC == 4 ? v##k[(i) >> 2] : vec4(x##k[i])) : \
+	(mode(k) == CONTIG ? (VEC == 4 ? VLOAD(k, (i) >> 2) : vec4(x##k[i])) : \
 	 mode(k) == SPLAT0 ? vec4(x##k[0]) : \
-	 mode(k) == ROWVEC ? v##k[(idx) >> 2] : \
+	 mode(k) == ROWVEC ? VLOAD(k, (idx) >> 2) : \
 	 mode(k) == ROWSPLAT || VEC == 1 ? vec4(x##k[idx]) : \
 	 vec4(x##k[idx], x##k[(idx) + (inner)], x##k[(idx) + 2 * (inner)], x##k[(idx) + 3 * (inner)]))
 

@@ -121,7 +121,23 @@ void registerTiles() {
 			// av[r][kk] = op(A)(row r, k+kk); bv[kk][q] = op(B)(k+kk, columns 4q..4q+3).
 			vec4 av[TM], bv[4][TC];
 #ifndef NO_SUBGROUP_SHUFFLE
-			if (SHARE_A) {
+			if (SHARE_A && TRANS_A && VEC_A) {
+				// The 4 x TM block of A (k rows of TM contiguous floats) is
+				// TM vec4s, entry e = kk * TM/4 + r/4: lane l loads entries
+				// l, l + SG, ... and every lane takes its four k of each row
+				// from them by shuffle.
+				vec4 mine[TM];
+				[[unroll]] for (uint h = 0; h < TM; h += gl_SubgroupSize) {
+					const uint e = min(h + gl_SubgroupInvocationID, TM - 1);
+					mine[h / gl_SubgroupSize] = A4((offA + (k + e / (TM / 4)) * p.M) / 4 + min(row0 / 4 + e % (TM / 4), p.M / 4 - 1));
+				}
+				[[unroll]] for (uint kk = 0; kk < 4; kk++)
+					[[unroll]] for (uint r = 0; r < TM; r += 4) {
+						const uint e = kk * (TM / 4) + r / 4;
+						const vec4 t = subgroupShuffle(mine[e / gl_SubgroupSize], e % gl_SubgroupSize);
+						av[r][kk] = t.x, av[r + 1][kk] = t.y, av[r + 2][kk] = t.z, av[r + 3][kk] = t.w;
+					}
+			} else if (SHARE_A) {
 				// Lane l loads rows l, l + SG, ... (SG = gl_SubgroupSize).
 				vec4 mine[TM];
 				[[unroll]] for (uint h = 0; h < TM; h += gl_SubgroupSize) {
