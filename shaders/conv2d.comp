@@ -1,4 +1,7 @@
 #version 450
+// variant: conv2d_texel -DTEXEL
+// (bindings 1-4 again as uniform texel buffers of vec4 at 6-9; TEX bit j
+// reads binding 1 + j from there)
 #extension GL_EXT_control_flow_attributes : require
 // conv2d: the 2-D convolution family (NCHW, square stride S and padding P,
 // kernel KH x KW). Every op of conv2d and conv_transpose2d and of their
@@ -86,11 +89,25 @@ layout(std430, binding = 2) readonly buffer B1v { vec4 b1v[]; };
 layout(std430, binding = 3) readonly buffer A2v { vec4 a2v[]; };
 layout(std430, binding = 4) readonly buffer B2v { vec4 b2v[]; };
 
+#ifdef TEXEL
+layout(constant_id = 14) const uint TEX = 0;
+layout(binding = 6) uniform samplerBuffer ta1;
+layout(binding = 7) uniform samplerBuffer tb1;
+layout(binding = 8) uniform samplerBuffer ta2;
+layout(binding = 9) uniform samplerBuffer tb2;
+// V4(j, name, i) is vec4 i of binding 1 + j, S1 its float i.
+#define V4(j, name, i) (((TEX >> j) & 1u) != 0 ? texelFetch(t##name, i) : name##v[i])
+#define S1(j, name, i) (((TEX >> j) & 1u) != 0 ? texelFetch(t##name, (i) >> 2)[(i) & 3] : name[i])
+#else
+#define V4(j, name, i) name##v[i]
+#define S1(j, name, i) name[i]
+#endif
+
 // second picks the pair; it is a constant after inlining.
-float la(bool second, int i) { return second ? a2[i] : a1[i]; }
-float lb(bool second, int i) { return second ? b2[i] : b1[i]; }
-vec4 la4(bool second, int i) { return second ? a2v[i] : a1v[i]; }
-vec4 lb4(bool second, int i) { return second ? b2v[i] : b1v[i]; }
+float la(bool second, int i) { return second ? S1(2, a2, i) : S1(0, a1, i); }
+float lb(bool second, int i) { return second ? S1(3, b2, i) : S1(1, b1, i); }
+vec4 la4(bool second, int i) { return second ? V4(2, a2, i) : V4(0, a1, i); }
+vec4 lb4(bool second, int i) { return second ? V4(3, b2, i) : V4(1, b1, i); }
 
 // wrow returns tap kx of the kernel row starting at wbase (VEC4: one vec4
 // load per row, at kx = 0; the caller unrolls kx, so w4 is reused).
@@ -273,7 +290,7 @@ void biasgrad() {
 	const int lid = int(gl_LocalInvocationID.x), sp = p.OH * p.OW;
 	float s = 0.0;
 	for (int n = 0; n < p.N; n++)
-		for (int i = lid; i < sp; i += int(gl_WorkGroupSize.x)) s += a1[(n * p.K + k) * sp + i];
+		for (int i = lid; i < sp; i += int(gl_WorkGroupSize.x)) s += la(false, (n * p.K + k) * sp + i);
 	red[lid] = s;
 	barrier();
 	for (uint h = gl_WorkGroupSize.x / 2; h > 0; h /= 2) {
