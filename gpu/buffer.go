@@ -73,7 +73,8 @@ func (b *Buffer) View(off, size int64) (*Buffer, error) {
 
 // TexelBindable says whether b can be bound with ReadTexels: it starts at
 // a multiple of the device's texel-buffer offset alignment and its vec4
-// texels are within the device's limit on their number.
+// texels are within the device's limit on their number (0 on a device
+// without uniform texel buffers of R32G32B32A32_SFLOAT).
 func (b *Buffer) TexelBindable() bool {
 	return b.off%b.d.Info.MinTexelBufferAlign == 0 && b.texels() <= uint64(b.d.Info.MaxTexelBufferElements)
 }

@@ -167,6 +167,14 @@ func describe(in *instance, index int, pd vk.PhysicalDevice) Info {
 	info.MinStorageBufferAlign = uint64(l.MinStorageBufferOffsetAlignment)
 	info.MinTexelBufferAlign = max(uint64(l.MinTexelBufferOffsetAlignment), 1)
 	info.MaxTexelBufferElements = l.MaxTexelBufferElements
+	// Vulkan makes this format's uniform texel buffers mandatory; a device
+	// without them gets no texel bindings (Buffer.TexelBindable).
+	var fp vk.FormatProperties
+	vk.GetPhysicalDeviceFormatProperties(pd, vk.FormatR32g32b32a32Sfloat, &fp)
+	fp.Deref()
+	if vk.FormatFeatureFlagBits(fp.BufferFeatures)&vk.FormatFeatureUniformTexelBufferBit == 0 {
+		info.MaxTexelBufferElements = 0
+	}
 	info.NonCoherentAtomSize = uint64(l.NonCoherentAtomSize)
 	info.MaxMemoryAllocations = l.MaxMemoryAllocationCount
 	info.MaxStorageBuffersStage = l.MaxPerStageDescriptorStorageBuffers

@@ -47,7 +47,10 @@
 // (Program.Barriers counts them). Descriptor sets are deduplicated and
 // allocated from a pool sized for the program, so they cannot run out
 // mid-run. Recorder.Profile adds timestamps; Program.Profile returns the
-// GPU time of each operation.
+// GPU time of each operation. A binding declared ReadTexels is bound as a
+// uniform texel buffer of vec4 (a view per range, made with the sets): on
+// lavapipe a texel fetch is one gather for all lanes, where a storage-
+// buffer load at lane-dependent addresses is a loop over them.
 //
 // # Presenting
 //

@@ -26,9 +26,13 @@
 // bits against the ops run one at a time.
 //
 // Some kernels come in variants for different devices (MatMulVariant:
-// register tiles for lavapipe, shared-memory tiles for GPUs), all with
-// the same bits. Vulkan.Tuning picks one per shape where noether-vk tune
-// chose one (package kernels/tune), the default elsewhere.
+// register tiles for lavapipe, shared-memory tiles for GPUs, operands
+// read as storage buffers or as texels), all with the same bits.
+// Vulkan.Tuning picks one per shape where noether-vk tune chose one
+// (package kernels/tune), the default elsewhere. With Vulkan.Texels (the
+// default on CPU devices) the products, fused elementwise kernels,
+// cn_affine and direct convolutions read their operands through texel
+// views: each family's _texel SPIR-V binds them a second time so.
 //
 // Layout is row-major (NCHW for images); all data are float32.
 package kernels

@@ -4,7 +4,8 @@
 # devices, selftest, tune (its cache kept in the output folder),
 # bench-kernels (default against tuned), the meta-training steps again with
 # the graph compiler's passes off (fusion, reassociation, merging of
-# repeated ops: what fewer dispatches are worth on a GPU), a short
+# repeated ops: what fewer dispatches are worth on a GPU) and with texel
+# reads on (the default on lavapipe only, unmeasured on GPUs), a short
 # training, and the PyTorch peer on CUDA, all written to one folder
 # (default: $OUT when set, else bench-gpu-out).
 #
@@ -57,10 +58,11 @@ step selftest 60 "$bin" --device "$dev" selftest --json "$out/selftest.json"
 # results and a fresh machine starts untuned.
 export XDG_CACHE_HOME="$(cd "$out" && pwd)/cache" # absolute, as Go requires
 step tune 90 "$bin" --device "$dev" tune --shapes train,bench,video --json "$out/tune.json"
-step bench-kernels 120 "$bin" --device "$dev" bench-kernels --json "$out/bench-kernels.json"
+step bench-kernels 110 "$bin" --device "$dev" bench-kernels --json "$out/bench-kernels.json"
 NOETHER_VK_FUSION=off NOETHER_VK_REASSOC=off NOETHER_VK_CSE=off NOETHER_VK_VIEWS=off \
   step passes-off 30 "$bin" --device "$dev" bench-kernels --ops meta_step --no-tune --json "$out/bench-passes-off.json"
-step train 60 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
+NOETHER_VK_TEXELS=on step texels-on 20 "$bin" --device "$dev" bench-kernels --ops meta_step,matmul,conv2d --no-tune --json "$out/bench-texels-on.json"
+step train 50 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   step peer 45 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
   step peer-meta 45 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
