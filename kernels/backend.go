@@ -36,8 +36,10 @@ type Vulkan struct {
 	// Tuning holds the variants tuned for this device (noether-vk tune);
 	// nil runs the defaults.
 	Tuning *Tuning
-	// Texels makes the default matrix products read their operands as
-	// uniform texel buffers (MatMulVariant.Texels).
+	// Texels makes the kernels read their operands as uniform texel
+	// buffers where they can: the default matrix products
+	// (MatMulVariant.Texels), the fused elementwise kernel, cn_affine and
+	// the direct convolution.
 	Texels bool
 }
 
@@ -45,10 +47,10 @@ type Vulkan struct {
 // every invocation has a fixed cost, so elementwise kernels take 4
 // elements each (about 2x faster for relu at the MLP's 1125x200); GPUs
 // want one element per invocation so neighbouring threads read
-// neighbouring words. On a CPU device the default products read texels:
-// 1.3-1.5x faster at the MLP's products on lavapipe, whose storage-buffer
-// loads at lane-dependent addresses are loops over the lanes; on GPUs
-// that is unmeasured, so they keep storage buffers unless tuned.
+// neighbouring words. On a CPU device the kernels read texels (1.3-1.5x
+// faster at the MLP's products on lavapipe, whose storage-buffer loads at
+// lane-dependent addresses are loops over the lanes); on GPUs that is
+// unmeasured, so they keep storage buffers unless a product is tuned.
 // NOETHER_VK_CONV=direct or gemm sets Conv (to test or time one conv form
 // everywhere, the graph engine included); NOETHER_VK_TEXELS=on or off
 // sets Texels.

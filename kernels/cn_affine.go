@@ -190,8 +190,8 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 	}
 	m, l := divMagic(uint32(sh.S))
 	push := gpu.Push{}.U32(uint32(sh.rows())).U32(uint32(sh.S)).U32(m).U32(l)
-	// The forward modes read x, gamma, in5 (beta), tx and tgamma; the
-	// backward ones all but tx and tgamma in BACKWARD. Lanes read
+	// FORWARD and BACKWARD read x, gamma and in5, TANGENT also tx and
+	// tgamma, TANGENT_BACKWARD those and tg (bindings 3-8); lanes read
 	// consecutive elements of each, so each may be read as texels.
 	reads := []bool{true, true, true, mode != cnForward && mode != cnBackward, mode != cnForward && mode != cnBackward, mode == cnTangentBackward}
 	access, bufs, tex := withTexels(v.Texels, cnAffineAccess, binds, []int{3, 4, 5, 6, 7, 8}, reads)

@@ -19,9 +19,9 @@ func TestVulkan(t *testing.T) { kerneltest.Test(t, openVulkan(t)) }
 // TestVulkanMatMulVariants runs the matmul and convolution cases of the
 // suite with every variant the tuner may pick for the shapes there (each
 // forced onto every product, the convolutions in GEMM form so that their
-// products go through it too; a register tile once, with the default's
-// way of reading its operands), and checks each variant's bits against
-// the default's: tuning must change no result. The bits are what tuning
+// products go through it too; the default's tile read the other way
+// only through its bits), and checks each variant's bits against the
+// default's: tuning must change no result. The bits are what tuning
 // promises; the suite over each variant checks the cases besides. make
 // test runs only the bits at lavapipe's other vector widths (the suite
 // over one variant costs about 2 s).
@@ -58,9 +58,9 @@ func TestVulkanMatMulVariants(t *testing.T) {
 				}
 			})
 			if mv.Texels != v.Texels {
-				// The same tile reading its operands the other way: the
-				// bits against the default say it all, the suite ran on
-				// the tile already.
+				// The default's tile reading its operands the other way:
+				// the bits against the default say it all, the suite ran
+				// on the tile already.
 				return
 			}
 			t.Run("suite", func(t *testing.T) {
