@@ -71,12 +71,13 @@ func (b *Buffer) View(off, size int64) (*Buffer, error) {
 	return &Buffer{d: b.d, blk: b.blk, off: b.off + uint64(off), size: uint64(size), cap: uint64(size), parent: b}, nil
 }
 
-// TexelBindable says whether b can be bound with ReadTexels: it starts at
-// a multiple of the device's texel-buffer offset alignment and its vec4
-// texels are within the device's limit on their number (0 on a device
-// without uniform texel buffers of R32G32B32A32_SFLOAT).
+// TexelBindable says whether b can be bound with ReadTexels: the device
+// has such bindings (Info.TexelReads), b starts at a multiple of the
+// device's texel-buffer offset alignment and its vec4 texels are within
+// the device's limit on their number.
 func (b *Buffer) TexelBindable() bool {
-	return b.off%b.d.Info.MinTexelBufferAlign == 0 && b.texels() <= uint64(b.d.Info.MaxTexelBufferElements)
+	info := &b.d.Info
+	return info.TexelReads && b.off%info.MinTexelBufferAlign == 0 && b.texels() <= uint64(info.MaxTexelBufferElements)
 }
 
 // texels is the number of vec4 texels that cover b. Past a size that is

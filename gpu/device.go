@@ -96,8 +96,12 @@ type Info struct {
 	MinStorageBufferAlign   uint64    `json:"min_storage_buffer_offset_alignment"`
 	MinTexelBufferAlign     uint64    `json:"min_texel_buffer_offset_alignment"`
 	MaxTexelBufferElements  uint32    `json:"max_texel_buffer_elements"`
-	NonCoherentAtomSize     uint64    `json:"non_coherent_atom_size"`
-	MaxMemoryAllocations    uint32    `json:"max_memory_allocations"`
+	// TexelReads: the device has uniform texel buffers of
+	// R32G32B32A32_SFLOAT (Vulkan makes them mandatory), which ReadTexels
+	// bindings are.
+	TexelReads           bool   `json:"texel_reads"`
+	NonCoherentAtomSize  uint64 `json:"non_coherent_atom_size"`
+	MaxMemoryAllocations uint32 `json:"max_memory_allocations"`
 	// MaxAllocationSize is the largest single VkDeviceMemory the driver
 	// promises to allocate (maxMemoryAllocationSize, Vulkan 1.1).
 	MaxAllocationSize      uint64  `json:"max_memory_allocation_size"`
@@ -167,14 +171,10 @@ func describe(in *instance, index int, pd vk.PhysicalDevice) Info {
 	info.MinStorageBufferAlign = uint64(l.MinStorageBufferOffsetAlignment)
 	info.MinTexelBufferAlign = max(uint64(l.MinTexelBufferOffsetAlignment), 1)
 	info.MaxTexelBufferElements = l.MaxTexelBufferElements
-	// Vulkan makes this format's uniform texel buffers mandatory; a device
-	// without them gets no texel bindings (Buffer.TexelBindable).
 	var fp vk.FormatProperties
 	vk.GetPhysicalDeviceFormatProperties(pd, vk.FormatR32g32b32a32Sfloat, &fp)
 	fp.Deref()
-	if vk.FormatFeatureFlagBits(fp.BufferFeatures)&vk.FormatFeatureUniformTexelBufferBit == 0 {
-		info.MaxTexelBufferElements = 0
-	}
+	info.TexelReads = vk.FormatFeatureFlagBits(fp.BufferFeatures)&vk.FormatFeatureUniformTexelBufferBit != 0
 	info.NonCoherentAtomSize = uint64(l.NonCoherentAtomSize)
 	info.MaxMemoryAllocations = l.MaxMemoryAllocationCount
 	info.MaxStorageBuffersStage = l.MaxPerStageDescriptorStorageBuffers

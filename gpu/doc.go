@@ -49,8 +49,9 @@
 // mid-run. Recorder.Profile adds timestamps; Program.Profile returns the
 // GPU time of each operation. A binding declared ReadTexels is bound as a
 // uniform texel buffer of vec4 (a view per range, made with the sets): on
-// lavapipe a texel fetch is one gather for all lanes, where a storage-
-// buffer load at lane-dependent addresses is a loop over them.
+// lavapipe a texel fetch loads each lane's value without the loop, branch
+// and bounds check per lane of a storage-buffer load at lane-dependent
+// addresses.
 //
 // # Presenting
 //

@@ -26,8 +26,9 @@ const (
 	ReadWrite = Read | Write
 	// ReadTexels binds a read-only buffer as a uniform texel buffer of
 	// vec4 (R32G32B32A32_SFLOAT), read with texelFetch: on lavapipe a
-	// texel fetch is a vector gather, where a storage-buffer load with an
-	// address that differs between lanes is a loop over the lanes.
+	// texel fetch loads each lane's value straight into the vector, where
+	// a storage-buffer load with an address that differs between lanes is
+	// a loop over the lanes.
 	ReadTexels = Read | texel
 )
 

@@ -33,12 +33,14 @@ func findViews(order, keep []*Node, align int64) map[*Node]view {
 	kept := nodeSet(keep)
 	views := map[*Node]view{}
 	owners := map[*Node]bool{}
-	// free reports whether x may become a view: an op of one output,
-	// neither kept nor a view or owner already.
-	free := func(x *Node) bool {
+	// viewable reports whether x may own or be a view: an op of one
+	// output, neither kept nor a view already; free, whether it may
+	// become a view: viewable and no owner either.
+	viewable := func(x *Node) bool {
 		_, viewed := views[x]
-		return x.kind == kindOp && !x.multi() && !kept[x] && !viewed && !owners[x]
+		return x.kind == kindOp && !x.multi() && !kept[x] && !viewed
 	}
+	free := func(x *Node) bool { return viewable(x) && !owners[x] }
 	aligned := func(ns []int, rowElems int) bool {
 		for _, rows := range ns {
 			if int64(4*rows*rowElems)%align != 0 {
@@ -72,8 +74,7 @@ func findViews(order, keep []*Node, align int64) map[*Node]view {
 			owners[n] = true
 		case splitOp:
 			x := n.in[0]
-			_, viewed := views[x]
-			if o.axis != 0 || !aligned(o.sizes, x.shape.Len()/x.shape[0]) || kept[x] || x.kind != kindOp || x.multi() || viewed {
+			if o.axis != 0 || !aligned(o.sizes, x.shape.Len()/x.shape[0]) || !viewable(x) {
 				continue
 			}
 			views[n] = view{x, 0}

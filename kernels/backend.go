@@ -86,12 +86,13 @@ func (v *Vulkan) kernel(name string, binds []gpu.Access, push int, spec ...uint3
 // withTexels binds, when on, the read-only buffers bufs[slots[j]] whose
 // use[j] holds (the shader reads them as vec4, or their elements as
 // lanes' consecutive words) a second time as texels, one ReadTexels
-// binding per slot after the others, and returns bit j set for each so
-// bound: a shader's texel variant reads those bindings' loads there. A
-// slot not bound so (or that cannot be) repeats the first that is, so the
-// layout stays the same; with none, the bindings are returned unchanged
-// and the shader's plain variant runs. Texels give the same bits.
-func withTexels(on bool, access []gpu.Access, bufs []*gpu.Buffer, slots []int, use []bool) ([]gpu.Access, []*gpu.Buffer, uint32) {
+// binding per slot after the others, and returns the texel variant of
+// shader (shader_texel) with bit j set for each so bound: that SPIR-V
+// reads those bindings' loads there. A slot not bound so (or that cannot
+// be) repeats the first that is, so the layout stays the same; with none,
+// shader and the bindings are returned unchanged. Texels give the same
+// bits.
+func withTexels(on bool, shader string, access []gpu.Access, bufs []*gpu.Buffer, slots []int, use []bool) (string, []gpu.Access, []*gpu.Buffer, uint32) {
 	var mask uint32
 	first := -1
 	for j, b := range slots {
@@ -103,7 +104,7 @@ func withTexels(on bool, access []gpu.Access, bufs []*gpu.Buffer, slots []int, u
 		}
 	}
 	if mask == 0 {
-		return access, bufs, 0
+		return shader, access, bufs, 0
 	}
 	// Appending to the callers' slices must not write into their arrays.
 	access, bufs = slices.Clip(access), slices.Clip(bufs)
@@ -113,7 +114,7 @@ func withTexels(on bool, access []gpu.Access, bufs []*gpu.Buffer, slots []int, u
 		}
 		access, bufs = append(access, gpu.ReadTexels), append(bufs, bufs[b])
 	}
-	return access, bufs, mask
+	return shader + "_texel", access, bufs, mask
 }
 
 // exec1 is exec for work with one output, of outLen floats.

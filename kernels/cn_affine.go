@@ -194,11 +194,8 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 	// tgamma, TANGENT_BACKWARD those and tg (bindings 3-8); lanes read
 	// consecutive elements of each, so each may be read as texels.
 	reads := []bool{true, true, true, mode != cnForward && mode != cnBackward, mode != cnForward && mode != cnBackward, mode == cnTangentBackward}
-	access, bufs, tex := withTexels(v.Texels, cnAffineAccess, binds, []int{3, 4, 5, 6, 7, 8}, reads)
-	shader, spec := "cn_affine", []uint32{v.Local, 1, 1, uint32(mode), 0}
-	if tex != 0 {
-		shader = "cn_affine_texel"
-	}
+	shader, access, bufs, tex := withTexels(v.Texels, "cn_affine", cnAffineAccess, binds, []int{3, 4, 5, 6, 7, 8}, reads)
+	spec := []uint32{v.Local, 1, 1, uint32(mode), 0}
 	invocations := sh.rows() * sh.S
 	switch {
 	case mode == cnForward || mode == cnTangent:

@@ -447,15 +447,8 @@ var DefaultConvTile = ConvTile{Channels: 16, Pixels: 16, Local: 8, WeightGradInp
 // convAccess: binding 0 written, 1-5 read (see shaders/conv2d.comp).
 var convAccess = []gpu.Access{gpu.Write, gpu.Read, gpu.Read, gpu.Read, gpu.Read, gpu.Read}
 
-// convShader is the conv2d SPIR-V for the texel bindings tex (withTexels
-// over bindings 1-4), convSpec its specialization constants.
-func convShader(tex uint32) string {
-	if tex != 0 {
-		return "conv2d_texel"
-	}
-	return "conv2d"
-}
-
+// convSpec is spec with, for conv2d_texel, the texel bindings tex
+// (withTexels over bindings 1-4).
 func convSpec(tex uint32, spec ...uint32) []uint32 {
 	if tex != 0 {
 		spec = append(spec, tex)
@@ -562,9 +555,9 @@ func (v *Vulkan) recordConvPrimSplit(r *gpu.Recorder, t ConvTile, mode convMode,
 		if groups[0] > lim[0] || groups[1] > lim[1] || groups[2] > lim[2] {
 			return fmt.Errorf("kernels: conv2d: grid %v exceeds the device's maxComputeWorkGroupCount %v", groups, lim)
 		}
-		access, bufs, tex := withTexels(v.Texels, convAccess, []*gpu.Buffer{out, a1, b1, a2, b2, bias}, []int{1, 2, 3, 4},
+		shader, access, bufs, tex := withTexels(v.Texels, "conv2d", convAccess, []*gpu.Buffer{out, a1, b1, a2, b2, bias}, []int{1, 2, 3, 4},
 			[]bool{true, true, pairs == 2, pairs == 2})
-		k, err := v.kernel(convShader(tex), access, 28, convSpec(tex, uint32(local), uint32(mode), uint32(tm), uint32(tn),
+		k, err := v.kernel(shader, access, 28, convSpec(tex, uint32(local), uint32(mode), uint32(tm), uint32(tn),
 			uint32(g.S), uint32(g.P), uint32(g.KH), uint32(g.KW), uint32(px), pairs, hasBias, uint32(py), b2u(vec4), uint32(wc))...)
 		if err != nil {
 			return err
@@ -602,9 +595,9 @@ func (v *Vulkan) recordConvPrimSplit(r *gpu.Recorder, t ConvTile, mode convMode,
 // recordConvSum records db[c] = sum over n and s of t[n, c, s].
 func (v *Vulkan) recordConvSum(r *gpu.Recorder, t, db *gpu.Buffer, n, c, s int) error {
 	local := uint32(min(64, pow2Ceil(s)))
-	access, bufs, tex := withTexels(v.Texels, convAccess, []*gpu.Buffer{db, t, t, t, t, t}, []int{1, 2, 3, 4},
+	shader, access, bufs, tex := withTexels(v.Texels, "conv2d", convAccess, []*gpu.Buffer{db, t, t, t, t, t}, []int{1, 2, 3, 4},
 		[]bool{true, false, false, false})
-	k, err := v.kernel(convShader(tex), access, 28, convSpec(tex, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 1)...)
+	k, err := v.kernel(shader, access, 28, convSpec(tex, local, uint32(convBias), 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 1)...)
 	if err != nil {
 		return err
 	}

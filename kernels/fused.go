@@ -478,10 +478,8 @@ func (v *Vulkan) RecordFused(r *gpu.Recorder, f Fused, out Shape, ins []*gpu.Buf
 		slots[k] = k
 		vec4[k] = k < nin && (l.modes[k] == fusedRowVec || (l.modes[k] == fusedContig && l.vec == 4))
 	}
-	binds, bufs, tex := withTexels(v.Texels, binds, bufs, slots, vec4)
-	shader := "fused"
+	shader, binds, bufs, tex := withTexels(v.Texels, "fused", binds, bufs, slots, vec4)
 	if tex != 0 {
-		shader = "fused_texel"
 		spec = append(spec, tex)
 	}
 	k, err := v.kernel(shader, binds, 4*fusedPushWords, spec...)

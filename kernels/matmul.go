@@ -155,9 +155,9 @@ type MatMulVariant struct {
 	SharedK uint32 `json:"shared_k,omitempty"`
 	// Texels reads A and B as uniform texel buffers of vec4 where their
 	// offsets allow (else as storage buffers, which gives the same bits).
-	// On lavapipe a texel fetch is one gather for all lanes, where a
-	// storage-buffer load at lane-dependent addresses is a loop over the
-	// lanes.
+	// On lavapipe a texel fetch loads each lane's value straight into
+	// the vector, where a storage-buffer load at lane-dependent addresses
+	// is a loop over the lanes with a branch and a bounds check each.
 	Texels bool `json:"texels,omitempty"`
 }
 
@@ -307,10 +307,9 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 	// and 5) and reads the vec4 loads of each operand bound so from there.
 	spec := []uint32{t.X, t.Y, 1, t.Rows, t.Cols, b2u(p.TransA), b2u(p.TransB), hasBias, b2u(vecA), b2u(vecB), b2u(vecC), b2u(share),
 		b2u(shared), max(mv.SharedK, 1)}
-	access, bufs, tex := withTexels(mv.Texels, []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, []*gpu.Buffer{a, b, bias, c},
+	shader, access, bufs, tex := withTexels(mv.Texels, shader, []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, []*gpu.Buffer{a, b, bias, c},
 		[]int{0, 1}, []bool{vecA, vecB})
 	if tex != 0 {
-		shader += "_texel"
 		spec = append(spec, tex&1, tex>>1)
 	}
 	k, err := v.kernel(shader, access, 24, spec...)
