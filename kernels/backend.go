@@ -30,8 +30,8 @@ type Vulkan struct {
 	// Elems is how many consecutive elements one invocation of an
 	// elementwise kernel handles.
 	Elems uint32
-	// Conv chooses the direct or GEMM form of the conv passes (ConvAuto:
-	// per shape, see ConvScratch).
+	// Conv chooses the direct, GEMM or implicit GEMM form of the conv
+	// passes (ConvAuto: direct or GEMM per shape, see ConvScratch).
 	Conv ConvPath
 	// Tuning holds the variants tuned for this device (noether-vk tune);
 	// nil runs the defaults.
@@ -51,8 +51,8 @@ type Vulkan struct {
 // faster at the MLP's products on lavapipe, whose storage-buffer loads at
 // lane-dependent addresses are loops over the lanes); on GPUs that is
 // unmeasured, so they keep storage buffers unless a product is tuned.
-// NOETHER_VK_CONV=direct or gemm sets Conv (to test or time one conv form
-// everywhere, the graph engine included); NOETHER_VK_TEXELS=on or off
+// NOETHER_VK_CONV=direct, gemm or implicit sets Conv (to test or time one
+// conv form everywhere, the graph engine included); NOETHER_VK_TEXELS=on or off
 // sets Texels.
 func NewVulkan(d *gpu.Device) *Vulkan {
 	v := &Vulkan{Device: d, Local: 64, Elems: 1}
@@ -70,6 +70,8 @@ func NewVulkan(d *gpu.Device) *Vulkan {
 		v.Conv = ConvDirect
 	case "gemm":
 		v.Conv = ConvGemm
+	case "implicit":
+		v.Conv = ConvImplicit
 	}
 	return v
 }

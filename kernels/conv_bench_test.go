@@ -13,8 +13,8 @@ import (
 // at the Noether embedding's two convolutions and the DCGAN-64 encoder's
 // 128->256 layer: the Vulkan kernels (recorded once, replayed) and the
 // im2col + gonum Sgemm CPU baseline on the same data. vulkan is the
-// default choice (kernels.ConvAuto); vulkan_direct and vulkan_gemm force
-// one form.
+// default choice (kernels.ConvAuto); vulkan_direct, vulkan_gemm and
+// vulkan_implicit force one form.
 func BenchmarkConv2D(b *testing.B) {
 	for _, bc := range []struct {
 		name string
@@ -32,7 +32,7 @@ func BenchmarkConv2D(b *testing.B) {
 			for _, path := range []struct {
 				name string
 				path kernels.ConvPath
-			}{{"vulkan", kernels.ConvAuto}, {"vulkan_direct", kernels.ConvDirect}, {"vulkan_gemm", kernels.ConvGemm}} {
+			}{{"vulkan", kernels.ConvAuto}, {"vulkan_direct", kernels.ConvDirect}, {"vulkan_gemm", kernels.ConvGemm}, {"vulkan_implicit", kernels.ConvImplicit}} {
 				b.Run(path.name+"/"+bc.name+"/"+mode, func(b *testing.B) {
 					d := openBenchDevice(b)
 					v := kernels.NewVulkan(d)

@@ -21,6 +21,16 @@ const (
 	// ConvGemm always runs the GEMM form: im2col / col2im
 	// (shaders/im2col.comp) around the matmul kernel.
 	ConvGemm
+	// ConvImplicit runs the implicit GEMM form: the matmul kernel reading
+	// the unfolded operands in place (no column matrix, no scratch, one
+	// dispatch per pass, the bias added with the store). The input
+	// gradient of a strided convolution keeps ConvAuto's form: in GEMM
+	// form over the input pixels only one tap in S² would add anything.
+	// On lavapipe it is slower than the other forms at the benchmarked
+	// shapes (its scalar loads of the unfolded operand are loops over the
+	// lanes); it is meant for GPUs, where the shared-memory variants load
+	// each input element once per workgroup.
+	ConvImplicit
 )
 
 // ConvPass names one of the three Record passes of a conv op: the op's
@@ -99,6 +109,39 @@ func (v *Vulkan) useGemm(mode convMode, g convGeom) bool {
 	return convGemmRule(mode, g)
 }
 
+// useImplicit says whether the pass runs as implicit GEMM: chosen by
+// v.Conv, not a strided input gradient, within the shader's 31-bit pixel
+// splits.
+func (v *Vulkan) useImplicit(mode convMode, g convGeom) bool {
+	return v.Conv == ConvImplicit && (mode != convDGrad || g.S == 1) && g.N*g.OH*g.OW < 1<<31 && g.N*g.C*g.H*g.W < 1<<31
+}
+
+// recordConvImplicit records the implicit GEMM form of one single-pair
+// primitive (a and b as recordConvPrim's: FORWARD X, W; DGRAD G, W;
+// WGRAD G, X) with the variant tuned for the product's shape, or the
+// default.
+func (v *Vulkan) recordConvImplicit(r *gpu.Recorder, mode convMode, g convGeom, out, a, b, bias *gpu.Buffer) error {
+	khw := g.KH * g.KW
+	var p MatMulParams
+	switch mode {
+	case convForward:
+		p = MatMulParams{Batch: g.N, M: g.K, N: g.OH * g.OW, K: g.C * khw, BatchB: true}
+		a, b = b, a
+	case convDGrad:
+		p = MatMulParams{Batch: g.N, M: g.C, N: g.H * g.W, K: g.K * khw, BatchB: true}
+		a, b = b, a
+	case convWGrad:
+		p = MatMulParams{Batch: 1, M: g.K, N: g.C * khw, K: g.N * g.OH * g.OW}
+	default:
+		return fmt.Errorf("kernels: conv2d (implicit GEMM): bad mode %d", mode)
+	}
+	mv, ok := v.Tuning.matMul(p)
+	if !ok {
+		mv = v.DefaultMatMulVariant(p)
+	}
+	return v.recordMatMul(r, mv, p, implicitConv{on: true, mode: mode, g: g}, a, b, bias, out)
+}
+
 // ConvScratch is the number of floats of scratch memory the Record method
 // of pass needs for the op (conv2d, or conv_transpose2d when transposed)
 // at p: the column matrix of the GEMM form, or the partial sums of the
@@ -111,6 +154,9 @@ func (v *Vulkan) ConvScratch(p ConvParams, transposed bool, pass ConvPass) (int,
 		return 0, err
 	}
 	mode := pass.mode(transposed)
+	if v.useImplicit(mode, g) {
+		return 0, nil
+	}
 	if !v.useGemm(mode, g) {
 		if s := directSplits(mode, g); s > 1 {
 			return s * g.wLen(), nil
@@ -224,6 +270,9 @@ func (v *Vulkan) recordConvGemm(r *gpu.Recorder, mode convMode, g convGeom, out,
 // says so and scratch is given (ConvAuto without scratch falls back to the
 // direct shader; ConvGemm without it is an error).
 func (v *Vulkan) recordConvPass(r *gpu.Recorder, mode convMode, g convGeom, out, a, b, bias, scratch *gpu.Buffer) error {
+	if v.useImplicit(mode, g) {
+		return v.recordConvImplicit(r, mode, g, out, a, b, bias)
+	}
 	if v.useGemm(mode, g) && (scratch != nil || v.Conv == ConvGemm) {
 		return v.recordConvGemm(r, mode, g, out, a, b, bias, scratch)
 	}

@@ -275,7 +275,22 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 	}
 	// A batch of A against one shared B is a single product with
 	// Batch*M rows: one dispatch plane instead of Batch small ones.
-	p = p.normalized()
+	return v.recordMatMul(r, mv, p.normalized(), implicitConv{}, a, b, bias, c)
+}
+
+// implicitConv is the convolution pass whose unfolded operands a product
+// reads in place (implicit GEMM, see shaders/matmul.comp); the zero
+// value is a plain product.
+type implicitConv struct {
+	on   bool
+	mode convMode
+	g    convGeom
+}
+
+// recordMatMul records the product p (normalized, its buffers checked)
+// with the variant mv, as the convolution pass conv when conv.on.
+func (v *Vulkan) recordMatMul(r *gpu.Recorder, mv MatMulVariant, p MatMulParams, conv implicitConv, a, b, bias, c *gpu.Buffer) error {
+	op := "matmul " + p.String()
 	if err := v.CheckMatMulVariant(mv); err != nil {
 		return fmt.Errorf("kernels: %s: %w", op, err)
 	}
@@ -294,6 +309,12 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 	vecA := (!p.TransA && p.K%4 == 0 && kStep%4 == 0) || (p.TransA && p.M%4 == 0 && rowBlock%4 == 0)
 	vecB := (!p.TransB && p.N%4 == 0) || (p.TransB && p.K%4 == 0)
 	vecC := p.N%4 == 0
+	if conv.on {
+		// Unfolded operands load one element at a time; the forward's A
+		// is the weights as stored.
+		vecA = vecA && conv.mode == convForward
+		vecB = false
+	}
 	info := &v.Device.Info
 	sg := info.SubgroupSize
 	share := !shared && info.SubgroupInCompute && slices.Contains(info.SubgroupOperations, "shuffle") &&
@@ -309,10 +330,14 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 		b2u(shared), max(mv.SharedK, 1)}
 	shader, access, bufs, tex := withTexels(mv.Texels, shader, []gpu.Access{gpu.Read, gpu.Read, gpu.Read, gpu.Write}, []*gpu.Buffer{a, b, bias, c},
 		[]int{0, 1}, []bool{vecA, vecB})
-	if tex != 0 {
-		spec = append(spec, tex&1, tex>>1)
+	// Specialization ids 14 and 15 exist in the texel SPIR-V only; the
+	// others ignore them.
+	spec = append(spec, tex&1, tex>>1)
+	g := conv.g
+	if conv.on {
+		spec = append(spec, uint32(conv.mode)+1, uint32(g.KH), uint32(g.KW), uint32(g.S), uint32(g.P))
 	}
-	k, err := v.kernel(shader, access, 24, spec...)
+	k, err := v.kernel(shader, access, matMulPushBytes, spec...)
 	if err != nil {
 		return err
 	}
@@ -323,16 +348,29 @@ func (v *Vulkan) RecordMatMulVariant(r *gpu.Recorder, mv MatMulVariant, p MatMul
 	if p.BatchB {
 		strideB = p.K * p.N
 	}
+	rowLen := g.OW // the divisors of the pixel splits (see matmul.comp)
+	switch {
+	case conv.on && conv.mode == convForward:
+		strideB = g.C * g.H * g.W
+	case conv.on && conv.mode == convDGrad:
+		strideB, rowLen = g.K*g.OH*g.OW, g.W
+	}
 	ceil := func(n int, d uint32) uint32 { return uint32((n + int(d) - 1) / int(d)) }
 	lim := v.Device.Info.MaxWorkgroupCount
 	groups := [3]uint32{ceil(p.N, t.Cols*t.X), ceil(p.M, t.Rows*t.Y), min(uint32(p.Batch), lim[2])}
 	if groups[0] > lim[0] || groups[1] > lim[1] {
 		return fmt.Errorf("kernels: %s: grid %v exceeds the device's maxComputeWorkGroupCount %v", op, groups, lim)
 	}
-	push := gpu.Push{}.U32(uint32(p.M)).U32(uint32(p.N)).U32(uint32(p.K)).U32(uint32(p.Batch)).U32(uint32(strideA)).U32(uint32(strideB))
+	push := gpu.Push{}.U32(uint32(p.M)).U32(uint32(p.N)).U32(uint32(p.K)).U32(uint32(p.Batch)).U32(uint32(strideA)).U32(uint32(strideB)).
+		U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.OH)).U32(uint32(g.OW)).U32(uint32(g.K))
+	push = pushDivisors(push, []int{max(rowLen, 1), max(g.OH*g.OW, 1)}, 2)
 	r.Dispatch(k, groups, push, bufs...)
 	return nil
 }
+
+// matMulPushBytes is the matmul shader's push block: the product's six
+// words, the convolution's six, two divisors (three words).
+const matMulPushBytes = 4 * (6 + 6 + 3)
 
 func b2u(b bool) uint32 {
 	if b {

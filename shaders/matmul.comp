@@ -9,6 +9,7 @@
 #extension GL_KHR_shader_subgroup_shuffle : require
 #endif
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_GOOGLE_include_directive : require
 // matmul: C[b] = op(A[b]) op(B[b]) (+ bias) for b < batch; op(A) is M x K,
 // op(B) is K x N, all row-major. A is stored [M,K], or [K,M] with TRANS_A;
 // B is [K,N], or [N,K] with TRANS_B. A shared operand has batch stride 0.
@@ -28,6 +29,21 @@
 // K adds exact zeros). Out-of-range rows and columns are clamped for
 // loads and skipped for stores, so any size works (and every lane stays
 // active for SHARE_A and the shared path's barriers).
+//
+// Implicit GEMM (CONV > 0): the product is one pass of a 2-D convolution
+// (kernels.convMode + 1) whose unfolded operands are read in place, from
+// the image or the output gradient, instead of from a column matrix that
+// im2col wrote first: no scratch, no extra pass. With the convolution's
+// X [N,C,H,W], W [OC,C,KH,KW], Y and G [N,OC,OH,OW], CKK = C*KH*KW:
+//   1 forward         Y[n] = W x col(X[n])        M OC, N OH*OW, K CKK
+//   2 input gradient  dX[n] = Wᵀ' x col'(G[n])    M C,  N H*W,   K OC*KH*KW
+//   3 weight gradient dW = G' x col(X)ᵀ           M OC, N CKK,   K N*OH*OW
+// (2, stride 1 only, sums for input pixel (iy, ix) the taps whose output
+// pixel (iy + P - ky, ix + P - kx) is in range; 3 reads G [N,OC,OH*OW] as
+// the [OC, N*OH*OW] matrix G'.) Mapped operands load scalars; BIAS adds
+// bias[row], the output channel's. The coordinates come from constant
+// divisors (the kernel's sides, stride) and multiply-highs (fastdiv.glsl).
+#include "fastdiv.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 layout(constant_id = 3) const uint TM = 8; // rows of C per invocation
@@ -50,6 +66,13 @@ layout(constant_id = 12) const bool SHARED = false;
 // arrays of the register path at a few bytes.
 layout(constant_id = 13) const uint SK = 1;
 
+layout(constant_id = 16) const uint CONV = 0;
+layout(constant_id = 17) const uint CKH = 1; // the convolution's kernel rows
+layout(constant_id = 18) const uint CKW = 1; // and columns
+layout(constant_id = 19) const uint CS = 1;  // stride
+layout(constant_id = 20) const uint CP = 0;  // padding
+const uint KHW = CKH * CKW;
+
 const uint TC = TN / 4;
 const uint WX = gl_WorkGroupSize.x, WY = gl_WorkGroupSize.y;
 const uint TILE_R = WY * TM, TILE_C4 = WX * TC; // rows, vec4 columns
@@ -57,7 +80,14 @@ shared float sa[SK * TILE_R];  // sa[k * TILE_R + row]
 shared vec4 sb[SK * TILE_C4];  // sb[k * TILE_C4 + column / 4]
 vec4 acc[TM][TC];
 
-layout(push_constant) uniform Push { uint M, N, K, batch, strideA, strideB; } p;
+layout(push_constant) uniform Push {
+	uint M, N, K, batch, strideA, strideB;
+	// CONV only: the convolution's shape, and the magic numbers dividing
+	// by the row length of op(B)'s columns' image (OW; W for the input
+	// gradient) and by OH*OW.
+	uint C, H, W, OH, OW, OC;
+	uint rowM, ohwM, shifts;
+} p;
 // Scalar and vec4 views of the same bindings.
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 0) readonly buffer A4 { vec4 a4[]; };
@@ -80,19 +110,65 @@ layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer C { float c[]; };
 layout(std430, binding = 3) writeonly buffer C4 { vec4 c4[]; };
 
-float loadA(uint offA, uint i, uint k) { return TRANS_A ? a[offA + k * p.M + i] : a[offA + i * p.K + k]; }
-float loadB(uint offB, uint k, uint j) { return TRANS_B ? b[offB + j * p.K + k] : b[offB + k * p.N + j]; }
+// pixel splits flat index j of an OH x OW image (of an H x W one for
+// the input gradient) into row and column.
+uvec2 pixel(uint j) {
+	const uint y = fast_div(j, p.rowM, packed_shift(p.shifts, 0));
+	return uvec2(y, j - y * (CONV == 2 ? p.W : p.OW));
+}
+
+// unfolded is element (row k = (c, ky, kx), output pixel pix) of the
+// column matrix of image c of X at off: the input pixel under tap
+// (ky, kx), 0 in the padding.
+float unfolded(uint off, uint k, uint pix) {
+	const uint c = k / KHW, ky = (k % KHW) / CKW, kx = k % CKW;
+	const uvec2 o = pixel(pix);
+	const uint iy = o.x * CS + ky - CP, ix = o.y * CS + kx - CP; // wraps below 0
+	return iy < p.H && ix < p.W ? b[off + (c * p.H + iy) * p.W + ix] : 0.0;
+}
+
+// imagePixel splits k of the weight gradient's N*OH*OW into image and pixel.
+uvec2 imagePixel(uint k) {
+	const uint ohw = p.OH * p.OW, n = fast_div(k, p.ohwM, packed_shift(p.shifts, 1));
+	return uvec2(n, k - n * ohw);
+}
+
+float loadA(uint offA, uint i, uint k) {
+	if (CONV == 2) return a[(k / KHW * p.C + i) * KHW + k % KHW]; // W[oc, c=i, tap]
+	if (CONV == 3) {
+		const uvec2 s = imagePixel(k);
+		return a[(s.x * p.OC + i) * p.OH * p.OW + s.y];
+	}
+	return TRANS_A ? a[offA + k * p.M + i] : a[offA + i * p.K + k];
+}
+
+float loadB(uint offB, uint k, uint j) {
+	if (CONV == 1) return unfolded(offB, k, j);
+	if (CONV == 2) {
+		// G[n, oc, oy, ox] for input pixel j and tap k = (oc, ky, kx).
+		const uint oc = k / KHW, ky = (k % KHW) / CKW, kx = k % CKW;
+		const uvec2 i = pixel(j);
+		const uint oy = i.x + CP - ky, ox = i.y + CP - kx; // wraps below 0
+		return oy < p.OH && ox < p.OW ? b[offB + (oc * p.OH + oy) * p.OW + ox] : 0.0;
+	}
+	if (CONV == 3) {
+		const uvec2 s = imagePixel(k);
+		return unfolded(s.x * p.C * p.H * p.W, j, s.y);
+	}
+	return TRANS_B ? b[offB + j * p.K + k] : b[offB + k * p.N + j];
+}
 
 // storeTile writes acc (+ bias) to C's rows row0.. and columns col0.. of
 // batch entry n, skipping those beyond C.
 void storeTile(uint n, uint row0, uint col0) {
 	vec4 bias4[TC];
-	[[unroll]] for (uint j = 0; j < TN; j++) bias4[j / 4][j % 4] = BIAS ? bias[min(col0 + j, p.N - 1)] : 0.0;
+	[[unroll]] for (uint j = 0; j < TN; j++) bias4[j / 4][j % 4] = BIAS && CONV == 0 ? bias[min(col0 + j, p.N - 1)] : 0.0;
 	[[unroll]] for (uint r = 0; r < TM; r++) {
 		if (row0 + r >= p.M) break;
 		const uint base = (n * p.M + row0 + r) * p.N + col0;
+		const float rowBias = CONV != 0 && BIAS ? bias[row0 + r] : 0.0;
 		[[unroll]] for (uint q = 0; q < TC; q++) {
-			vec4 v = acc[r][q] + bias4[q];
+			vec4 v = acc[r][q] + bias4[q] + rowBias;
 			if (VEC_C && col0 + 4 * q < p.N) {
 				c4[base / 4 + q] = v;
 			} else if (!VEC_C) {

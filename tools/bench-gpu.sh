@@ -4,8 +4,9 @@
 # devices, selftest, tune (its cache kept in the output folder),
 # bench-kernels (default against tuned), the meta-training steps again with
 # the graph compiler's passes off (fusion, reassociation, merging of
-# repeated ops: what fewer dispatches are worth on a GPU) and with texel
-# reads on (the default on lavapipe only, unmeasured on GPUs), a short
+# repeated ops: what fewer dispatches are worth on a GPU), with texel
+# reads on (the default on lavapipe only, unmeasured on GPUs) and with the
+# convolutions as implicit GEMM (NOETHER_VK_CONV=implicit), a short
 # training, and the PyTorch peer on CUDA, all written to one folder
 # (default: $OUT when set, else bench-gpu-out).
 #
@@ -62,10 +63,12 @@ step bench-kernels 110 "$bin" --device "$dev" bench-kernels --json "$out/bench-k
 NOETHER_VK_FUSION=off NOETHER_VK_REASSOC=off NOETHER_VK_CSE=off NOETHER_VK_VIEWS=off \
   step passes-off 30 "$bin" --device "$dev" bench-kernels --ops meta_step --no-tune --json "$out/bench-passes-off.json"
 NOETHER_VK_TEXELS=on step texels-on 20 "$bin" --device "$dev" bench-kernels --ops meta_step,matmul,conv2d --no-tune --json "$out/bench-texels-on.json"
+NOETHER_VK_CONV=implicit step conv-implicit 20 "$bin" --device "$dev" bench-kernels \
+  --ops conv2d,conv2d_input_grad,conv2d_weight_grad,video_meta_step --no-tune --json "$out/bench-conv-implicit.json"
 step train 50 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  step peer 45 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
-  step peer-meta 45 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
+  step peer 35 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
+  step peer-meta 35 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
   [ -f "$out/peer.json" ] && python3 tools/peer/compare.py "$out/bench-kernels.json" "$out/peer.json" $([ -f "$out/peer-meta.json" ] && echo "$out/peer-meta.json") | tee "$out/compare.txt"
 else
   log "no CUDA PyTorch on this machine: peer skipped"
