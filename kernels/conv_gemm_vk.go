@@ -14,7 +14,8 @@ import (
 type ConvPath uint8
 
 const (
-	// ConvAuto picks per primitive and shape by the rule of convGemmRule.
+	// ConvAuto runs the form v.Tuning holds for the primitive (see
+	// ConvPrim), else picks the direct or GEMM form by convGemmRule.
 	ConvAuto ConvPath = iota
 	// ConvDirect always runs the register-blocked shader (shaders/conv2d.comp).
 	ConvDirect
@@ -33,6 +34,35 @@ const (
 	ConvImplicit
 )
 
+var convPathNames = [...]string{ConvAuto: "auto", ConvDirect: "direct", ConvGemm: "gemm", ConvImplicit: "implicit"}
+
+// String names the form: auto, direct, gemm or implicit.
+func (c ConvPath) String() string {
+	if int(c) < len(convPathNames) {
+		return convPathNames[c]
+	}
+	return fmt.Sprintf("ConvPath(%d)", c)
+}
+
+// MarshalText writes the form's name (the tuning cache stores it so).
+func (c ConvPath) MarshalText() ([]byte, error) {
+	if int(c) >= len(convPathNames) {
+		return nil, fmt.Errorf("kernels: no conv form %d", c)
+	}
+	return []byte(c.String()), nil
+}
+
+// UnmarshalText reads a name that String writes.
+func (c *ConvPath) UnmarshalText(b []byte) error {
+	for i, n := range convPathNames {
+		if n == string(b) {
+			*c = ConvPath(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("kernels: unknown conv form %q (want auto, direct, gemm or implicit)", b)
+}
+
 // ConvPass names one of the three Record passes of a conv op: the op's
 // forward, its input gradient and its weight gradient.
 type ConvPass uint8
@@ -42,6 +72,31 @@ const (
 	ConvPassInputGrad
 	ConvPassWeightGrad
 )
+
+// String names the pass: forward, input_grad or weight_grad.
+func (s ConvPass) String() string {
+	return [...]string{"forward", "input_grad", "weight_grad"}[s]
+}
+
+// ConvPrim is one pass as the kernels run it: a conv2d primitive
+// (forward, input gradient or weight gradient) on conv2d's geometry, so a
+// conv_transpose2d pass is the conv2d primitive it equals (its forward is
+// the input gradient of the conv2d it transposes). The tuner chooses a
+// conv form per ConvPrim.
+type ConvPrim struct {
+	Params ConvParams // conv2d's
+	Pass   ConvPass
+}
+
+// prim is the primitive mode runs on g.
+func prim(mode convMode, g convGeom) ConvPrim {
+	// convMode and ConvPass list the three in the same order.
+	return ConvPrim{Params: ConvParams{N: g.N, C: g.C, H: g.H, W: g.W, K: g.K, KH: g.KH, KW: g.KW, Stride: g.S, Pad: g.P}, Pass: ConvPass(mode)}
+}
+
+// TuneKey names the primitive for the tuning cache, e.g.
+// "input_grad [8,128,16,16] k4x4 s2 p1 -> 256".
+func (c ConvPrim) TuneKey() string { return c.Pass.String() + " " + c.Params.String() }
 
 // mode is the primitive (on the op's conv2d geometry) that runs the pass.
 func (s ConvPass) mode(transposed bool) convMode {
@@ -68,11 +123,15 @@ func (s ConvPass) mode(transposed bool) convMode {
 // gemmScratch returns the floats of scratch the GEMM form of mode needs
 // and the float offset of the packed G (WGRAD with N > 1, else 0).
 func (v *Vulkan) gemmScratch(mode convMode, g convGeom) (total, packOff int) {
+	return gemmScratchLen(mode, g, max(int(v.Device.MemoryStats().Alignment)/4, 1))
+}
+
+// gemmScratchLen is gemmScratch with the packed G aligned to align floats.
+func gemmScratchLen(mode convMode, g convGeom, align int) (total, packOff int) {
 	col := g.N * g.C * g.KH * g.KW * g.OH * g.OW
 	if mode != convWGrad || g.N == 1 {
 		return col, 0
 	}
-	align := max(int(v.Device.MemoryStats().Alignment)/4, 1)
 	packOff = (col + align - 1) / align * align
 	return packOff + g.K*g.N*g.OH*g.OW, packOff
 }
@@ -93,27 +152,58 @@ func convGemmRule(mode convMode, g convGeom) bool {
 	return g.S > 1 && g.C*g.KH*g.KW >= 64 && g.K >= 16
 }
 
-// useGemm says whether the pass runs in GEMM form: forced by v.Conv, or
-// ConvAuto's rule; never when the column matrix would overflow the
-// shaders' 32-bit indices.
-func (v *Vulkan) useGemm(mode convMode, g convGeom) bool {
-	if total, _ := v.gemmScratch(mode, g); uint64(total) > math.MaxUint32 {
-		return false
+// convForm is the form the pass runs in (never ConvAuto): v.Conv when
+// set, else the form v.Tuning holds for the primitive, else ConvAuto's
+// rule; a form the pass cannot take (see ConvForms) falls back to the
+// rule.
+func (v *Vulkan) convForm(mode convMode, g convGeom) ConvPath {
+	form := v.Conv
+	if form == ConvAuto {
+		form, _ = v.Tuning.conv(prim(mode, g))
 	}
-	switch v.Conv {
-	case ConvDirect:
-		return false
-	case ConvGemm:
-		return true
+	if !canRun(form, mode, g) {
+		form = ConvAuto
 	}
-	return convGemmRule(mode, g)
+	if form == ConvAuto {
+		form = ConvDirect
+		if convGemmRule(mode, g) && canRun(ConvGemm, mode, g) {
+			form = ConvGemm
+		}
+	}
+	return form
 }
 
-// useImplicit says whether the pass runs as implicit GEMM: chosen by
-// v.Conv, not a strided input gradient, within the shader's 31-bit pixel
-// splits.
-func (v *Vulkan) useImplicit(mode convMode, g convGeom) bool {
-	return v.Conv == ConvImplicit && (mode != convDGrad || g.S == 1) && g.N*g.OH*g.OW < 1<<31 && g.N*g.C*g.H*g.W < 1<<31
+// canRun says whether the pass can take the form: the GEMM form's column
+// matrix within the shaders' 32-bit indices; implicit GEMM not for a
+// strided input gradient, within the shader's 31-bit pixel splits.
+func canRun(form ConvPath, mode convMode, g convGeom) bool {
+	switch form {
+	case ConvGemm:
+		total, _ := gemmScratchLen(mode, g, 1)
+		return uint64(total) <= math.MaxUint32
+	case ConvImplicit:
+		return (mode != convDGrad || g.S == 1) && g.N*g.OH*g.OW < 1<<31 && g.N*g.C*g.H*g.W < 1<<31
+	}
+	return true
+}
+
+// ConvForms are the forms the tuner times for c: the default (what runs
+// untuned, with v.Conv = ConvAuto) first, then the others c can take.
+func (v *Vulkan) ConvForms(c ConvPrim) ([]ConvPath, error) {
+	g, err := c.Params.geom(false)
+	if err != nil {
+		return nil, err
+	}
+	mode := convMode(c.Pass)
+	auto := *v
+	auto.Conv, auto.Tuning = ConvAuto, nil
+	out := []ConvPath{auto.convForm(mode, g)}
+	for _, f := range []ConvPath{ConvDirect, ConvGemm, ConvImplicit} {
+		if f != out[0] && canRun(f, mode, g) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // recordConvImplicit records the implicit GEMM form of one single-pair
@@ -146,18 +236,19 @@ func (v *Vulkan) recordConvImplicit(r *gpu.Recorder, mode convMode, g convGeom, 
 // of pass needs for the op (conv2d, or conv_transpose2d when transposed)
 // at p: the column matrix of the GEMM form, or the partial sums of the
 // direct weight gradient's row slices (see wgradSplits); 0 when none (then
-// the scratch argument may be nil). It depends on v.Conv; set that before
-// asking. Given no scratch, ConvAuto runs the direct shader unsplit.
+// the scratch argument may be nil). It depends on v.Conv and v.Tuning;
+// set those before asking. Given no scratch, ConvAuto runs the direct
+// shader unsplit.
 func (v *Vulkan) ConvScratch(p ConvParams, transposed bool, pass ConvPass) (int, error) {
 	g, err := p.geom(transposed)
 	if err != nil {
 		return 0, err
 	}
 	mode := pass.mode(transposed)
-	if v.useImplicit(mode, g) {
+	switch v.convForm(mode, g) {
+	case ConvImplicit:
 		return 0, nil
-	}
-	if !v.useGemm(mode, g) {
+	case ConvDirect:
 		if s := directSplits(mode, g); s > 1 {
 			return s * g.wLen(), nil
 		}
@@ -266,15 +357,17 @@ func (v *Vulkan) recordConvGemm(r *gpu.Recorder, mode convMode, g convGeom, out,
 	return fmt.Errorf("kernels: conv2d (GEMM form): bad mode %d", mode)
 }
 
-// recordConvPass records a single-pair pass, in GEMM form when useGemm
-// says so and scratch is given (ConvAuto without scratch falls back to the
-// direct shader; ConvGemm without it is an error).
+// recordConvPass records a single-pair pass in the form convForm gives;
+// the GEMM form only with scratch, unless forced by v.Conv (a form chosen
+// by the rule or the tuning falls back to the direct shader without it).
 func (v *Vulkan) recordConvPass(r *gpu.Recorder, mode convMode, g convGeom, out, a, b, bias, scratch *gpu.Buffer) error {
-	if v.useImplicit(mode, g) {
+	switch v.convForm(mode, g) {
+	case ConvImplicit:
 		return v.recordConvImplicit(r, mode, g, out, a, b, bias)
-	}
-	if v.useGemm(mode, g) && (scratch != nil || v.Conv == ConvGemm) {
-		return v.recordConvGemm(r, mode, g, out, a, b, bias, scratch)
+	case ConvGemm:
+		if scratch != nil || v.Conv == ConvGemm {
+			return v.recordConvGemm(r, mode, g, out, a, b, bias, scratch)
+		}
 	}
 	if s := directSplits(mode, g); s > 1 && scratch != nil {
 		return v.recordConvWGradSplit(r, g, s, out, a, b, scratch)

@@ -336,10 +336,8 @@ func (v *Vulkan) recordMatMul(r *gpu.Recorder, mv MatMulVariant, p MatMulParams,
 	g := conv.g
 	if conv.on {
 		spec = append(spec, uint32(conv.mode)+1, uint32(g.KH), uint32(g.KW), uint32(g.S), uint32(g.P))
-	}
-	k, err := v.kernel(shader, access, matMulPushBytes, spec...)
-	if err != nil {
-		return err
+	} else {
+		spec = append(spec, 0, 1, 1, 1, 0)
 	}
 	strideA, strideB := 0, 0
 	if p.BatchA {
@@ -364,13 +362,64 @@ func (v *Vulkan) recordMatMul(r *gpu.Recorder, mv MatMulVariant, p MatMulParams,
 	push := gpu.Push{}.U32(uint32(p.M)).U32(uint32(p.N)).U32(uint32(p.K)).U32(uint32(p.Batch)).U32(uint32(strideA)).U32(uint32(strideB)).
 		U32(uint32(g.C)).U32(uint32(g.H)).U32(uint32(g.W)).U32(uint32(g.OH)).U32(uint32(g.OW)).U32(uint32(g.K))
 	push = pushDivisors(push, []int{max(rowLen, 1), max(g.OH*g.OW, 1)}, 2)
-	r.Dispatch(k, groups, push, bufs...)
+	// One dispatch per chunk of k (see loopBudget); each after the first
+	// continues from C (ACC), the last adds the bias.
+	chunk := p.K
+	if v.Device.Info.Type == gpu.TypeCPU {
+		chunk = mv.kChunk(share, sg, p.Batch, int(groups[2]))
+	}
+	for k0 := 0; k0 < p.K; k0 += chunk {
+		last, acc := k0+chunk >= p.K, k0 > 0
+		spec[7] = hasBias * b2u(last)
+		cs := append(spec, b2u(acc))
+		if acc {
+			access = slices.Clone(access)
+			access[3] = gpu.ReadWrite
+		}
+		k, err := v.kernel(shader, access, matMulPushBytes, cs...)
+		if err != nil {
+			return err
+		}
+		r.Dispatch(k, groups, push.U32(uint32(k0)).U32(uint32(min(k0+chunk, p.K))), bufs...)
+	}
 	return nil
 }
 
+// loopBudget is how many loop iterations one invocation of the matmul
+// kernel may run on a CPU device. llvmpipe ends every loop of an
+// invocation, silently, once it has run 65535 iterations of all its loops
+// together (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS): a product whose k loop
+// ran longer lost its last terms (16 x 150 x 73728 on lavapipe was off by
+// a quarter of its largest value). Products that would exceed it run as
+// several dispatches along k; some margin is kept for the loops outside
+// the k loop.
+const loopBudget = 60000
+
+// kChunk is how many k one dispatch of mv may add within loopBudget: a
+// multiple of the k step (4, or SharedK on the shared path) counting the
+// loops in each step (SHARE_A's loop over the subgroup's loads, the
+// shared path's staging loops) and the batch entries each invocation
+// runs (batch over the grid's z groups).
+func (mv MatMulVariant) kChunk(share bool, sg uint32, batch, groupsZ int) int {
+	// A loop of n iterations counts n + 1 (its last test of the
+	// condition too): SHARE_A's k step of 4 with 16 rows in subgroups of
+	// 8 counted 4, as the product above showed.
+	step, perStep := 4, 1
+	if share {
+		perStep += int((mv.Rows+sg-1)/sg) + 1
+	}
+	if mv.SharedK > 0 {
+		threads := int(mv.X * mv.Y)
+		step = int(mv.SharedK)
+		perStep += (int(mv.Rows*mv.Y)*step+threads-1)/threads + 1 + (int(mv.Cols*mv.X)*step+threads-1)/threads + 1
+	}
+	perEntry := loopBudget / ((batch + groupsZ - 1) / groupsZ)
+	return max((perEntry-8)/perStep, 1) * step
+}
+
 // matMulPushBytes is the matmul shader's push block: the product's six
-// words, the convolution's six, two divisors (three words).
-const matMulPushBytes = 4 * (6 + 6 + 3)
+// words, the convolution's six, two divisors (three words), the k range.
+const matMulPushBytes = 4 * (6 + 6 + 3 + 2)
 
 func b2u(b bool) uint32 {
 	if b {

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -10,22 +11,64 @@ import (
 // (noether-vk tune measures them; package kernels/tune stores them). The
 // Vulkan backend runs a shape's tuned variant when Vulkan.Tuning has one
 // and the default otherwise; a nil *Tuning runs the defaults everywhere.
-// Tuned variants change no result: every matmul variant gives the same
-// bits.
+// Tuned matmul variants change no result: every matmul variant gives the
+// same bits. Tuned conv forms (Conv) change the results' rounding.
 //
-// A Tuning also records the products it was asked about and had no entry
-// for (Missed): how the tuner learns the shapes a model uses, by
-// compiling the model's programs with an empty Tuning.
+// A Tuning also records the products and conv passes it was asked about
+// and had no entry for (Missed, MissedConvs): how the tuner learns the
+// shapes a model uses, by compiling the model's programs with an empty
+// Tuning.
 type Tuning struct {
 	// MatMul maps MatMulParams.TuneKey to the variant for that product.
 	MatMul map[string]MatMulVariant
 	// MatMulOthers, when set, runs every product MatMul has no entry for
 	// (to test or time one variant everywhere).
 	MatMulOthers *MatMulVariant
+	// Conv maps ConvPrim.TuneKey to the form that conv pass runs in when
+	// Vulkan.Conv is ConvAuto. Unlike the matmul variants, the forms add
+	// in different orders: their results differ in rounding.
+	Conv map[string]ConvPath
 
-	mu     sync.Mutex
-	hits   int
-	missed map[string]MatMulParams
+	mu         sync.Mutex
+	hits       int
+	missed     map[string]MatMulParams
+	missedConv map[string]ConvPrim
+}
+
+// conv is the form tuned for c (ConvAuto, false: none). It is safe on a
+// nil *Tuning and for concurrent use.
+func (t *Tuning) conv(c ConvPrim) (ConvPath, bool) {
+	if t == nil {
+		return ConvAuto, false
+	}
+	key := c.TuneKey()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f, ok := t.Conv[key]; ok {
+		t.hits++
+		return f, true
+	}
+	if t.missedConv == nil {
+		t.missedConv = map[string]ConvPrim{}
+	}
+	t.missedConv[key] = c
+	return ConvAuto, false
+}
+
+// MissedConvs lists the conv passes looked up without an entry in Conv,
+// ordered by key.
+func (t *Tuning) MissedConvs() []ConvPrim {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	keys := slices.Sorted(maps.Keys(t.missedConv))
+	out := make([]ConvPrim, len(keys))
+	for i, k := range keys {
+		out[i] = t.missedConv[k]
+	}
+	return out
 }
 
 // matMul is the variant tuned for p (false: none; run the default). It is
@@ -61,7 +104,8 @@ func (v *Vulkan) WithTuning(t *Tuning, f func() error) error {
 	return f()
 }
 
-// Hits counts the products recorded with a tuned variant so far.
+// Hits counts the products and conv passes looked up with a tuned
+// variant or form so far.
 func (t *Tuning) Hits() int {
 	if t == nil {
 		return 0

@@ -78,8 +78,10 @@ func TestVulkanMatMulVariants(t *testing.T) {
 }
 
 // variantShapes cover every layout, batching, a k with a tail beyond
-// the multiples of 4 and of the shared stages, and the MLP's wide layer.
+// the multiples of 4 and of the shared stages, the MLP's wide layer and a
+// k that lavapipe splits into dispatches differently for each variant.
 var variantShapes = []kernels.MatMulParams{
+	{Batch: 1, M: 16, N: 150, K: 73728},
 	{Batch: 1, M: 37, N: 41, K: 45},
 	{Batch: 3, M: 12, N: 20, K: 36, TransA: true, BatchA: true, BatchB: true},
 	{Batch: 2, M: 9, N: 16, K: 24, TransB: true, BatchB: true},
@@ -112,4 +114,26 @@ func variantBits(v *kernels.Vulkan, mv kernels.MatMulVariant, p kernels.MatMulPa
 		return fmt.Errorf("%v, %s: c%v, the default's", mv, p, err)
 	}
 	return nil
+}
+
+// TestVulkanLongConvReductions: a weight gradient summing over more
+// images and pixels (72 x 32 x 32) than llvmpipe lets an invocation loop
+// (see kernels.loopBudget) matches the CPU reference in every form.
+func TestVulkanLongConvReductions(t *testing.T) {
+	v := openVulkan(t)
+	p := kernels.ConvParams{N: 72, C: 6, H: 32, W: 32, K: 32, KH: 5, KW: 5, Stride: 1, Pad: 2}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, w, g := randSlice(rng, p.InLen()), randSlice(rng, p.WeightLen()), randSlice(rng, p.OutLen(false))
+	_, want, _, err := kernels.CPU{}.Conv2DBackward(p, x, w, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []kernels.ConvPath{kernels.ConvDirect, kernels.ConvGemm, kernels.ConvImplicit} {
+		v.Conv = path
+		_, got, _, err := v.Conv2DBackward(p, x, w, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kerneltest.Near(t, path.String(), got, want, kerneltest.F32Reduce)
+	}
 }

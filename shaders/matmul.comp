@@ -67,6 +67,7 @@ layout(constant_id = 12) const bool SHARED = false;
 layout(constant_id = 13) const uint SK = 1;
 
 layout(constant_id = 16) const uint CONV = 0;
+layout(constant_id = 21) const bool ACC = false; // see kBegin
 layout(constant_id = 17) const uint CKH = 1; // the convolution's kernel rows
 layout(constant_id = 18) const uint CKW = 1; // and columns
 layout(constant_id = 19) const uint CS = 1;  // stride
@@ -87,6 +88,10 @@ layout(push_constant) uniform Push {
 	// gradient) and by OH*OW.
 	uint C, H, W, OH, OW, OC;
 	uint rowM, ohwM, shifts;
+	// This dispatch adds k in [kBegin, kEnd) (a multiple of 4, and of SK
+	// on the shared path); with ACC it continues from C's values, so a
+	// product split along k gives the bits of the whole.
+	uint kBegin, kEnd;
 } p;
 // Scalar and vec4 views of the same bindings.
 layout(std430, binding = 0) readonly buffer A { float a[]; };
@@ -107,8 +112,8 @@ layout(binding = 5) uniform samplerBuffer Bt;
 #define B4(i) b4[i]
 #endif
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer C { float c[]; };
-layout(std430, binding = 3) writeonly buffer C4 { vec4 c4[]; };
+layout(std430, binding = 3) buffer C { float c[]; };
+layout(std430, binding = 3) buffer C4 { vec4 c4[]; };
 
 // pixel splits flat index j of an OH x OW image (of an H x W one for
 // the input gradient) into row and column.
@@ -179,6 +184,13 @@ void storeTile(uint n, uint row0, uint col0) {
 	}
 }
 
+// initTile starts acc at zero, or with ACC at C's values (rows and
+// columns clamped as for loads; those beyond C are never stored).
+void initTile(uint n, uint rows[TM], uint cols[TN]) {
+	[[unroll]] for (uint r = 0; r < TM; r++)
+		[[unroll]] for (uint j = 0; j < TN; j++) acc[r][j / 4][j % 4] = ACC ? c[(n * p.M + rows[r]) * p.N + cols[j]] : 0.0;
+}
+
 void registerTiles() {
 	const uint row0 = gl_GlobalInvocationID.y * TM, col0 = gl_GlobalInvocationID.x * TN;
 	if (!SHARE_A && (row0 >= p.M || col0 >= p.N)) return;
@@ -186,14 +198,12 @@ void registerTiles() {
 	[[unroll]] for (uint r = 0; r < TM; r++) rows[r] = min(row0 + r, p.M - 1);
 	[[unroll]] for (uint j = 0; j < TN; j++) cols[j] = min(col0 + j, p.N - 1);
 	[[unroll]] for (uint q = 0; q < TC; q++) chunks[q] = min(col0 / 4 + q, p.N / 4 - 1);
-	const uint K4 = p.K & ~3u;
+	const uint K4 = p.kBegin + ((p.kEnd - p.kBegin) & ~3u);
 
 	for (uint n = gl_WorkGroupID.z; n < p.batch; n += gl_NumWorkGroups.z) {
 		const uint offA = n * p.strideA, offB = n * p.strideB;
-		[[unroll]] for (uint r = 0; r < TM; r++)
-			[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = vec4(0.0);
-
-		for (uint k = 0; k < K4; k += 4) {
+		initTile(n, rows, cols);
+		for (uint k = p.kBegin; k < K4; k += 4) {
 			// av[r][kk] = op(A)(row r, k+kk); bv[kk][q] = op(B)(k+kk, columns 4q..4q+3).
 			vec4 av[TM], bv[4][TC];
 #ifndef NO_SUBGROUP_SHUFFLE
@@ -252,7 +262,7 @@ void registerTiles() {
 				[[unroll]] for (uint r = 0; r < TM; r++)
 					[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = fma(vec4(av[r][kk]), bv[kk][q], acc[r][q]);
 		}
-		for (uint k = K4; k < p.K; k++) {
+		for (uint k = K4; k < p.kEnd; k++) {
 			vec4 bv[TC];
 			[[unroll]] for (uint j = 0; j < TN; j++) bv[j / 4][j % 4] = loadB(offB, k, cols[j]);
 			[[unroll]] for (uint r = 0; r < TM; r++) {
@@ -276,9 +286,11 @@ void sharedTiles() {
 	const uint row0 = tileRow0 + ly * TM, col0 = tileCol0 + lx * TN;
 	for (uint n = gl_WorkGroupID.z; n < p.batch; n += gl_NumWorkGroups.z) {
 		const uint offA = n * p.strideA, offB = n * p.strideB;
-		[[unroll]] for (uint r = 0; r < TM; r++)
-			[[unroll]] for (uint q = 0; q < TC; q++) acc[r][q] = vec4(0.0);
-		for (uint k0 = 0; k0 < p.K; k0 += SK) {
+		uint rows[TM], cols[TN];
+		[[unroll]] for (uint r = 0; r < TM; r++) rows[r] = min(row0 + r, p.M - 1);
+		[[unroll]] for (uint j = 0; j < TN; j++) cols[j] = min(col0 + j, p.N - 1);
+		initTile(n, rows, cols);
+		for (uint k0 = p.kBegin; k0 < p.kEnd; k0 += SK) {
 			// op(A)'s slice. Untransposed A is contiguous along k, so
 			// neighbouring threads take neighbouring k; transposed, along
 			// the rows.
@@ -286,37 +298,37 @@ void sharedTiles() {
 				for (uint e = tid; e < TILE_R * SK / 4; e += threads) {
 					const uint r = e / (SK / 4), kk = 4 * (e % (SK / 4)), k = k0 + kk;
 					const uint i = min(tileRow0 + r, p.M - 1);
-					const vec4 v = k < p.K ? A4((offA + i * p.K + k) / 4) : vec4(0.0);
+					const vec4 v = k < p.kEnd ? A4((offA + i * p.K + k) / 4) : vec4(0.0);
 					[[unroll]] for (uint h = 0; h < 4; h++) sa[(kk + h) * TILE_R + r] = v[h];
 				}
 			} else if (TRANS_A && VEC_A) {
 				for (uint e = tid; e < TILE_R / 4 * SK; e += threads) {
 					const uint kk = e / (TILE_R / 4), r = 4 * (e % (TILE_R / 4)), k = k0 + kk;
-					const vec4 v = k < p.K ? A4((offA + k * p.M) / 4 + min((tileRow0 + r) / 4, p.M / 4 - 1)) : vec4(0.0);
+					const vec4 v = k < p.kEnd ? A4((offA + k * p.M) / 4 + min((tileRow0 + r) / 4, p.M / 4 - 1)) : vec4(0.0);
 					[[unroll]] for (uint h = 0; h < 4; h++) sa[kk * TILE_R + r + h] = v[h];
 				}
 			} else {
 				for (uint e = tid; e < TILE_R * SK; e += threads) {
 					const uint kk = TRANS_A ? e / TILE_R : e % SK, r = TRANS_A ? e % TILE_R : e / SK, k = k0 + kk;
-					sa[kk * TILE_R + r] = k < p.K ? loadA(offA, min(tileRow0 + r, p.M - 1), k) : 0.0;
+					sa[kk * TILE_R + r] = k < p.kEnd ? loadA(offA, min(tileRow0 + r, p.M - 1), k) : 0.0;
 				}
 			}
 			// op(B)'s slice, as vec4 of four columns.
 			if (!TRANS_B && VEC_B) {
 				for (uint e = tid; e < SK * TILE_C4; e += threads) {
 					const uint kk = e / TILE_C4, q = e % TILE_C4, k = k0 + kk;
-					sb[e] = k < p.K ? B4((offB + k * p.N) / 4 + min(tileCol0 / 4 + q, p.N / 4 - 1)) : vec4(0.0);
+					sb[e] = k < p.kEnd ? B4((offB + k * p.N) / 4 + min(tileCol0 / 4 + q, p.N / 4 - 1)) : vec4(0.0);
 				}
 			} else if (TRANS_B && VEC_B) {
 				for (uint e = tid; e < TILE_C4 * 4 * SK / 4; e += threads) {
 					const uint j = e / (SK / 4), kk = 4 * (e % (SK / 4)), k = k0 + kk;
-					const vec4 v = k < p.K ? B4((offB + min(tileCol0 + j, p.N - 1) * p.K + k) / 4) : vec4(0.0);
+					const vec4 v = k < p.kEnd ? B4((offB + min(tileCol0 + j, p.N - 1) * p.K + k) / 4) : vec4(0.0);
 					[[unroll]] for (uint h = 0; h < 4; h++) sb[(kk + h) * TILE_C4 + j / 4][j % 4] = v[h];
 				}
 			} else {
 				for (uint e = tid; e < SK * TILE_C4 * 4; e += threads) {
 					const uint kk = TRANS_B ? e % SK : e / (TILE_C4 * 4), j = TRANS_B ? e / SK : e % (TILE_C4 * 4), k = k0 + kk;
-					sb[kk * TILE_C4 + j / 4][j % 4] = k < p.K ? loadB(offB, k, min(tileCol0 + j, p.N - 1)) : 0.0;
+					sb[kk * TILE_C4 + j / 4][j % 4] = k < p.kEnd ? loadB(offB, k, min(tileCol0 + j, p.N - 1)) : 0.0;
 				}
 			}
 			barrier();

@@ -38,17 +38,20 @@ func tuneCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tune",
 		Usage: "time the kernel variants at the shapes a model uses on this device, and keep the fastest for train and bench-kernels",
-		Description: `Learns the matrix products (those of the convolutions in GEMM form included) that the programs
-of --shapes record: train (train's default run: the pendulum, the MLP baseline, the control and a
+		Description: `Learns the matrix products (those of the convolutions in GEMM form included) and the
+convolution passes that the programs of --shapes record: train (train's default run: the pendulum, the MLP baseline, the control and a
 Noether Network, each compiled and run for one step in a temporary folder), bench
 (bench-kernels' kernels and meta-training steps) and video (the pixel pendulum's noether training
 step at the default preset, as bench-kernels' video_meta_step times it). For each product it times the candidate variants
 (register tiles and shared-memory tiles) interleaved, after checking that each gives the default's
 bits, and keeps the fastest only if it beats the default by 3% in a final interleaved comparison.
+Each convolution pass is tuned the same way among its forms (direct, GEMM with im2col, implicit
+GEMM), checked against the default form within 1e-4 of the result's largest magnitude: the forms
+add in different orders, so a tuned form changes results by rounding.
 The choices go to --cache (default: noether-vk/tuning.json in the user's cache directory), each as
 soon as it is made (a tune stopped part-way keeps the products it finished), keyed by
 the device's name, its driver and the product's shape; train and bench-kernels use them unless given
---no-tune. Tuning changes no result: every variant adds in the same order.`,
+--no-tune. Tuned products change no result: every matmul variant adds in the same order.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "shapes", Value: "train", Usage: "comma-separated sets of products to tune: " + strings.Join(tuneShapeSets, ", ")},
 			&cli.StringFlag{Name: "cache", Usage: "the tuning cache `FILE` (default: noether-vk/tuning.json in the user's cache directory)"},
@@ -66,6 +69,15 @@ type tuneReport struct {
 	Cache    string       `json:"cache"`
 	Seconds  float64      `json:"seconds"`
 	Products []tuneResult `json:"products"`
+	Convs    []tuneConv   `json:"convs"`
+}
+
+type tuneConv struct {
+	Key        string          `json:"key"`
+	Choice     tune.ConvChoice `json:"choice"`
+	Candidates int             `json:"candidates"`
+	Rejected   []string        `json:"rejected,omitempty"`
+	Error      string          `json:"error,omitempty"`
 }
 
 type tuneResult struct {
@@ -98,13 +110,13 @@ func runTune(c *cli.Context) error {
 	defer d.Close()
 	start := time.Now()
 	v := kernels.NewVulkan(d)
-	products, err := tuneProducts(c, v, sets)
+	products, convs, err := tuneShapes(c, v, sets)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "tune: %d products on %s (%.0f s)\n", len(products), d.Info.Name, time.Since(start).Seconds())
-	o := tune.Options{Progress: func(i, n int, p kernels.MatMulParams) {
-		fmt.Fprintf(os.Stderr, "tune: [%d/%d] matmul %s (%.0f s)\n", i+1, n, p, time.Since(start).Seconds())
+	fmt.Fprintf(os.Stderr, "tune: %d products and %d conv passes on %s (%.0f s)\n", len(products), len(convs), d.Info.Name, time.Since(start).Seconds())
+	o := tune.Options{Progress: func(i, n int, what string) {
+		fmt.Fprintf(os.Stderr, "tune: [%d/%d] %s (%.0f s)\n", i+1, n, what, time.Since(start).Seconds())
 	}}
 	if c.Bool("quick") {
 		o.Rounds, o.Confirm = 2, 3
@@ -114,10 +126,15 @@ func runTune(c *cli.Context) error {
 	var saveErr error
 	o.Done = func(r tune.Result) {
 		if r.Err == nil && saveErr == nil {
-			saveErr = saveTuning(path, d.Info, map[string]tune.Choice{r.Key: r.Choice})
+			saveErr = saveTuning(path, d.Info, map[string]tune.Choice{r.Key: r.Choice}, nil)
 		}
 	}
 	results := tune.Run(v, products, o)
+	convResults := tune.RunConvs(v, convs, o, func(r tune.ConvResult) {
+		if r.Err == nil && saveErr == nil {
+			saveErr = saveTuning(path, d.Info, nil, map[string]tune.ConvChoice{r.Key: r.Choice})
+		}
+	})
 	if saveErr != nil {
 		return fmt.Errorf("tune: %w", saveErr)
 	}
@@ -131,6 +148,14 @@ func runTune(c *cli.Context) error {
 		}
 		rep.Products = append(rep.Products, tr)
 	}
+	for _, r := range convResults {
+		tc := tuneConv{Key: r.Key, Choice: r.Choice, Candidates: r.Candidates, Rejected: r.Rejected}
+		if r.Err != nil {
+			tc.Error = r.Err.Error()
+			failed = append(failed, r.Err.Error())
+		}
+		rep.Convs = append(rep.Convs, tc)
+	}
 	rep.Seconds = time.Since(start).Seconds()
 	printTune(c.App.Writer, rep)
 	if p := c.String("json"); p != "" {
@@ -139,7 +164,7 @@ func runTune(c *cli.Context) error {
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("tune: %d of %d products could not be tuned (they run the default): %s", len(failed), len(results), strings.Join(failed, "; "))
+		return fmt.Errorf("tune: %d of %d products and conv passes could not be tuned (they run the default): %s", len(failed), len(results)+len(convResults), strings.Join(failed, "; "))
 	}
 	return nil
 }
@@ -152,9 +177,9 @@ func tuneCachePath(c *cli.Context) (string, error) {
 	return tune.DefaultPath()
 }
 
-// tuneProducts compiles the programs of the shape sets on v with an empty
-// tuning and returns the products they recorded.
-func tuneProducts(c *cli.Context, v *kernels.Vulkan, sets []string) ([]kernels.MatMulParams, error) {
+// tuneShapes compiles the programs of the shape sets on v with an empty
+// tuning and returns the products and conv passes they recorded.
+func tuneShapes(c *cli.Context, v *kernels.Vulkan, sets []string) ([]kernels.MatMulParams, []kernels.ConvPrim, error) {
 	v.Tuning = &kernels.Tuning{}
 	defer func() { v.Tuning = nil }()
 	for _, set := range sets {
@@ -177,10 +202,10 @@ func tuneProducts(c *cli.Context, v *kernels.Vulkan, sets []string) ([]kernels.M
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tune: learning the products of --shapes %s: %w", set, err)
+			return nil, nil, fmt.Errorf("tune: learning the products of --shapes %s: %w", set, err)
 		}
 	}
-	return v.Tuning.Missed(), nil
+	return v.Tuning.Missed(), v.Tuning.MissedConvs(), nil
 }
 
 // recordVideoMetaStep compiles the pixel pendulum's noether training step
@@ -254,8 +279,19 @@ func printTune(w io.Writer, rep tuneReport) {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%s\n", r.Key, r.Candidates, r.Choice.DefaultMs, r.Choice.TunedMs, kept)
 	}
+	for _, r := range rep.Convs {
+		if r.Error != "" {
+			fmt.Fprintf(tw, "conv2d %s\t%d\t-\t-\tdefault (%s)\n", r.Key, r.Candidates, r.Error)
+			continue
+		}
+		kept := "default (" + r.Choice.Form.String() + ")"
+		if !r.Choice.Default {
+			kept = r.Choice.Form.String()
+		}
+		fmt.Fprintf(tw, "conv2d %s\t%d\t%.3f\t%.3f\t%s\n", r.Key, r.Candidates, r.Choice.DefaultMs, r.Choice.TunedMs, kept)
+	}
 	tw.Flush()
-	fmt.Fprintf(w, "%s (%s): %d products tuned in %.1f s, saved to %s\n", rep.Device, rep.Driver, len(rep.Products), rep.Seconds, rep.Cache)
+	fmt.Fprintf(w, "%s (%s): %d products and %d conv passes tuned in %.1f s, saved to %s\n", rep.Device, rep.Driver, len(rep.Products), len(rep.Convs), rep.Seconds, rep.Cache)
 }
 
 // loadTuning is the tuning the cache holds for the device (nil: none),
@@ -272,7 +308,7 @@ func loadTuning(command string, info gpu.Info) *kernels.Tuning {
 		fmt.Fprintln(os.Stderr, warning)
 	}
 	if t != nil {
-		fmt.Fprintf(os.Stderr, "%s: running the kernel variants noether-vk tune chose on %s for %d products (%s; --no-tune runs the defaults)\n", command, info.Name, len(t.MatMul), path)
+		fmt.Fprintf(os.Stderr, "%s: running the kernel variants noether-vk tune chose on %s for %d products and %d conv passes (%s; --no-tune runs the defaults)\n", command, info.Name, len(t.MatMul), len(t.Conv), path)
 	}
 	return t
 }
@@ -299,10 +335,11 @@ func useTuning(c *cli.Context, command string, backends []graph.Backend) {
 	}
 }
 
-// saveTuning merges choices into the tuning cache at path for the device
-// info (tune.Merge) and writes it atomically, making its folder.
-func saveTuning(path string, info gpu.Info, choices map[string]tune.Choice) error {
-	data, err := tune.Merge(path, info, choices)
+// saveTuning merges choices of products and conv passes into the tuning
+// cache at path for the device info (tune.Merge) and writes it
+// atomically, making its folder.
+func saveTuning(path string, info gpu.Info, choices map[string]tune.Choice, convs map[string]tune.ConvChoice) error {
+	data, err := tune.Merge(path, info, choices, convs)
 	if err != nil {
 		return err
 	}

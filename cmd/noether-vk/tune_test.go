@@ -28,7 +28,7 @@ func TestBenchDefaultAgainstTuned(t *testing.T) {
 	info := selectedDevice(t)
 	p := kernels.MatMulParams{Batch: 1, M: 256, N: 256, K: 256}
 	tiled := kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 4, Cols: 4, X: 8, Y: 8}, SharedK: 16}
-	if err := saveTuning(path, info, map[string]tune.Choice{p.TuneKey(): {Variant: tiled}}); err != nil {
+	if err := saveTuning(path, info, map[string]tune.Choice{p.TuneKey(): {Variant: tiled}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	rows := func(args ...string) map[string]kernelbench.Result {
@@ -87,7 +87,8 @@ func TestTuneRefusesUnknownShapes(t *testing.T) {
 
 // TestTuneVideoShapes: --shapes video learns the products of the pixel
 // pendulum's noether step (its GEMM convolutions among them: batched
-// products) and tunes every one into the cache.
+// products) and its conv passes, and tunes every one into the cache, every
+// form of every pass agreeing with the default's result.
 func TestTuneVideoShapes(t *testing.T) {
 	dir := t.TempDir()
 	cache, out := filepath.Join(dir, "tuning.json"), filepath.Join(dir, "tune.json")
@@ -106,6 +107,16 @@ func TestTuneVideoShapes(t *testing.T) {
 	}
 	if len(rep.Products) < 5 || batched == 0 {
 		t.Errorf("%d products, %d of them batched: want the video step's products", len(rep.Products), batched)
+	}
+	passes := map[string]bool{}
+	for _, c := range rep.Convs {
+		if c.Error != "" || len(c.Rejected) > 0 {
+			t.Errorf("conv %s: %s %v", c.Key, c.Error, c.Rejected)
+		}
+		passes[strings.Fields(c.Key)[0]] = true
+	}
+	if len(passes) != 3 {
+		t.Errorf("conv passes tuned: %v; want forwards, input and weight gradients", passes)
 	}
 	if _, err := os.Stat(cache); err != nil {
 		t.Errorf("the cache was not written: %v", err)

@@ -159,8 +159,11 @@ func matmulCases(rng *rand.Rand) []Case {
 	// More batches than the 65535 workgroups of a grid dimension (forward
 	// only: every run of it dispatches 65535 workgroups).
 	cases = append(cases, matmulCase(mp{Batch: 70000, M: 1, N: 1, K: 2, BatchA: true, BatchB: true}, false, false, F32))
-	// A long reduction.
-	cases = append(cases, matmulCase(mp{Batch: 1, M: 3, N: 5, K: 700 + rng.IntN(100)}, true, true, F32Reduce))
+	// A long reduction; one beyond the loop iterations llvmpipe lets an
+	// invocation run (65535 in all: lavapipe runs it in several dispatches
+	// along k), forward only, with the bias the last of them adds.
+	cases = append(cases, matmulCase(mp{Batch: 1, M: 3, N: 5, K: 700 + rng.IntN(100)}, true, true, F32Reduce),
+		matmulCase(mp{Batch: 1, M: 16, N: 150, K: 73728}, true, false, F32Reduce))
 	// The physics MLP (2-200-200-2, tanh) at the batch of 25 trajectories x
 	// 45 points: first layer with derivatives, the wide ones (forward, and the
 	// backward's G Wᵀ and Xᵀ G) forward only.

@@ -33,6 +33,8 @@ type Device struct {
 	Driver string `json:"driver"`
 	// MatMul maps kernels.MatMulParams.TuneKey to the product's choice.
 	MatMul map[string]Choice `json:"matmul"`
+	// Conv maps kernels.ConvPrim.TuneKey to the conv pass's choice.
+	Conv map[string]ConvChoice `json:"conv,omitempty"`
 }
 
 // Choice is the variant kept for one product, with the timings that chose
@@ -104,24 +106,29 @@ func Load(path string, info gpu.Info) (t *kernels.Tuning, warning string) {
 		return nil, fmt.Sprintf("noether-vk: ignoring the tuning cache %s: %v; the kernels run their defaults (noether-vk tune rewrites it)", path, err)
 	}
 	d := f.device(info)
-	if d == nil || len(d.MatMul) == 0 {
+	if d == nil || len(d.MatMul)+len(d.Conv) == 0 {
 		return nil, ""
 	}
-	t = &kernels.Tuning{MatMul: map[string]kernels.MatMulVariant{}}
+	t = &kernels.Tuning{MatMul: map[string]kernels.MatMulVariant{}, Conv: map[string]kernels.ConvPath{}}
 	for key, c := range d.MatMul {
 		if !c.Default {
 			t.MatMul[key] = c.Variant
 		}
 	}
+	for key, c := range d.Conv {
+		if !c.Default {
+			t.Conv[key] = c.Form
+		}
+	}
 	return t, ""
 }
 
-// Merge merges choices (by TuneKey) into the cache at path for the device
-// info, keeping the other devices' entries and this device's other
-// shapes, and returns the file's new content; a corrupt or stale file is
-// replaced. The caller writes it, atomically (graph/atomicfile, which
-// this package, below graph, does not import).
-func Merge(path string, info gpu.Info, choices map[string]Choice) ([]byte, error) {
+// Merge merges choices of products and conv passes (by TuneKey) into the
+// cache at path for the device info, keeping the other devices' entries
+// and this device's other shapes, and returns the file's new content; a
+// corrupt or stale file is replaced. The caller writes it, atomically
+// (graph/atomicfile, which this package, below graph, does not import).
+func Merge(path string, info gpu.Info, choices map[string]Choice, convs map[string]ConvChoice) ([]byte, error) {
 	f, err := Read(path)
 	if err != nil {
 		f = &File{Version: Version}
@@ -136,6 +143,12 @@ func Merge(path string, info gpu.Info, choices map[string]Choice) ([]byte, error
 	}
 	for k, c := range choices {
 		d.MatMul[k] = c
+	}
+	if len(convs) > 0 && d.Conv == nil {
+		d.Conv = map[string]ConvChoice{}
+	}
+	for k, c := range convs {
+		d.Conv[k] = c
 	}
 	sort.Slice(f.Devices, func(i, j int) bool {
 		a, b := f.Devices[i], f.Devices[j]

@@ -25,8 +25,9 @@ type Options struct {
 	// candidate must save to replace it: 0.03. The margin keeps the
 	// default where the difference is within the timing noise.
 	Margin float64
-	// Progress, when set, is called before each product.
-	Progress func(i, n int, p kernels.MatMulParams)
+	// Progress, when set, is called before each product or conv pass,
+	// with what names it.
+	Progress func(i, n int, what string)
 	// Done, when set, is called with each product's result as it is
 	// decided, so that a caller can save it before the next: a tuning run
 	// stopped part-way keeps what it finished.
@@ -73,7 +74,7 @@ func Run(v *kernels.Vulkan, products []kernels.MatMulParams, o Options) []Result
 	out := make([]Result, len(products))
 	for i, p := range products {
 		if o.Progress != nil {
-			o.Progress(i, len(products), p)
+			o.Progress(i, len(products), "matmul "+p.String())
 		}
 		out[i] = tuneOne(v, p, o)
 		if o.Done != nil {
@@ -83,11 +84,51 @@ func Run(v *kernels.Vulkan, products []kernels.MatMulParams, o Options) []Result
 	return out
 }
 
-// candidate is one variant recorded into a program of its own.
+// candidate is one variant recorded into a program of its own (with
+// the scratch memory a conv form needs).
 type candidate struct {
 	variant kernels.MatMulVariant
 	prog    *gpu.Program
+	scratch *gpu.Buffer
 	ms      []float64
+}
+
+// close frees the candidate's program and scratch.
+func (cd *candidate) close() {
+	if cd.prog != nil {
+		cd.prog.Close()
+	}
+	if cd.scratch != nil {
+		cd.scratch.Free()
+	}
+}
+
+// randomBuffers allocates buffers of the lengths given, filled with
+// values uniform in [-1, 1); those allocated before an error are returned
+// with it, for freeAll.
+func randomBuffers(d *gpu.Device, rng *rand.Rand, lens ...int) ([]*gpu.Buffer, error) {
+	var bufs []*gpu.Buffer
+	for _, n := range lens {
+		b, err := d.Alloc(int64(4 * n))
+		if err != nil {
+			return bufs, err
+		}
+		bufs = append(bufs, b)
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = 2*rng.Float32() - 1
+		}
+		if err := b.WriteFloat32(0, x); err != nil {
+			return bufs, err
+		}
+	}
+	return bufs, nil
+}
+
+func freeAll(bufs []*gpu.Buffer) {
+	for _, b := range bufs {
+		b.Free()
+	}
 }
 
 func tuneOne(v *kernels.Vulkan, p kernels.MatMulParams, o Options) Result {
@@ -97,31 +138,16 @@ func tuneOne(v *kernels.Vulkan, p kernels.MatMulParams, o Options) Result {
 		return res
 	}
 	rng := rand.New(rand.NewPCG(uint64(p.M), uint64(p.N)<<32|uint64(p.K)))
-	var bufs []*gpu.Buffer
-	defer func() {
-		for _, b := range bufs {
-			b.Free()
-		}
-	}()
-	for _, n := range []int{p.ALen(), p.BLen(), p.CLen()} {
-		b, err := v.Device.Alloc(int64(4 * n))
-		if err != nil {
-			return fail(err)
-		}
-		bufs = append(bufs, b)
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = 2*rng.Float32() - 1
-		}
-		if err := b.WriteFloat32(0, x); err != nil {
-			return fail(err)
-		}
+	bufs, err := randomBuffers(v.Device, rng, p.ALen(), p.BLen(), p.CLen())
+	defer freeAll(bufs)
+	if err != nil {
+		return fail(err)
 	}
 	a, b, c := bufs[0], bufs[1], bufs[2]
 	var cands []*candidate
 	defer func() {
 		for _, cd := range cands {
-			cd.prog.Close()
+			cd.close()
 		}
 	}()
 	var want []float32
@@ -144,36 +170,19 @@ func tuneOne(v *kernels.Vulkan, p kernels.MatMulParams, o Options) Result {
 		cands = append(cands, &candidate{variant: mv, prog: prog})
 	}
 	res.Candidates = len(cands)
-	start := time.Now()
-	for round := 0; round < o.Rounds && (round < 3 || time.Since(start) < o.Budget); round++ {
-		for _, cd := range cands {
-			if err := timeRun(cd); err != nil {
-				return fail(err)
-			}
-		}
+	bi, err := timeCandidates(cands, o)
+	if err != nil {
+		return fail(err)
 	}
-	best := cands[0]
-	for _, cd := range cands[1:] {
-		if median(cd.ms) < median(best.ms) {
-			best = cd
-		}
-	}
-	def := cands[0]
+	def, best := cands[0], cands[bi]
 	res.Choice = Choice{Shape: p.String(), Variant: def.variant, Default: true}
 	if best == def {
 		res.Choice.DefaultMs, res.Choice.TunedMs = median(def.ms), median(def.ms)
 		return res
 	}
-	// The decision rests on fresh interleaved runs of the two alone.
-	def.ms, best.ms = nil, nil
-	for range o.Confirm {
-		for _, cd := range []*candidate{def, best} {
-			if err := timeRun(cd); err != nil {
-				return fail(err)
-			}
-		}
+	if res.Choice.DefaultMs, res.Choice.TunedMs, err = confirm(def, best, o); err != nil {
+		return fail(err)
 	}
-	res.Choice.DefaultMs, res.Choice.TunedMs = median(def.ms), median(best.ms)
 	if res.Choice.TunedMs < (1-o.Margin)*res.Choice.DefaultMs {
 		res.Choice.Variant, res.Choice.Default = best.variant, false
 	} else {

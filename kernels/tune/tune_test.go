@@ -58,6 +58,20 @@ func TestCacheRoundTrip(t *testing.T) {
 	if err != nil || f.Version != tune.Version || len(f.Devices) != 2 {
 		t.Fatalf("file: %+v, %v", f, err)
 	}
+	// Conv forms merge beside the products and load as names.
+	data, err := tune.Merge(path, infoA, nil, map[string]tune.ConvChoice{strided.TuneKey(): {Form: kernels.ConvImplicit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"form": "implicit"`) {
+		t.Errorf("the form is not written by name:\n%s", data)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if tn, _ := tune.Load(path, infoA); tn == nil || tn.Conv[strided.TuneKey()] != kernels.ConvImplicit || len(tn.MatMul) != 1 {
+		t.Errorf("after merging a conv form: %+v", tn)
+	}
 }
 
 // TestCacheWarnings: a corrupt or stale cache gives no tuning and one
@@ -156,7 +170,7 @@ func values(n int, seed int) []float32 {
 // save writes the cache as noether-vk tune does (tune.Merge, then the
 // file), making its folder.
 func save(path string, info gpu.Info, choices map[string]tune.Choice) error {
-	data, err := tune.Merge(path, info, choices)
+	data, err := tune.Merge(path, info, choices, nil)
 	if err != nil {
 		return err
 	}
@@ -164,4 +178,89 @@ func save(path string, info gpu.Info, choices map[string]tune.Choice) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o644)
+}
+
+// strided is a convolution whose forward ConvAuto runs in GEMM form.
+var strided = kernels.ConvPrim{Params: kernels.ConvParams{N: 2, C: 8, H: 12, W: 12, K: 16, KH: 4, KW: 4, Stride: 2, Pad: 1}, Pass: kernels.ConvPassForward}
+
+// TestTunedConvFormUsed: a cache entry for a conv pass makes the backend
+// run that form (implicit GEMM needs no scratch where the default GEMM
+// form does; the hit is counted), the result still matches the CPU
+// reference, and the passes without an entry are recorded as missed.
+func TestTunedConvFormUsed(t *testing.T) {
+	d := gputest.Open(t)
+	path := filepath.Join(t.TempDir(), "tuning.json")
+	data, err := tune.Merge(path, d.Info, nil, map[string]tune.ConvChoice{strided.TuneKey(): {Form: kernels.ConvImplicit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := kernels.NewVulkan(d)
+	p := strided.Params
+	if n, err := v.ConvScratch(p, false, kernels.ConvPassForward); err != nil || n == 0 {
+		t.Fatalf("untuned: %d floats of scratch (%v), want the GEMM form's", n, err)
+	}
+	var warn string
+	if v.Tuning, warn = tune.Load(path, d.Info); v.Tuning == nil || warn != "" {
+		t.Fatalf("no tuning loaded (%q)", warn)
+	}
+	if n, err := v.ConvScratch(p, false, kernels.ConvPassForward); err != nil || n != 0 {
+		t.Errorf("tuned to implicit GEMM: %d floats of scratch (%v), want none", n, err)
+	}
+	x, w, bias := values(p.InLen(), 1), values(p.WeightLen(), 2), values(p.K, 3)
+	got, err := v.Conv2D(p, x, w, bias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := kernels.CPU{}.Conv2D(p, x, w, bias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.Near(t, p.String(), got, want, kerneltest.F32)
+	if v.Tuning.Hits() == 0 {
+		t.Error("the tuned form was not looked up")
+	}
+	if m := v.Tuning.MissedConvs(); len(m) != 0 {
+		t.Errorf("missed %v after the forward alone", m)
+	}
+	if _, _, _, err := v.Conv2DBackward(p, x, w, values(p.OutLen(false), 4)); err != nil {
+		t.Fatal(err)
+	}
+	if m := v.Tuning.MissedConvs(); len(m) != 2 || m[0].Pass != kernels.ConvPassInputGrad || m[1].Pass != kernels.ConvPassWeightGrad {
+		t.Errorf("missed %v, want the input and weight gradients", m)
+	}
+}
+
+// TestRunConvsTiny: tuning two small conv passes times every form,
+// rejects none, and keeps the default unless another form was faster by
+// the margin.
+func TestRunConvsTiny(t *testing.T) {
+	v := kernels.NewVulkan(gputest.Open(t))
+	wgrad := kernels.ConvPrim{Params: kernels.ConvParams{N: 2, C: 3, H: 9, W: 7, K: 5, KH: 3, KW: 3, Stride: 1, Pad: 1}, Pass: kernels.ConvPassWeightGrad}
+	var done []string
+	res := tune.RunConvs(v, []kernels.ConvPrim{strided, wgrad}, tune.Options{Rounds: 2, Confirm: 2}, func(r tune.ConvResult) { done = append(done, r.Key) })
+	if len(done) != 2 {
+		t.Errorf("done called for %v", done)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		forms, err := v.ConvForms(r.Prim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Rejected) > 0 || r.Candidates != len(forms) || len(forms) != 3 {
+			t.Errorf("%s: %d forms timed of %v, rejected %v", r.Key, r.Candidates, forms, r.Rejected)
+		}
+		c := r.Choice
+		if c.Default != (c.Form == forms[0]) || c.TunedMs > c.DefaultMs || c.DefaultMs <= 0 {
+			t.Errorf("%s: choice %+v", r.Key, c)
+		}
+		if !c.Default && c.TunedMs >= 0.97*c.DefaultMs {
+			t.Errorf("%s: %v kept at %.3f ms against the default's %.3f", r.Key, c.Form, c.TunedMs, c.DefaultMs)
+		}
+	}
 }
