@@ -41,6 +41,15 @@ type Vulkan struct {
 	// (MatMulVariant.Texels), the fused elementwise kernel, cn_affine and
 	// the direct convolution.
 	Texels bool
+	// SubgroupReduce lets the kernels that reduce across a workgroup (the
+	// normalizations' statistics and sums, rowwise, the losses, the
+	// cn_affine backward) add within each subgroup with subgroup
+	// arithmetic and combine the subgroups' partials after one barrier,
+	// instead of a shared-memory tree of log2(workgroup) barriers, where
+	// the device has subgroup arithmetic in compute shaders (see
+	// subgroupVariant). Both are deterministic; they add in different
+	// orders, so their sums differ in rounding.
+	SubgroupReduce bool
 }
 
 // NewVulkan returns the Vulkan backend on d. On a CPU device (lavapipe)
@@ -53,9 +62,9 @@ type Vulkan struct {
 // unmeasured, so they keep storage buffers unless a product is tuned.
 // NOETHER_VK_CONV=direct, gemm or implicit sets Conv (to test or time one
 // conv form everywhere, the graph engine included); NOETHER_VK_TEXELS=on or off
-// sets Texels.
+// sets Texels. SubgroupReduce is on unless NOETHER_VK_SUBGROUP_REDUCE=off.
 func NewVulkan(d *gpu.Device) *Vulkan {
-	v := &Vulkan{Device: d, Local: 64, Elems: 1}
+	v := &Vulkan{Device: d, Local: 64, Elems: 1, SubgroupReduce: os.Getenv("NOETHER_VK_SUBGROUP_REDUCE") != "off"}
 	if d.Info.Type == gpu.TypeCPU {
 		v.Elems, v.Texels = 4, true
 	}
@@ -78,6 +87,20 @@ func NewVulkan(d *gpu.Device) *Vulkan {
 
 // Name implements Backend.
 func (v *Vulkan) Name() string { return "vulkan: " + v.Device.Info.Name }
+
+// subgroupVariant returns the subgroup variant (shader_subgroup, see
+// shaders/wgreduce.glsl) of a shader that reduces across workgroups of
+// local invocations when v.SubgroupReduce is on, the device has subgroup
+// arithmetic in compute shaders (a module that declares it cannot be
+// loaded elsewhere) and a workgroup is whole subgroups; else shader.
+func (v *Vulkan) subgroupVariant(shader string, local uint32) string {
+	info := &v.Device.Info
+	sg := info.SubgroupSize
+	if v.SubgroupReduce && info.SubgroupInCompute && slices.Contains(info.SubgroupOperations, "arithmetic") && sg > 0 && local%sg == 0 {
+		return shader + "_subgroup"
+	}
+	return shader
+}
 
 // kernel returns the pipeline of shader family name (shaders/NAME.comp)
 // with the given bindings, push-constant size and specialization constants.

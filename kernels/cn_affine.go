@@ -194,9 +194,9 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 	// tgamma, TANGENT_BACKWARD those and tg (bindings 3-8); lanes read
 	// consecutive elements of each, so each may be read as texels.
 	reads := []bool{true, true, true, mode != cnForward && mode != cnBackward, mode != cnForward && mode != cnBackward, mode == cnTangentBackward}
-	shader, access, bufs, tex := withTexels(v.Texels, "cn_affine", cnAffineAccess, binds, []int{3, 4, 5, 6, 7, 8}, reads)
 	spec := []uint32{v.Local, 1, 1, uint32(mode), 0}
 	invocations := sh.rows() * sh.S
+	shader := "cn_affine"
 	switch {
 	case mode == cnForward || mode == cnTangent:
 	case sh.S <= cnSerialMax:
@@ -206,7 +206,10 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 		// y when there are more rows than the x limit.
 		spec[0] = uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1))))
 		invocations = sh.rows() * int(spec[0])
+		shader = v.subgroupVariant(shader, spec[0])
 	}
+	// Either reads texels through its _texel variant.
+	shader, access, bufs, tex := withTexels(v.Texels, shader, cnAffineAccess, binds, []int{3, 4, 5, 6, 7, 8}, reads)
 	if tex != 0 {
 		spec = append(spec, tex)
 	}

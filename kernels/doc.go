@@ -32,7 +32,12 @@
 // (package kernels/tune), the default elsewhere. With Vulkan.Texels (the
 // default on CPU devices) the products, fused elementwise kernels,
 // cn_affine and direct convolutions read their operands through texel
-// views: each family's _texel SPIR-V binds them a second time so.
+// views: each family's _texel SPIR-V binds them a second time so. With
+// Vulkan.SubgroupReduce (the default; NOETHER_VK_SUBGROUP_REDUCE=off
+// turns it off) the kernels that reduce across a workgroup (the
+// normalizations, rowwise, the losses, cn_affine's backward) run their
+// _subgroup SPIR-V where the device has subgroup arithmetic: the same
+// sums in another order, so not the same bits as the shared-memory trees.
 //
 // Layout is row-major (NCHW for images); all data are float32.
 package kernels

@@ -294,7 +294,7 @@ func (v *Vulkan) lossDispatch(r *gpu.Recorder, op uint32, root bool, ins []*gpu.
 		binds[i] = gpu.Read
 	}
 	binds[8] = gpu.Write
-	k0, err := v.kernel("loss", binds, 12+lossRowsPush, v.Local, 1, 1, op, specBool(root))
+	k0, err := v.kernel(v.subgroupVariant("loss", v.Local), binds, 12+lossRowsPush, v.Local, 1, 1, op, specBool(root))
 	if err != nil {
 		return err
 	}

@@ -537,11 +537,12 @@ func (v *Vulkan) recordNormStats(r *gpu.Recorder, sp normSpec, x, mean, variance
 	} else {
 		rm, rv = x, x
 	}
-	k, err := v.kernel("norm_stats", access, normPushBytes, normLocal(d), 1, 1, normB2U(running))
+	local := normLocal(d)
+	k, err := v.kernel(v.subgroupVariant("norm_stats", local), access, normPushBytes, local, 1, 1, normB2U(running))
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.Device.Grid(k, d.sets*int(normLocal(d))), sp.push(d), mean, variance, x, rm, rv)
+	r.Dispatch(k, v.Device.Grid(k, d.sets*int(local)), sp.push(d), mean, variance, x, rm, rv)
 	return nil
 }
 
@@ -577,7 +578,7 @@ func (v *Vulkan) recordNormSums(r *gpu.Recorder, sp normSpec, mode normSumsMode,
 	}
 	access[0], access[1] = gpu.Write, gpu.Write
 	local := normLocal(d)
-	k, err := v.kernel("norm_sums", access, normPushBytes, local, 1, 1, uint32(mode), normB2U(sp.eval))
+	k, err := v.kernel(v.subgroupVariant("norm_sums", local), access, normPushBytes, local, 1, 1, uint32(mode), normB2U(sp.eval))
 	if err != nil {
 		return err
 	}

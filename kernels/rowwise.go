@@ -172,7 +172,7 @@ func (v *Vulkan) RecordRowwise(r *gpu.Recorder, op RowwiseOp, rows, l int, x, f,
 	} else {
 		f = x
 	}
-	k, err := v.kernel("rowwise", []gpu.Access{gpu.Write, gpu.Read, gpu.Read}, 4*2, rowwiseLocal, 1, 1, uint32(op))
+	k, err := v.kernel(v.subgroupVariant("rowwise", rowwiseLocal), []gpu.Access{gpu.Write, gpu.Read, gpu.Read}, 4*2, rowwiseLocal, 1, 1, uint32(op))
 	if err != nil {
 		return err
 	}

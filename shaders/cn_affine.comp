@@ -27,8 +27,8 @@
 //
 // FORWARD and TANGENT run one invocation per element over a 1-D grid. The
 // backward modes run one workgroup per row: each invocation strides over
-// the row, then the workgroup adds its partial sums in a shared-memory
-// tree (the workgroup size is a power of two). With SERIAL (short rows,
+// the row, then the workgroup adds its partial sums (wgreduce.glsl; the
+// workgroup size is a power of two). With SERIAL (short rows,
 // such as an MLP layer's S = 1) they run one invocation per row instead,
 // summing it in order: a workgroup per row of one element costs lavapipe
 // a whole workgroup launch and its barriers for each element.
@@ -36,10 +36,18 @@
 // variant: cn_affine_texel -DTEXEL
 // (bindings 3-8 again as uniform texel buffers of vec4 at 9-14; TEX bit
 // j reads binding 3 + j from there)
+// variant: cn_affine_subgroup -DSUBGROUP
+// variant: cn_affine_subgroup_texel -DSUBGROUP -DTEXEL
+// (the backward modes' workgroup sums with subgroup arithmetic)
 #extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x_id = 0) in;
 #include "index.glsl"
 #include "fastdiv.glsl"
+#define WG_T vec2
+#include "wgreduce.glsl"
 
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const bool SERIAL = false;
@@ -71,9 +79,6 @@ layout(binding = 14) uniform samplerBuffer tex_tg;
 #else
 #define LD(j, name, i) name[i]
 #endif
-
-shared float red0[gl_WorkGroupSize.x];
-shared float red1[gl_WorkGroupSize.x];
 
 void elementwise() {
 	uint i = flat_index();
@@ -124,24 +129,14 @@ void serial_row() {
 
 void reduce_row() {
 	// The row is uniform across the workgroup, so returning early keeps
-	// the barriers below in uniform control flow.
+	// the reduction below in uniform control flow.
 	uint r = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
 	if (r >= p.rows) return;
 	uint lid = gl_LocalInvocationID.x;
-	vec2 a = row_sums(r, lid, p.s, gl_WorkGroupSize.x);
-	red0[lid] = a.x;
-	red1[lid] = a.y;
-	barrier();
-	for (uint k = gl_WorkGroupSize.x / 2; k > 0; k /= 2) {
-		if (lid < k) {
-			red0[lid] += red0[lid + k];
-			red1[lid] += red1[lid + k];
-		}
-		barrier();
-	}
+	vec2 a = wg_reduce1(WG_ADD, row_sums(r, lid, p.s, gl_WorkGroupSize.x));
 	if (lid == 0) {
-		sum0[r] = red0[0];
-		sum1[r] = red1[0];
+		sum0[r] = a.x;
+		sum1[r] = a.y;
 	}
 }
 

@@ -2,7 +2,7 @@
 // loss: the reductions of the loss family (forward values and JVPs) and the
 // sum of squares of clip_grad_norm. Workgroup (grp, row) sums term(row, j)
 // over j = grp*L + lid, stepping by G*L (G = groups per row), folds its
-// lanes with a shared-memory tree and writes
+// lanes (wgreduce.glsl) and writes
 //     out[off + row*G + grp] = root?(scale * sum).
 // With G > 1 those are partial sums that a SUM pass (G = 1) folds.
 //
@@ -11,9 +11,13 @@
 // rn[r] terms of input r (a, b, c, d, ta, tb, tc, td) over rg[r] groups
 // and writes out[roff[r] + grp]; the grid is as wide as the widest row.
 //
-// No subgroup operations: one SPIR-V module runs on every device whatever
-// its subgroup size or supported subgroup operations.
+// variant: loss_subgroup -DSUBGROUP
+#extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x_id = 0) in;
+#include "wgreduce.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
 layout(constant_id = 4) const uint ROOT = 0; // 1: write sqrt of the result
@@ -40,8 +44,6 @@ layout(std430, binding = 5) readonly buffer TB { float tb[]; };
 layout(std430, binding = 6) readonly buffer TC { float tc[]; };
 layout(std430, binding = 7) readonly buffer TD { float td[]; };
 layout(std430, binding = 8) writeonly buffer Out { float o[]; };
-
-shared float part[gl_WorkGroupSize.x];
 
 float term(uint row, uint j) {
 	uint i = row * p.n + j;
@@ -91,15 +93,10 @@ void main() {
 	}
 	float s = 0.0;
 	for (uint j = grp * L + lid; j < n; j += G * L) s += term(row, j);
-	part[lid] = s;
-	barrier();
 	// L is a power of two (checked by the launcher).
-	for (uint h = L / 2; h > 0; h /= 2) {
-		if (lid < h) part[lid] += part[lid + h];
-		barrier();
-	}
+	s = wg_reduce1(WG_ADD, s);
 	if (lid == 0) {
-		float v = p.scale * part[0];
+		float v = p.scale * s;
 		o[off + grp] = ROOT != 0 ? sqrt(v) : v;
 	}
 }

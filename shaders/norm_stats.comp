@@ -1,15 +1,21 @@
 #version 450
 // norm_stats: the mean and the biased variance of every normalization set
 // (see norm.glsl), two passes over the set (mean first, then the squared
-// deviations), one workgroup per set with a shared-memory tree. With
+// deviations), one workgroup per set, reduced by wgreduce.glsl. With
 // RUNNING (batch_norm training) it also updates the running statistics in
 // place: rm = (1-m) rm + m mean, rv = (1-m) rv + m var * M/(M-1).
 //
 //   binding   0     1         2    3   4
 //             mean  variance  x    rm  rv    (rm, rv read and written)
+//
+// variant: norm_stats_subgroup -DSUBGROUP
 #extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x_id = 0) in;
 #include "norm.glsl"
+#include "wgreduce.glsl"
 
 layout(constant_id = 3) const uint RUNNING = 0;
 
@@ -19,24 +25,9 @@ layout(std430, binding = 2) readonly buffer X { float x[]; };
 layout(std430, binding = 3) buffer RM { float rm[]; };
 layout(std430, binding = 4) buffer RV { float rv[]; };
 
-shared float red[gl_WorkGroupSize.x];
-
-float wg_sum(float v) {
-	uint lid = gl_LocalInvocationID.x;
-	red[lid] = v;
-	barrier();
-	for (uint k = gl_WorkGroupSize.x / 2; k > 0; k /= 2) {
-		if (lid < k) red[lid] += red[lid + k];
-		barrier();
-	}
-	float s = red[0];
-	barrier();
-	return s;
-}
-
 void main() {
 	// The set is uniform across the workgroup, so the early return keeps
-	// the barriers in uniform control flow.
+	// the reductions in uniform control flow.
 	uint k = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
 	if (k >= p.sets) return;
 	uint lid = gl_LocalInvocationID.x;
@@ -46,7 +37,8 @@ void main() {
 		uint base = k * p.setStride + blk * p.blockStride;
 		for (uint j = lid; j < p.l; j += gl_WorkGroupSize.x) acc += x[base + j];
 	}
-	float mu = wg_sum(acc) / float(m);
+	float mu = wg_reduce1(WG_ADD, acc) / float(m);
+	barrier(); // wg_reduce's storage is reused below
 	acc = 0.0;
 	for (uint blk = 0; blk < p.a; blk++) {
 		uint base = k * p.setStride + blk * p.blockStride;
@@ -55,7 +47,7 @@ void main() {
 			acc += d * d;
 		}
 	}
-	float v = wg_sum(acc) / float(m);
+	float v = wg_reduce1(WG_ADD, acc) / float(m);
 	if (lid == 0) {
 		mean[k] = mu;
 		var[k] = v;

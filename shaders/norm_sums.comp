@@ -1,6 +1,6 @@
 #version 450
 // norm_sums: the sums the normalization derivatives need, one workgroup
-// per reduced set (see norm.glsl), shared-memory trees. With xh the
+// per reduced set (see norm.glsl), reduced by wgreduce.glsl. With xh the
 // normalized input, r = 1/sqrt(var + eps), gh = g*w and tgh = tg*w + g*tw:
 //
 //   SET_BACKWARD          per norm set: [gh, gh*xh]
@@ -18,9 +18,16 @@
 //
 //   binding  0     1     2  3     4    5        6  7  8   9   10
 //            out0  out1  x  mean  var  setsums  w  g  tx  tw  tg
+//
+// variant: norm_sums_subgroup -DSUBGROUP
 #extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x_id = 0) in;
 #include "norm.glsl"
+#define WG_N 7
+#include "wgreduce.glsl"
 
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const uint EVAL = 0;
@@ -41,9 +48,9 @@ layout(std430, binding = 8) readonly buffer TX { float tx[]; };
 layout(std430, binding = 9) readonly buffer TW { float tw[]; };
 layout(std430, binding = 10) readonly buffer TG { float tg[]; };
 
-shared float red[7 * gl_WorkGroupSize.x];
-
 void main() {
+	// The set is uniform across the workgroup, so the early return keeps
+	// the reduction in uniform control flow.
 	uint k = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
 	if (k >= p.sets) return;
 	uint lid = gl_LocalInvocationID.x;
@@ -94,20 +101,13 @@ void main() {
 			}
 		}
 	}
-	for (uint q = 0; q < NSUM; q++) red[q * wg + lid] = acc[q];
-	barrier();
-	for (uint h = wg / 2; h > 0; h /= 2) {
-		if (lid < h) {
-			for (uint q = 0; q < NSUM; q++) red[q * wg + lid] += red[q * wg + lid + h];
-		}
-		barrier();
-	}
+	wg_reduce(WG_ADD, acc, NSUM);
 	if (lid == 0) {
 		if (MODE == CH_BACKWARD || MODE == CH_TANGENT_BACKWARD) {
-			out0[k] = red[0];
-			out1[k] = red[wg];
+			out0[k] = acc[0];
+			out1[k] = acc[1];
 		} else {
-			for (uint q = 0; q < NSUM; q++) out0[k * 8 + q] = red[q * wg];
+			for (uint q = 0; q < NSUM; q++) out0[k * 8 + q] = acc[q];
 		}
 	}
 }

@@ -1,6 +1,6 @@
 #version 450
 // rowwise: one workgroup per row of a [rows, L] tensor: a reduction over
-// the row in shared memory, then the row (or one value) written from it.
+// the row (wgreduce.glsl), then the row (or one value) written from it.
 // The modes (kernels.RowwiseOp) are what Grad-CAM and PCA need:
 //
 //   MINMAX       y[r, j] = (x[r, j] - min_r) / (max_r - min_r); a
@@ -14,7 +14,18 @@
 //
 //   binding  0  1  2
 //            y  x  f (JET only; bound to x otherwise)
+//
+// variant: rowwise_subgroup -DSUBGROUP
+#extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x_id = 0) in;
+// Two values per invocation: (min, -max) for MINMAX, (|v|, index) for
+// SIGN, (max, unused) for JET.
+#define WG_T vec2
+#define WG_WITH_ARGMAX
+#include "wgreduce.glsl"
 
 layout(constant_id = 3) const uint MODE = 0;
 
@@ -29,17 +40,6 @@ layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) readonly buffer F { float f[]; };
 
-// Two reduction lanes per invocation: (min, max) for MINMAX, (|v|, index)
-// for SIGN, (max, unused) for JET.
-shared float ra[gl_WorkGroupSize.x];
-shared float rb[gl_WorkGroupSize.x];
-
-// better says whether SIGN's candidate (a, ia) beats (b, ib): a larger
-// magnitude, or the same magnitude at a smaller index.
-bool better(float a, float ia, float b, float ib) {
-	return a > b || (a == b && ia < ib);
-}
-
 // jet is the piecewise-linear jet colour map (MATLAB's, which OpenCV's
 // COLORMAP_JET samples): dark blue at 0, blue, cyan, yellow, red, dark
 // red at 1.
@@ -49,7 +49,7 @@ vec3 jet(float v) {
 
 void main() {
 	// The row is uniform across the workgroup, so the early return keeps
-	// the barriers in uniform control flow.
+	// the reduction in uniform control flow.
 	uint r = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
 	if (r >= p.rows) return;
 	uint lid = gl_LocalInvocationID.x;
@@ -57,17 +57,18 @@ void main() {
 	float a, b;
 	if (MODE == MINMAX) {
 		a = uintBitsToFloat(0x7f800000u); // +inf
-		b = -a;
+		b = a;
 		for (uint j = lid; j < p.len; j += gl_WorkGroupSize.x) {
 			a = min(a, x[base + j]);
-			b = max(b, x[base + j]);
+			b = min(b, -x[base + j]);
 		}
 	} else if (MODE == SIGN) {
 		a = -1.0;
 		b = 0.0;
 		for (uint j = lid; j < p.len; j += gl_WorkGroupSize.x) {
+			// The first index of the largest magnitude.
 			float m = abs(x[base + j]);
-			if (better(m, float(j), a, b)) {
+			if (m > a) {
 				a = m;
 				b = float(j);
 			}
@@ -81,34 +82,16 @@ void main() {
 			a = max(a, max(c.r + f[fb], max(c.g + f[fb + p.len], c.b + f[fb + 2 * p.len])));
 		}
 	}
-	ra[lid] = a;
-	rb[lid] = b;
-	barrier();
-	for (uint k = gl_WorkGroupSize.x / 2; k > 0; k /= 2) {
-		if (lid < k) {
-			if (MODE == MINMAX) {
-				ra[lid] = min(ra[lid], ra[lid + k]);
-				rb[lid] = max(rb[lid], rb[lid + k]);
-			} else if (MODE == SIGN) {
-				if (better(ra[lid + k], rb[lid + k], ra[lid], rb[lid])) {
-					ra[lid] = ra[lid + k];
-					rb[lid] = rb[lid + k];
-				}
-			} else {
-				ra[lid] = max(ra[lid], ra[lid + k]);
-			}
-		}
-		barrier();
-	}
+	vec2 red = wg_reduce1(MODE == MINMAX ? WG_MIN : MODE == SIGN ? WG_ARGMAX : WG_MAX, vec2(a, b));
 	if (MODE == MINMAX) {
-		float lo = ra[0], range = rb[0] - ra[0];
+		float lo = red.x, range = -red.y - red.x;
 		for (uint j = lid; j < p.len; j += gl_WorkGroupSize.x) {
 			y[base + j] = range > 0.0 ? (x[base + j] - lo) / range : 0.0;
 		}
 	} else if (MODE == SIGN) {
-		if (lid == 0) y[r] = x[base + uint(rb[0])] < 0.0 ? -1.0 : 1.0;
+		if (lid == 0) y[r] = x[base + uint(red.y)] < 0.0 ? -1.0 : 1.0;
 	} else {
-		float m = ra[0];
+		float m = red.x;
 		for (uint j = lid; j < p.len; j += gl_WorkGroupSize.x) {
 			vec3 c = jet(x[base + j]);
 			uint fb = 3 * base + j;

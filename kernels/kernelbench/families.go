@@ -135,24 +135,9 @@ func init() {
 			return [][]float32{must(y, err)}
 		}}.register()
 
-	// Conditional normalization after a DCGAN-64 layer (64 channels at 32x32).
-	for _, batch := range []int{2, 8} {
-		sh := kernels.CNShape{N: batch, C: 64, S: 32 * 32}
-		m := sh.N * sh.C * sh.S
-		spec{op: "cn_affine", shape: sh.String(), flops: 2 * float64(m), bytes: 8 * float64(m),
-			ins: []int{m, sh.N * sh.C, sh.N * sh.C}, outs: []int{m},
-			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, _ *gpu.Buffer) error {
-				return v.RecordCNAffine(r, sh, in[0], in[1], in[2], out[0])
-			},
-			ref: func(in [][]float32) [][]float32 { return [][]float32{must(cpu.CNAffine(sh, in[0], in[1], in[2]))} },
-		}.register()
-	}
-
-	// The backward of per-example conditional normalization on the MLP's
-	// hidden layer at full batch (rows of one element), as the
-	// meta-gradient of the physics tasks runs it.
-	{
-		sh := kernels.CNShape{N: mlpRows, C: mlpHidden, S: 1}
+	// The backward of per-example conditional normalization (a row sum
+	// per example and channel).
+	cnBackward := func(sh kernels.CNShape) {
 		m, rows := sh.N*sh.C*sh.S, sh.N*sh.C
 		spec{op: "cn_affine_backward", shape: sh.String(), flops: 3 * float64(m), bytes: 4 * float64(3*m+3*rows),
 			ins: []int{m, rows, m}, outs: []int{m, rows, rows},
@@ -163,6 +148,53 @@ func init() {
 				dx, dg, db, err := cpu.CNAffineBackward(sh, in[0], in[1], in[2])
 				must(dx, err)
 				return [][]float32{dx, dg, db}
+			}}.register()
+	}
+
+	// Conditional normalization after a DCGAN-64 layer (64 channels at
+	// 32x32), and its backward (a workgroup per row).
+	for _, batch := range []int{2, 8} {
+		sh := kernels.CNShape{N: batch, C: 64, S: 32 * 32}
+		m := sh.N * sh.C * sh.S
+		spec{op: "cn_affine", shape: sh.String(), flops: 2 * float64(m), bytes: 8 * float64(m),
+			ins: []int{m, sh.N * sh.C, sh.N * sh.C}, outs: []int{m},
+			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, _ *gpu.Buffer) error {
+				return v.RecordCNAffine(r, sh, in[0], in[1], in[2], out[0])
+			},
+			ref: func(in [][]float32) [][]float32 { return [][]float32{must(cpu.CNAffine(sh, in[0], in[1], in[2]))} },
+		}.register()
+		cnBackward(sh)
+	}
+
+	// The backward on the MLP's hidden layer at full batch (rows of one
+	// element, summed one invocation a row), as the meta-gradient of the
+	// physics tasks runs it.
+	cnBackward(kernels.CNShape{N: mlpRows, C: mlpHidden, S: 1})
+
+	// Grad-CAM's rowwise ops on a batch of 8 heat maps of 64x64 (the
+	// pixel pendulum's frames): min-max, the jet blend, and the sign of
+	// the largest entry on the same rows.
+	for _, op := range kernels.RowwiseOps {
+		rows, l := 8, 64*64
+		ins := []int{rows * l}
+		if op == kernels.RowJet {
+			ins = append(ins, 3*rows*l)
+		}
+		spec{op: op.String(), shape: kernels.Shape{rows, l}.String(), flops: 4 * float64(rows*l), bytes: 4 * float64(len(ins)*rows*l+op.OutLen(rows, l)),
+			ins: ins, lo: 0, hi: 1, outs: []int{op.OutLen(rows, l)},
+			record: func(v *kernels.Vulkan, r *gpu.Recorder, in, out []*gpu.Buffer, _ *gpu.Buffer) error {
+				f := in[0]
+				if op == kernels.RowJet {
+					f = in[1]
+				}
+				return v.RecordRowwise(r, op, rows, l, in[0], f, out[0])
+			},
+			ref: func(in [][]float32) [][]float32 {
+				var f []float32
+				if op == kernels.RowJet {
+					f = in[1]
+				}
+				return [][]float32{must(cpu.Rowwise(op, rows, l, in[0], f))}
 			}}.register()
 	}
 
