@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -87,7 +88,11 @@ func (CPU) SymEig(batch, n int, a []float32) (values, vectors []float32, err err
 
 // SymEigScratch is the number of floats of scratch memory RecordSymEig
 // needs: a working copy of each matrix and its rotations.
-func SymEigScratch(batch, n int) int { return 2 * batch * n * n }
+func SymEigScratch(batch, n int) int { return 2*batch*n*n + 2*batch }
+
+// symEigMaxSweeps bounds the Jacobi sweeps; they stop earlier once the
+// off-diagonal norm is below 1e-7 of the matrix's.
+const symEigMaxSweeps = 40
 
 // RecordSymEig records the eigen-decomposition of the batch matrices in
 // a [batch, n, n] into values [batch, n] and vectors [batch, n, n] (see
@@ -106,12 +111,46 @@ func (v *Vulkan) RecordSymEig(r *gpu.Recorder, batch, n int, a, values, vectors,
 			return err
 		}
 	}
-	k, err := v.kernel("symeig", []gpu.Access{gpu.Write, gpu.Write, gpu.ReadWrite, gpu.Read}, 4*2, symEigLocal, 1, 1)
+	k, err := v.kernel("symeig", []gpu.Access{gpu.Write, gpu.Write, gpu.ReadWrite, gpu.Read}, 4*5, symEigLocal, 1, 1)
 	if err != nil {
 		return err
 	}
-	r.Dispatch(k, v.Device.Grid(k, batch*symEigLocal), gpu.Push{}.U32(uint32(batch)).U32(uint32(n)), values, vectors, scratch, a)
+	m := n + n&1
+	steps := symEigMaxSweeps * (m - 1)
+	chunk := steps
+	if v.Device.Info.Type == gpu.TypeCPU {
+		chunk = symEigChunk(n)
+	}
+	for t0 := 0; t0 < steps; t0 += chunk {
+		t1 := min(t0+chunk, steps)
+		flags := uint32(0)
+		if t0 == 0 {
+			flags |= 1 // INIT
+		}
+		if t1 == steps {
+			flags |= 2 // FINISH
+		}
+		push := gpu.Push{}.U32(uint32(batch)).U32(uint32(n)).U32(flags).U32(uint32(t0)).U32(uint32(t1))
+		r.Dispatch(k, v.Device.Grid(k, batch*symEigLocal), push, values, vectors, scratch, a)
+	}
 	return nil
+}
+
+// symEigChunk is how many Jacobi steps (rounds of n/2 rotations) one
+// dispatch may run within the loop iterations llvmpipe lets an invocation
+// run (see loopBudget; at n = 128 and 256 a single dispatch stopped part
+// way and returned wrong eigenpairs): each step's loops over the pairs and
+// the two loops over the rotated rows and columns, a convergence check
+// (the off-diagonal loop and the tree sum) per sweep of m - 1 steps, and
+// the setup and output loops.
+func symEigChunk(n int) int {
+	ceil := func(a, b int) int { return (a + b - 1) / b }
+	m := n + n&1
+	perStep := 1 + ceil(m/2, symEigLocal) + 1 + 2*(ceil(m/2*n, symEigLocal)+1)
+	tree := bits.Len(uint(symEigLocal)) + 1
+	check := ceil(n*n, symEigLocal) + 1 + tree
+	fixed := 2*(ceil(n*n, symEigLocal)+1) + tree + ceil(n, symEigLocal)*(2*n+3)
+	return max((loopBudget-fixed-check)*(m-1)/(perStep*(m-1)+check), 1)
 }
 
 // SymEig implements SymEigBackend.

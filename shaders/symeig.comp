@@ -3,8 +3,8 @@
 // (n <= MAXN), one workgroup per matrix, by the cyclic Jacobi method in
 // parallel (round-robin) order: each step rotates n/2 disjoint pairs
 // (p, q) at once, every pair once per sweep, until the off-diagonal
-// Frobenius norm is below 1e-7 of the matrix's, or after MAX_SWEEPS
-// sweeps.
+// Frobenius norm is below 1e-7 of the matrix's, or after the sweeps the
+// launcher asks for (kernels.symEigMaxSweeps).
 //
 // Per step: (1) one invocation per pair computes the rotation that zeros
 // A[p][q] (Rutishauser's form: theta = (A[q][q] - A[p][p]) / (2 A[p][q]),
@@ -19,16 +19,23 @@
 // the eigenvectors as rows in the same order, each with its entry of
 // largest magnitude positive (the first such entry on ties).
 //
-//   binding  0       1        2                         3
-//            values  vectors  work: A, V (2 n^2 each)   input
+//   binding  0       1        2                                         3
+//            values  vectors  work: A, V (2 n^2 each), then per matrix   input
+//                             (converged, squared Frobenius norm)
 layout(local_size_x_id = 0) in;
 
 const uint MAXN = 256;
-const uint MAX_SWEEPS = 40;
 
+// A dispatch runs steps [t0, t1) of the sweeps (see main), after the
+// setup with INIT and followed by the output with FINISH: one dispatch
+// does it all, or (on lavapipe, which ends an invocation's loops after
+// 65535 iterations) several, the state kept in the work buffer.
+const uint INIT = 1, FINISH = 2;
 layout(push_constant) uniform Push {
 	uint batch;
 	uint n;
+	uint flags;
+	uint t0, t1;
 } p;
 layout(std430, binding = 0) writeonly buffer Vals { float vals[]; };
 layout(std430, binding = 1) writeonly buffer Vecs { float vecs[]; };
@@ -75,79 +82,93 @@ void main() {
 	uint lid = gl_LocalInvocationID.x, local = gl_WorkGroupSize.x;
 	uint n = p.n, nn = n * n;
 	uint A = b * 2 * nn, V = A + nn; // offsets into w
-	float frob = 0.0;
-	for (uint i = lid; i < nn; i += local) {
-		float v = a[b * nn + i];
-		w[A + i] = v;
-		w[V + i] = (i / n == i % n) ? 1.0 : 0.0;
-		frob += v * v;
-	}
-	frob = wg_sum(frob);
+	uint state = p.batch * 2 * nn + 2 * b; // w[state]: converged, w[state + 1]: frob
 	uint m = n + (n & 1); // a dummy index pads an odd n
 	uint half_m = m / 2;
-	for (uint sweep = 0; sweep < MAX_SWEEPS; sweep++) {
-		float off = 0.0;
+	if ((p.flags & INIT) != 0) {
+		float frob = 0.0;
 		for (uint i = lid; i < nn; i += local) {
-			if (i / n != i % n) off += w[A + i] * w[A + i];
+			float v = a[b * nn + i];
+			w[A + i] = v;
+			w[V + i] = (i / n == i % n) ? 1.0 : 0.0;
+			frob += v * v;
 		}
-		// Uniform: every invocation reads the same sums.
-		if (wg_sum(off) <= 1e-14 * frob) break;
-		for (uint r = 0; r + 1 < m; r++) {
-			for (uint k = lid; k < half_m; k += local) {
-				uvec2 pq = pair(r, k, m);
-				float c = 1.0, s = 0.0;
-				if (pq.y < n) {
-					uint pp = A + pq.x * n + pq.x, qq = A + pq.y * n + pq.y;
-					uint pqi = A + pq.x * n + pq.y, qpi = A + pq.y * n + pq.x;
-					float apq = w[pqi];
-					if (apq != 0.0) {
-						float theta = (w[qq] - w[pp]) / (2.0 * apq);
-						float t = 1.0 / (abs(theta) + sqrt(theta * theta + 1.0));
-						if (theta < 0.0) t = -t;
-						c = inversesqrt(t * t + 1.0);
-						s = t * c;
-						w[pp] -= t * apq;
-						w[qq] += t * apq;
-						w[pqi] = 0.0;
-						w[qpi] = 0.0;
-					}
-				}
-				cs[k] = c;
-				sn[k] = s;
-			}
-			sync();
-			// Columns p and q of A (rows outside the block) and of V.
-			for (uint it = lid; it < half_m * n; it += local) {
-				uint k = it / n, i = it % n;
-				uvec2 pq = pair(r, k, m);
-				float c = cs[k], s = sn[k];
-				if (pq.y >= n || s == 0.0) continue;
-				uint vp = V + i * n + pq.x, vq = V + i * n + pq.y;
-				float x = w[vp], y = w[vq];
-				w[vp] = c * x - s * y;
-				w[vq] = s * x + c * y;
-				if (i == pq.x || i == pq.y) continue;
-				uint ap = A + i * n + pq.x, aq = A + i * n + pq.y;
-				x = w[ap];
-				y = w[aq];
-				w[ap] = c * x - s * y;
-				w[aq] = s * x + c * y;
-			}
-			sync();
-			// Rows p and q of A (columns outside the block).
-			for (uint it = lid; it < half_m * n; it += local) {
-				uint k = it / n, j = it % n;
-				uvec2 pq = pair(r, k, m);
-				float c = cs[k], s = sn[k];
-				if (pq.y >= n || s == 0.0 || j == pq.x || j == pq.y) continue;
-				uint ap = A + pq.x * n + j, aq = A + pq.y * n + j;
-				float x = w[ap], y = w[aq];
-				w[ap] = c * x - s * y;
-				w[aq] = s * x + c * y;
-			}
-			sync();
-		}
+		frob = wg_sum(frob);
+		if (lid == 0) w[state] = 0.0, w[state + 1] = frob;
+		sync();
 	}
+	// Steps t0 <= t < t1, step t = round r of sweep t / (m - 1); sweeps
+	// stop, for this and the later dispatches, once the matrix has
+	// converged.
+	for (uint t = p.t0; t < p.t1 && w[state] == 0.0; t++) {
+		uint r = t % (m - 1);
+		if (r == 0) {
+			float off = 0.0;
+			for (uint i = lid; i < nn; i += local) {
+				if (i / n != i % n) off += w[A + i] * w[A + i];
+			}
+			// Uniform: every invocation reads the same sums.
+			if (wg_sum(off) <= 1e-14 * w[state + 1]) {
+				if (lid == 0) w[state] = 1.0;
+				break;
+			}
+		}
+		for (uint k = lid; k < half_m; k += local) {
+			uvec2 pq = pair(r, k, m);
+			float c = 1.0, s = 0.0;
+			if (pq.y < n) {
+				uint pp = A + pq.x * n + pq.x, qq = A + pq.y * n + pq.y;
+				uint pqi = A + pq.x * n + pq.y, qpi = A + pq.y * n + pq.x;
+				float apq = w[pqi];
+				if (apq != 0.0) {
+					float theta = (w[qq] - w[pp]) / (2.0 * apq);
+					float t = 1.0 / (abs(theta) + sqrt(theta * theta + 1.0));
+					if (theta < 0.0) t = -t;
+					c = inversesqrt(t * t + 1.0);
+					s = t * c;
+					w[pp] -= t * apq;
+					w[qq] += t * apq;
+					w[pqi] = 0.0;
+					w[qpi] = 0.0;
+				}
+			}
+			cs[k] = c;
+			sn[k] = s;
+		}
+		sync();
+		// Columns p and q of A (rows outside the block) and of V.
+		for (uint it = lid; it < half_m * n; it += local) {
+			uint k = it / n, i = it % n;
+			uvec2 pq = pair(r, k, m);
+			float c = cs[k], s = sn[k];
+			if (pq.y >= n || s == 0.0) continue;
+			uint vp = V + i * n + pq.x, vq = V + i * n + pq.y;
+			float x = w[vp], y = w[vq];
+			w[vp] = c * x - s * y;
+			w[vq] = s * x + c * y;
+			if (i == pq.x || i == pq.y) continue;
+			uint ap = A + i * n + pq.x, aq = A + i * n + pq.y;
+			x = w[ap];
+			y = w[aq];
+			w[ap] = c * x - s * y;
+			w[aq] = s * x + c * y;
+		}
+		sync();
+		// Rows p and q of A (columns outside the block).
+		for (uint it = lid; it < half_m * n; it += local) {
+			uint k = it / n, j = it % n;
+			uvec2 pq = pair(r, k, m);
+			float c = cs[k], s = sn[k];
+			if (pq.y >= n || s == 0.0 || j == pq.x || j == pq.y) continue;
+			uint ap = A + pq.x * n + j, aq = A + pq.y * n + j;
+			float x = w[ap], y = w[aq];
+			w[ap] = c * x - s * y;
+			w[aq] = s * x + c * y;
+		}
+		sync();
+	}
+	if ((p.flags & FINISH) == 0) return;
+	sync();
 	// Rank the eigenvalues (descending, ties by index) and find each
 	// vector's sign.
 	for (uint i = lid; i < n; i += local) {
