@@ -123,15 +123,11 @@ func (s ConvPass) mode(transposed bool) convMode {
 // gemmScratch returns the floats of scratch the GEMM form of mode needs
 // and the float offset of the packed G (WGRAD with N > 1, else 0).
 func (v *Vulkan) gemmScratch(mode convMode, g convGeom) (total, packOff int) {
-	return gemmScratchLen(mode, g, max(int(v.Device.MemoryStats().Alignment)/4, 1))
-}
-
-// gemmScratchLen is gemmScratch with the packed G aligned to align floats.
-func gemmScratchLen(mode convMode, g convGeom, align int) (total, packOff int) {
 	col := g.N * g.C * g.KH * g.KW * g.OH * g.OW
 	if mode != convWGrad || g.N == 1 {
 		return col, 0
 	}
+	align := max(int(v.Device.MemoryStats().Alignment)/4, 1)
 	packOff = (col + align - 1) / align * align
 	return packOff + g.K*g.N*g.OH*g.OW, packOff
 }
@@ -161,12 +157,12 @@ func (v *Vulkan) convForm(mode convMode, g convGeom) ConvPath {
 	if form == ConvAuto {
 		form, _ = v.Tuning.conv(prim(mode, g))
 	}
-	if !canRun(form, mode, g) {
+	if !v.canRun(form, mode, g) {
 		form = ConvAuto
 	}
 	if form == ConvAuto {
 		form = ConvDirect
-		if convGemmRule(mode, g) && canRun(ConvGemm, mode, g) {
+		if convGemmRule(mode, g) && v.canRun(ConvGemm, mode, g) {
 			form = ConvGemm
 		}
 	}
@@ -174,13 +170,14 @@ func (v *Vulkan) convForm(mode convMode, g convGeom) ConvPath {
 }
 
 // canRun says whether the pass can take the form: the GEMM form's column
-// matrix within the shaders' 32-bit indices; implicit GEMM not for a
-// strided input gradient, within the shader's 31-bit pixel splits.
-func canRun(form ConvPath, mode convMode, g convGeom) bool {
+// matrix within the shaders' 32-bit indices and one buffer of the device;
+// implicit GEMM not for a strided input gradient, within the shader's
+// 31-bit pixel splits.
+func (v *Vulkan) canRun(form ConvPath, mode convMode, g convGeom) bool {
 	switch form {
 	case ConvGemm:
-		total, _ := gemmScratchLen(mode, g, 1)
-		return uint64(total) <= math.MaxUint32
+		total, _ := v.gemmScratch(mode, g)
+		return uint64(total) <= math.MaxUint32 && int64(4*total) <= v.Device.MaxBufferSize()
 	case ConvImplicit:
 		return (mode != convDGrad || g.S == 1) && g.N*g.OH*g.OW < 1<<31 && g.N*g.C*g.H*g.W < 1<<31
 	}
@@ -199,7 +196,7 @@ func (v *Vulkan) ConvForms(c ConvPrim) ([]ConvPath, error) {
 	auto.Conv, auto.Tuning = ConvAuto, nil
 	out := []ConvPath{auto.convForm(mode, g)}
 	for _, f := range []ConvPath{ConvDirect, ConvGemm, ConvImplicit} {
-		if f != out[0] && canRun(f, mode, g) {
+		if f != out[0] && v.canRun(f, mode, g) {
 			out = append(out, f)
 		}
 	}
