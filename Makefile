@@ -32,7 +32,7 @@ test: deps check-shaders lint
 	NOETHER_VK_VALIDATE=1 xvfb-run -a $(GO) test -count=1 ./...
 	@# lavapipe's subgroup size follows its vector width (128 bits: 4, 512: 16);
 	@# the kernels must not assume one. Each matmul variant's bits against the
-	@# default's at each width; the suite over every variant once, above. These
+	@# default's at each width; the suite over one tile per load path once, above. These
 	@# runs read storage buffers (what GPUs do by default), the one above texels.
 	for w in 128 512; do LP_NATIVE_VECTOR_WIDTH=$$w NOETHER_VK_TEXELS=off NOETHER_VK_VALIDATE=1 $(GO) test -count=1 -run TestVulkan -skip 'TestVulkanMatMulVariants/.*/suite' ./kernels/ || exit 1; done
 

@@ -16,40 +16,43 @@ func openVulkan(t testing.TB) *kernels.Vulkan { return kernels.NewVulkan(gputest
 // TestVulkan runs the conformance suite on the selected Vulkan device.
 func TestVulkan(t *testing.T) { kerneltest.Test(t, openVulkan(t)) }
 
-// TestVulkanMatMulVariants runs the matmul and convolution cases of the
-// suite with every variant the tuner may pick for the shapes there (each
-// forced onto every product, the convolutions in GEMM form so that their
-// products go through it too; the default's tile read the other way
-// only through its bits), and checks each variant's bits against the
-// default's: tuning must change no result. The bits are what tuning
-// promises; the suite over each variant checks the cases besides. make
-// test runs only the bits at lavapipe's other vector widths (the suite
-// over one variant costs about 2 s).
+// TestVulkanMatMulVariants checks every variant the tuner may pick for
+// the shapes there against the default, forced onto products of every
+// layout: their bits must match, since tuning must change no result.
+// Bits that match the default's, which passes the suite, say everything
+// the suite would about a variant's products; so the suite itself (the
+// products with all their derivatives, and the convolutions in the GEMM
+// and implicit GEMM forms, whose products go through the variant) runs
+// over one variant per load path, the path's smallest tile: the one the
+// conv shapes' edges exercise most, and the quickest to compile per
+// geometry. make test runs the bits at lavapipe's other vector widths
+// too.
 func TestVulkanMatMulVariants(t *testing.T) {
 	v := openVulkan(t)
-	v.Conv = kernels.ConvGemm
 	// Candidates for a wide and a thin product cover every tile the tuner
 	// lists; a shared tile of uneven rows and workgroup covers the
-	// clamping (the suite's products of k below the stages of 8 and 16 of
-	// the candidates cover the padding beyond K).
+	// clamping.
 	variants := append(v.MatMulCandidates(kernels.MatMulParams{Batch: 1, M: 64, N: 64, K: 64}),
 		v.MatMulCandidates(kernels.MatMulParams{Batch: 1, M: 3, N: 2, K: 64})...)
 	variants = append(variants, kernels.MatMulVariant{MatMulTile: kernels.MatMulTile{Rows: 3, Cols: 8, X: 3, Y: 5}, SharedK: 4})
-	seen, convsRun := map[kernels.MatMulVariant]bool{}, map[bool]bool{}
+	suiteOn := map[bool]kernels.MatMulVariant{}
+	for _, mv := range variants {
+		// The default's tile reading its operands the other way is a
+		// register tile like the rest; its bits say it all.
+		if mv.SharedK == 0 && mv.Texels != v.Texels {
+			continue
+		}
+		if cur, ok := suiteOn[mv.SharedK > 0]; !ok || mv.Rows*mv.Cols < cur.Rows*cur.Cols {
+			suiteOn[mv.SharedK > 0] = mv
+		}
+	}
+	seen := map[kernels.MatMulVariant]bool{}
 	for _, mv := range variants {
 		if seen[mv] {
 			continue
 		}
 		seen[mv] = true
 		t.Run(mv.String(), func(t *testing.T) {
-			v.Tuning = &kernels.Tuning{MatMulOthers: &mv}
-			// The convolutions run their products through the variant
-			// too; once per path (registers, shared) is enough for them.
-			ops := []string{"matmul"}
-			if !convsRun[mv.SharedK > 0] {
-				convsRun[mv.SharedK > 0] = true
-				ops = append(ops, "conv2d", "conv_transpose2d")
-			}
 			t.Run("bits", func(t *testing.T) {
 				for _, p := range variantShapes {
 					if err := variantBits(v, mv, p); err != nil {
@@ -57,14 +60,15 @@ func TestVulkanMatMulVariants(t *testing.T) {
 					}
 				}
 			})
-			if mv.Texels != v.Texels {
-				// The default's tile reading its operands the other way:
-				// the bits against the default say it all, the suite ran
-				// on the tile already.
+			if suiteOn[mv.SharedK > 0] != mv {
 				return
 			}
 			t.Run("suite", func(t *testing.T) {
-				for _, r := range kerneltest.Run(v, kerneltest.Options{Seed: 1, Ops: ops, MaxInputs: 8000}) {
+				v.Tuning = &kernels.Tuning{MatMulOthers: &mv}
+				defer func() { v.Tuning = nil }()
+				for _, r := range kerneltest.Run(v, kerneltest.Options{Seed: 1, Ops: []string{"matmul", "conv2d", "conv_transpose2d"}, MaxInputs: 8000,
+					// The direct shader uses no matmul variant.
+					ConvPaths: []kernels.ConvPath{kernels.ConvGemm, kernels.ConvImplicit}}) {
 					if !r.Pass {
 						t.Errorf("%s %s [%s]: max abs %.3g, max rel %.3g, tol %s: %s", r.Op, r.Shape, r.Check, r.MaxAbsErr, r.MaxRelErr, r.Tol, r.Detail)
 					}
@@ -75,12 +79,18 @@ func TestVulkanMatMulVariants(t *testing.T) {
 			})
 		})
 	}
+	if len(suiteOn) != 2 {
+		t.Errorf("the suite ran over %d load paths, want 2 (registers, shared)", len(suiteOn))
+	}
 }
 
 // variantShapes cover every layout, batching, a k with a tail beyond
-// the multiples of 4 and of the shared stages, the MLP's wide layer and a
-// k that lavapipe splits into dispatches differently for each variant.
+// the multiples of 4 and of the shared stages, k below every shared
+// stage (4, 8 and 16: padding beyond K), the MLP's wide layer and a k
+// that lavapipe splits into dispatches differently for each variant.
 var variantShapes = []kernels.MatMulParams{
+	{Batch: 1, M: 7, N: 6, K: 3},
+	{Batch: 2, M: 6, N: 5, K: 7, TransA: true, BatchA: true, BatchB: true},
 	{Batch: 1, M: 16, N: 150, K: 73728},
 	{Batch: 1, M: 37, N: 41, K: 45},
 	{Batch: 3, M: 12, N: 20, K: 36, TransA: true, BatchA: true, BatchB: true},

@@ -71,7 +71,7 @@ func convCase(p kernels.ConvParams, transposed, bias, derivs bool, tol Tol, path
 		return [][]float32{a, b}
 	}
 	c := Case{
-		Op: op, Shape: shape, In: in, Tol: tol,
+		Op: op, Shape: shape, In: in, Tol: tol, ConvPath: path,
 		Forward: func(b kernels.Backend, in [][]float32) (out [][]float32, err error) {
 			b = withConvPath(b, path)
 			err = guard(func() { out = must(convBackend(b, transposed).fwd(p, in[0], in[1], third(in))) })

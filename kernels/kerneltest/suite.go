@@ -79,6 +79,9 @@ type Case struct {
 	// step (default 1e-2).
 	Tol, DerivTol Tol
 	Step          float64
+	// ConvPath is the conv form the case forces on a Vulkan backend
+	// (ConvAuto: the case forces none).
+	ConvPath kernels.ConvPath
 }
 
 var registry []func(rng *rand.Rand) []Case
@@ -132,6 +135,10 @@ type Options struct {
 	// elements than this in all (to run many kernel variants through the
 	// suite in reasonable time).
 	MaxInputs int
+	// ConvPaths, when set, keeps of the cases that force a conv form
+	// only those forcing one of these (to spend a matmul variant's run
+	// on the forms that go through the matmul kernel).
+	ConvPaths []kernels.ConvPath
 	// Progress, when set, is called before each case.
 	Progress func(i, n int, c Case)
 }
@@ -149,7 +156,8 @@ func (c Case) inputs() int {
 func Run(b kernels.Backend, o Options) []Result {
 	var cases []Case
 	for _, c := range Cases(o.Seed) {
-		if (len(o.Ops) == 0 || slices.Contains(o.Ops, c.Op)) && (o.MaxInputs <= 0 || c.inputs() <= o.MaxInputs) {
+		if (len(o.Ops) == 0 || slices.Contains(o.Ops, c.Op)) && (o.MaxInputs <= 0 || c.inputs() <= o.MaxInputs) &&
+			(len(o.ConvPaths) == 0 || c.ConvPath == kernels.ConvAuto || slices.Contains(o.ConvPaths, c.ConvPath)) {
 			cases = append(cases, c)
 		}
 	}
