@@ -218,3 +218,32 @@ func checkLen(op, what string, got, want int) error {
 	}
 	return nil
 }
+
+// strideLocal is the workgroup size of a reduction kernel whose
+// invocations stride over blocks of l elements with the workgroup, each
+// invocation passes times over blocks such blocks: base (a power of two),
+// except on a CPU device where that would run more loop iterations in one
+// invocation than loopBudget allows (the blocks of a batch_norm over 600
+// images of 64x64 came out wrong at 64): then the smallest larger power
+// of two that fits, within the device's workgroup limits and sharedPer
+// bytes of shared memory per invocation. Widening changes how the sums
+// are split, so only the reductions that need it are widened; when no
+// width fits (many short blocks) the error says so.
+func (v *Vulkan) strideLocal(op string, base uint32, passes, blocks, l, sharedPer int) (uint32, error) {
+	info := &v.Device.Info
+	if info.Type != gpu.TypeCPU {
+		return base, nil
+	}
+	loops := func(local uint32) int { return passes * (blocks*((l+int(local)-1)/int(local)+1) + 1) }
+	limit := min(info.MaxWorkgroupInvocations, info.MaxWorkgroupSize[0], info.SharedMemory/uint32(max(sharedPer, 1)))
+	local := base
+	for loops(local) > loopBudget && local*2 <= limit && int(local) < l {
+		local *= 2
+	}
+	if n := loops(local); n > loopBudget {
+		return 0, fmt.Errorf("kernels: %s: %d blocks of %d elements would take one invocation %d loop iterations, beyond what "+
+			"this CPU device (%s) runs before it silently stops a shader's loops (%d); run it on a GPU, or reduce over fewer elements",
+			op, blocks, l, n, info.Name, loopBudget)
+	}
+	return local, nil
+}

@@ -204,7 +204,11 @@ func (v *Vulkan) recordCNAffine(r *gpu.Recorder, mode cnAffineMode, sh CNShape, 
 	default:
 		// rows*local invocations are one workgroup per row, folded into
 		// y when there are more rows than the x limit.
-		spec[0] = uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1))))
+		local, err := v.strideLocal("cn_affine", uint32(min(cnReduceLocal, 1<<bits.Len(uint(sh.S-1)))), 1, 1, sh.S, 8)
+		if err != nil {
+			return err
+		}
+		spec[0] = local
 		invocations = sh.rows() * int(spec[0])
 		shader = v.subgroupVariant(shader, spec[0])
 	}

@@ -493,11 +493,13 @@ func (sp normSpec) push(d normDomain) gpu.Push {
 
 const normPushBytes = 4 * 13
 
-// normLocal is the reduction workgroup: the next power of two above a
-// block's length, at most normReduceLocal (blocks are strided over by
-// the workgroup one at a time).
-func normLocal(d normDomain) uint32 {
-	return uint32(min(normReduceLocal, 1<<bits.Len(uint(d.l-1))))
+// normLocal is the reduction workgroup of a kernel that makes passes
+// over every block of d reducing wgN values: the next power of two above
+// a block's length, at most normReduceLocal (blocks are strided over by
+// the workgroup one at a time), wider where a CPU device needs it (see
+// strideLocal).
+func (v *Vulkan) normLocal(sp normSpec, d normDomain, passes, wgN int) (uint32, error) {
+	return v.strideLocal(sp.op(), uint32(min(normReduceLocal, 1<<bits.Len(uint(d.l-1)))), passes, d.a, d.l, 4*wgN)
 }
 
 func normB2U(b bool) uint32 {
@@ -537,7 +539,11 @@ func (v *Vulkan) recordNormStats(r *gpu.Recorder, sp normSpec, x, mean, variance
 	} else {
 		rm, rv = x, x
 	}
-	local := normLocal(d)
+	// Two passes: the mean, then the squared deviations.
+	local, err := v.normLocal(sp, d, 2, 1)
+	if err != nil {
+		return err
+	}
 	k, err := v.kernel(v.subgroupVariant("norm_stats", local), access, normPushBytes, local, 1, 1, normB2U(running))
 	if err != nil {
 		return err
@@ -577,7 +583,10 @@ func (v *Vulkan) recordNormSums(r *gpu.Recorder, sp normSpec, mode normSumsMode,
 		access[i] = gpu.Read
 	}
 	access[0], access[1] = gpu.Write, gpu.Write
-	local := normLocal(d)
+	local, err := v.normLocal(sp, d, 1, 7) // WG_N of norm_sums
+	if err != nil {
+		return err
+	}
 	k, err := v.kernel(v.subgroupVariant("norm_sums", local), access, normPushBytes, local, 1, 1, uint32(mode), normB2U(sp.eval))
 	if err != nil {
 		return err

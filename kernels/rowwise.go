@@ -172,12 +172,18 @@ func (v *Vulkan) RecordRowwise(r *gpu.Recorder, op RowwiseOp, rows, l int, x, f,
 	} else {
 		f = x
 	}
-	k, err := v.kernel(v.subgroupVariant("rowwise", rowwiseLocal), []gpu.Access{gpu.Write, gpu.Read, gpu.Read}, 4*2, rowwiseLocal, 1, 1, uint32(op))
+	// Two passes over the row (the reduction, then the writes); wg_reduce
+	// of a vec2.
+	local, err := v.strideLocal(op.String(), rowwiseLocal, 2, 1, l, 8)
+	if err != nil {
+		return err
+	}
+	k, err := v.kernel(v.subgroupVariant("rowwise", local), []gpu.Access{gpu.Write, gpu.Read, gpu.Read}, 4*2, local, 1, 1, uint32(op))
 	if err != nil {
 		return err
 	}
 	// One workgroup per row.
-	r.Dispatch(k, v.Device.Grid(k, rows*rowwiseLocal), gpu.Push{}.U32(uint32(rows)).U32(uint32(l)), y, x, f)
+	r.Dispatch(k, v.Device.Grid(k, rows*int(local)), gpu.Push{}.U32(uint32(rows)).U32(uint32(l)), y, x, f)
 	return nil
 }
 

@@ -3,8 +3,10 @@ package kernels_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	"github.com/noether-vk/noether-vk/gpu"
 	"github.com/noether-vk/noether-vk/gpu/gputest"
 	"github.com/noether-vk/noether-vk/kernels"
 	"github.com/noether-vk/noether-vk/kernels/kerneltest"
@@ -124,6 +126,115 @@ func variantBits(v *kernels.Vulkan, mv kernels.MatMulVariant, p kernels.MatMulPa
 		return fmt.Errorf("%v, %s: c%v, the default's", mv, p, err)
 	}
 	return nil
+}
+
+// TestVulkanLongWorkgroupReductions: normalizations whose sets are more
+// blocks than llvmpipe lets one invocation of the reduction kernels loop
+// over at their usual width (a batch_norm over 600 images of 64x64 came
+// out off by 2.5 before they widened; see strideLocal), and a rowwise op
+// and cn_affine's backward over a row as long, match the CPU reference,
+// derivatives included; and
+// a set of too many short blocks is an error, not a wrong result.
+func TestVulkanLongWorkgroupReductions(t *testing.T) {
+	v := openVulkan(t)
+	if v.Device.Info.Type != gpu.TypeCPU {
+		t.Skip("the loop limit is llvmpipe's")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	type normCase struct {
+		name   string
+		sh     kernels.NormShape
+		groups int // 0: batch_norm in training
+	}
+	for _, c := range []normCase{
+		{"batch_norm [600,2,4096]", kernels.NormShape{N: 600, C: 2, S: 4096}, 0},
+		{"group_norm [1,1200,4096] 1 group", kernels.NormShape{N: 1, C: 1200, S: 4096}, 1},
+	} {
+		n := c.sh.Len()
+		x, g, tx, tg := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+		for i := range x {
+			x[i] += 2 // a mean far from 0 shows a lost block
+		}
+		w, b, tw, tb := randSlice(rng, c.sh.C), randSlice(rng, c.sh.C), randSlice(rng, c.sh.C), randSlice(rng, c.sh.C)
+		rm, rv := make([]float32, c.sh.C), make([]float32, c.sh.C)
+		bn := kernels.BNConfig{Train: true, Momentum: 0.1}
+		run := func(be interface {
+			kernels.BatchNormBackend
+			kernels.GroupNormBackend
+		}) ([][]float32, error) {
+			if c.groups == 0 {
+				y, _, _, err := be.BatchNorm(c.sh, bn, x, w, b, rm, rv)
+				if err != nil {
+					return nil, err
+				}
+				dx, dw, db, err := be.BatchNormBackward(c.sh, bn, x, w, rm, rv, g)
+				if err != nil {
+					return nil, err
+				}
+				ty, err := be.BatchNormTangent(c.sh, bn, x, w, rm, rv, tx, tw, tb)
+				if err != nil {
+					return nil, err
+				}
+				tdx, tdw, tdb, err := be.BatchNormTangentBackward(c.sh, bn, x, w, rm, rv, g, tx, tw, tg)
+				return [][]float32{y, dx, dw, db, ty, tdx, tdw, tdb}, err
+			}
+			y, err := be.GroupNorm(c.sh, c.groups, x, w, b)
+			if err != nil {
+				return nil, err
+			}
+			dx, dw, db, err := be.GroupNormBackward(c.sh, c.groups, x, w, g)
+			if err != nil {
+				return nil, err
+			}
+			ty, err := be.GroupNormTangent(c.sh, c.groups, x, w, tx, tw, tb)
+			if err != nil {
+				return nil, err
+			}
+			tdx, tdw, tdb, err := be.GroupNormTangentBackward(c.sh, c.groups, x, w, g, tx, tw, tg)
+			return [][]float32{y, dx, dw, db, ty, tdx, tdw, tdb}, err
+		}
+		want, err := run(kernels.CPU{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := run(v)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for i, name := range []string{"y", "dx", "dweight", "dbias", "ty", "tdx", "tdweight", "tdbias"} {
+			kerneltest.Near(t, c.name+" "+name, got[i], want[i], kerneltest.F32Reduce)
+		}
+	}
+
+	const l = 1 << 22
+	x := randSlice(rng, l)
+	want, err := kernels.CPU{}.Rowwise(kernels.RowMinMax, 1, l, x, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.Rowwise(kernels.RowMinMax, 1, l, x, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.Near(t, "minmax of a row of 2^22", got, want, kerneltest.F32)
+	cs := kernels.CNShape{N: 1, C: 1, S: 1 << 22}
+	gamma, g := randSlice(rng, 1), randSlice(rng, cs.S)
+	_, wantG, wantB, err := kernels.CPU{}.CNAffineBackward(cs, x, gamma, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gotG, gotB, err := v.CNAffineBackward(cs, x, gamma, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.Near(t, "cn_affine dgamma over a row of 2^22", gotG, wantG, kerneltest.F32Reduce)
+	kerneltest.Near(t, "cn_affine dbeta over a row of 2^22", gotB, wantB, kerneltest.F32Reduce)
+
+	sh := kernels.NormShape{N: 40000, C: 1, S: 1}
+	_, _, _, err = v.BatchNorm(sh, kernels.BNConfig{Train: true}, randSlice(rng, sh.Len()), []float32{1}, []float32{0}, []float32{0}, []float32{1})
+	if err == nil || !strings.Contains(err.Error(), "loop iterations") {
+		t.Errorf("batch_norm over 40000 blocks of 1: err %v, want the loop limit named", err)
+	}
 }
 
 // TestVulkanLongConvReductions: a weight gradient summing over more
