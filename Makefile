@@ -34,7 +34,13 @@ test: deps check-shaders lint
 	@# the kernels must not assume one. Each matmul variant's bits against the
 	@# default's at each width; the suite over one tile per load path once, above. These
 	@# runs read storage buffers (what GPUs do by default), the one above texels.
-	for w in 128 512; do LP_NATIVE_VECTOR_WIDTH=$$w NOETHER_VK_TEXELS=off NOETHER_VK_VALIDATE=1 $(GO) test -count=1 -run TestVulkan -skip 'TestVulkanMatMulVariants/.*/suite' ./kernels/ || exit 1; done
+	@# They run side by side: each keeps about one core busy compiling shaders.
+	@logs=$$(mktemp -d) && pids= && for w in 128 512; do \
+		LP_NATIVE_VECTOR_WIDTH=$$w NOETHER_VK_TEXELS=off NOETHER_VK_VALIDATE=1 $(GO) test -count=1 -run TestVulkan \
+			-skip 'TestVulkanMatMulVariants/.*/suite' ./kernels/ >$$logs/$$w 2>&1 & pids="$$pids $$!"; \
+	done; fail=0; for p in $$pids; do wait $$p || fail=1; done; \
+	for w in 128 512; do echo "kernels at LP_NATIVE_VECTOR_WIDTH=$$w, texels off:"; cat $$logs/$$w; done; \
+	rm -rf $$logs; exit $$fail
 
 # Every fuzz target for FUZZTIME each (one after another: Go fuzzes one
 # target per run); their committed seeds also run in `make test`. A crash
