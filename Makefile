@@ -31,13 +31,19 @@ lint:
 test: deps check-shaders lint
 	NOETHER_VK_VALIDATE=1 xvfb-run -a $(GO) test -count=1 ./...
 	@# lavapipe's subgroup size follows its vector width (128 bits: 4, 512: 16);
-	@# the kernels must not assume one. Each matmul variant's bits against the
-	@# default's at each width; the suite over one tile per load path once, above. These
-	@# runs read storage buffers (what GPUs do by default), the one above texels.
-	@# They run side by side: each keeps about one core busy compiling shaders.
-	@logs=$$(mktemp -d) && pids= && for w in 128 512; do \
-		LP_NATIVE_VECTOR_WIDTH=$$w NOETHER_VK_TEXELS=off NOETHER_VK_VALIDATE=1 $(GO) test -count=1 -run TestVulkan \
-			-skip 'TestVulkanMatMulVariants/.*/suite' ./kernels/ >$$logs/$$w 2>&1 & pids="$$pids $$!"; \
+	@# the kernels must not assume one. These runs read storage buffers (what
+	@# GPUs do by default), the one above texels. Each matmul variant's bits
+	@# against the default's at each width; the suite over one tile per load
+	@# path once, above. The direct convolution and im2col have no subgroup
+	@# code, so their storage-buffer reads run at one width each (the GEMM
+	@# form's products are the matmul kernel, checked at both); the implicit
+	@# form runs at both. TestVulkanSubgroupReduce's tree half has no
+	@# subgroup code either, and its other half is TestVulkan's.
+	@# The two widths run side by side: each keeps about one core busy compiling.
+	@logs=$$(mktemp -d) && pids= && for w in 128:direct,implicit 512:gemm,implicit; do \
+		LP_NATIVE_VECTOR_WIDTH=$${w%%:*} KERNELTEST_CONV_PATHS=$${w#*:} NOETHER_VK_TEXELS=off NOETHER_VK_VALIDATE=1 \
+			$(GO) test -count=1 -run TestVulkan -skip 'TestVulkanMatMulVariants/.*/suite|TestVulkanSubgroupReduce' ./kernels/ \
+			>$$logs/$${w%%:*} 2>&1 & pids="$$pids $$!"; \
 	done; fail=0; for p in $$pids; do wait $$p || fail=1; done; \
 	for w in 128 512; do echo "kernels at LP_NATIVE_VECTOR_WIDTH=$$w, texels off:"; cat $$logs/$$w; done; \
 	rm -rf $$logs; exit $$fail

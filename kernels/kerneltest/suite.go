@@ -180,6 +180,15 @@ func Test(t *testing.T, b kernels.Backend) {
 	if ops := os.Getenv("KERNELTEST_OPS"); ops != "" {
 		o.Ops = strings.Split(ops, ",")
 	}
+	if paths := os.Getenv("KERNELTEST_CONV_PATHS"); paths != "" {
+		for _, name := range strings.Split(paths, ",") {
+			var p kernels.ConvPath
+			if err := p.UnmarshalText([]byte(name)); err != nil {
+				t.Fatalf("KERNELTEST_CONV_PATHS: %v", err)
+			}
+			o.ConvPaths = append(o.ConvPaths, p)
+		}
+	}
 	res := Run(b, o)
 	if len(res) == 0 {
 		t.Fatal("no kernel cases registered")
