@@ -189,15 +189,12 @@ func (d *Device) staged(b *Buffer, off uint64, p []byte, toDevice bool) error {
 	for done := uint64(0); done < uint64(len(p)); {
 		n := min(uint64(len(p))-done, s.size)
 		host := unsafe.Slice((*byte)(s.mapped), n)
-		region := []vk.BufferCopy{{Size: vk.DeviceSize(n)}}
 		var err error
 		if toDevice {
 			copy(host, p[done:done+n])
-			region[0].DstOffset = vk.DeviceSize(b.off + off + done)
-			err = d.runOnce("uploading a buffer", func(cmd vk.CommandBuffer) { vk.CmdCopyBuffer(cmd, s.buf, b.blk.buf, 1, region) })
+			err = d.runOnce("uploading a buffer", func(cmd vk.CommandBuffer) { d.copyBuffer(cmd, s.buf, b.blk.buf, 0, b.off+off+done, n) })
 		} else {
-			region[0].SrcOffset = vk.DeviceSize(b.off + off + done)
-			err = d.runOnce("downloading a buffer", func(cmd vk.CommandBuffer) { vk.CmdCopyBuffer(cmd, b.blk.buf, s.buf, 1, region) })
+			err = d.runOnce("downloading a buffer", func(cmd vk.CommandBuffer) { d.copyBuffer(cmd, b.blk.buf, s.buf, b.off+off+done, 0, n) })
 			copy(p[done:done+n], host)
 		}
 		if err != nil {

@@ -201,33 +201,27 @@ func describe(in *instance, index int, pd vk.PhysicalDevice) Info {
 	}
 
 	info.QueueFamily = -1
-	var qn uint32
-	vk.GetPhysicalDeviceQueueFamilyProperties(pd, &qn, nil)
-	qfs := make([]vk.QueueFamilyProperties, qn)
-	vk.GetPhysicalDeviceQueueFamilyProperties(pd, &qn, qfs)
 	// Prefer a compute family without graphics (async compute on real
 	// GPUs), but only one that can time dispatches, when one exists.
 	best := -1
-	for i := range qfs[:qn] {
-		qfs[i].Deref()
-		q := qfs[i]
-		if q.QueueFlags&vk.QueueFlags(vk.QueueComputeBit) == 0 || q.QueueCount == 0 {
+	for i, q := range queueFamilies(in, pd) {
+		if q.queueFlags&C.VK_QUEUE_COMPUTE_BIT == 0 || q.queueCount == 0 {
 			continue
 		}
 		score := 0
-		if q.TimestampValidBits > 0 {
+		if q.timestampValidBits > 0 {
 			score += 2
 		}
-		if q.QueueFlags&vk.QueueFlags(vk.QueueGraphicsBit) == 0 {
+		if q.queueFlags&C.VK_QUEUE_GRAPHICS_BIT == 0 {
 			score++
 		}
 		if score > best {
-			best, info.QueueFamily, info.TimestampValidBits = score, i, int(q.TimestampValidBits)
+			best, info.QueueFamily, info.TimestampValidBits = score, i, int(q.timestampValidBits)
 		}
 	}
 	info.HasCompute = info.QueueFamily >= 0
 
-	exts := deviceExtensions(pd)
+	exts := deviceExtensions(in, pd)
 	sup := C.nvk_support{api_version: C.uint32_t(min(p.ApiVersion, in.api))}
 	v12 := uint32(sup.api_version) >= vk.MakeVersion(1, 2, 0)
 	sup.ext_atomic_float = cbool(exts["VK_EXT_shader_atomic_float"])
@@ -262,21 +256,35 @@ func describe(in *instance, index int, pd vk.PhysicalDevice) Info {
 	return info
 }
 
-func deviceExtensions(pd vk.PhysicalDevice) map[string]bool {
-	var n uint32
+func deviceExtensions(in *instance, pd vk.PhysicalDevice) map[string]bool {
+	var n C.uint32_t
 	out := map[string]bool{}
-	if vk.EnumerateDeviceExtensionProperties(pd, "", &n, nil) != vk.Success || n == 0 {
+	cpd := C.VkPhysicalDevice(unsafe.Pointer(pd))
+	if C.nvk_device_extensions(in.gipa, in.inst, cpd, &n, nil) != C.VK_SUCCESS || n == 0 {
 		return out
 	}
-	props := make([]vk.ExtensionProperties, n)
-	if vk.EnumerateDeviceExtensionProperties(pd, "", &n, props) != vk.Success {
+	props := make([]C.VkExtensionProperties, n)
+	if r := C.nvk_device_extensions(in.gipa, in.inst, cpd, &n, &props[0]); r != C.VK_SUCCESS && r != C.VK_INCOMPLETE {
 		return out
 	}
 	for i := range props[:n] {
-		props[i].Deref()
-		out[cstr(props[i].ExtensionName[:])] = true
+		out[C.GoString(&props[i].extensionName[0])] = true
 	}
 	return out
+}
+
+// queueFamilies returns pd's queue families (through vkshim.c, see
+// hasInstanceLayer).
+func queueFamilies(in *instance, pd vk.PhysicalDevice) []C.VkQueueFamilyProperties {
+	var n C.uint32_t
+	cpd := C.VkPhysicalDevice(unsafe.Pointer(pd))
+	C.nvk_queue_families(in.gipa, in.inst, cpd, &n, nil)
+	if n == 0 {
+		return nil
+	}
+	qfs := make([]C.VkQueueFamilyProperties, n)
+	C.nvk_queue_families(in.gipa, in.inst, cpd, &n, &qfs[0])
+	return qfs[:n]
 }
 
 // driverVersion decodes the vendor-specific packing of driverVersion.

@@ -213,36 +213,42 @@ func (in *instance) close() {
 	}
 }
 
+// The enumerations below go through vkshim.c into Go memory: vulkan-go's
+// own, like every call of it that takes a slice of structs, pass the
+// driver C memory that a finalizer may free while the driver writes it (a
+// SIGSEGV inside the loader, now and then, in make test).
+
+// hasInstanceLayer reports whether the loader offers layer name.
 func hasInstanceLayer(name string) bool {
-	var n uint32
-	if vk.EnumerateInstanceLayerProperties(&n, nil) != vk.Success || n == 0 {
+	var n C.uint32_t
+	if C.nvk_instance_layers(loader.gipa, &n, nil) != C.VK_SUCCESS || n == 0 {
 		return false
 	}
-	props := make([]vk.LayerProperties, n)
-	if vk.EnumerateInstanceLayerProperties(&n, props) != vk.Success {
+	props := make([]C.VkLayerProperties, n)
+	if r := C.nvk_instance_layers(loader.gipa, &n, &props[0]); r != C.VK_SUCCESS && r != C.VK_INCOMPLETE {
 		return false
 	}
 	for i := range props[:n] {
-		props[i].Deref()
-		if cstr(props[i].LayerName[:]) == name {
+		if C.GoString(&props[i].layerName[0]) == name {
 			return true
 		}
 	}
 	return false
 }
 
+// hasInstanceExtension reports whether the loader offers instance
+// extension name.
 func hasInstanceExtension(name string) bool {
-	var n uint32
-	if vk.EnumerateInstanceExtensionProperties("", &n, nil) != vk.Success || n == 0 {
+	var n C.uint32_t
+	if C.nvk_instance_extensions(loader.gipa, &n, nil) != C.VK_SUCCESS || n == 0 {
 		return false
 	}
-	props := make([]vk.ExtensionProperties, n)
-	if vk.EnumerateInstanceExtensionProperties("", &n, props) != vk.Success {
+	props := make([]C.VkExtensionProperties, n)
+	if r := C.nvk_instance_extensions(loader.gipa, &n, &props[0]); r != C.VK_SUCCESS && r != C.VK_INCOMPLETE {
 		return false
 	}
 	for i := range props[:n] {
-		props[i].Deref()
-		if cstr(props[i].ExtensionName[:]) == name {
+		if C.GoString(&props[i].extensionName[0]) == name {
 			return true
 		}
 	}

@@ -214,6 +214,13 @@ func (d *Device) lostIf(err error) error {
 
 // runOnce records with rec into the one-shot command buffer, submits it and
 // waits. d.mu is held.
+// copyBuffer records a copy of size bytes from src at srcOff to dst at
+// dstOff into cmd (through vkshim.c: see nvk_cmd_copy).
+func (d *Device) copyBuffer(cmd vk.CommandBuffer, src, dst vk.Buffer, srcOff, dstOff, size uint64) {
+	C.nvk_cmd_copy(&d.cmds, C.VkCommandBuffer(unsafe.Pointer(cmd)), C.VkBuffer(unsafe.Pointer(src)), C.VkBuffer(unsafe.Pointer(dst)),
+		C.VkDeviceSize(srcOff), C.VkDeviceSize(dstOff), C.VkDeviceSize(size))
+}
+
 func (d *Device) runOnce(call string, rec func(cmd vk.CommandBuffer)) error {
 	if err := d.usable(); err != nil {
 		return err

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"unsafe"
-
-	vk "github.com/vulkan-go/vulkan"
 )
 
 // Presentation asks Open for a device that can present to a window
@@ -112,7 +110,7 @@ func choosePresenting(infos []Info, presents []bool, sel string) (int, string, e
 // instance's surface, and points info.QueueFamily at a family that
 // computes and presents (its own choice when that one presents).
 func (in *instance) presentFamily(info *Info) bool {
-	if !info.Usable() || !deviceExtensions(info.pd)["VK_KHR_swapchain"] {
+	if !info.Usable() || !deviceExtensions(in, info.pd)["VK_KHR_swapchain"] {
 		return false
 	}
 	presents := func(family int) bool {
@@ -121,14 +119,9 @@ func (in *instance) presentFamily(info *Info) bool {
 	if presents(info.QueueFamily) {
 		return true
 	}
-	var n uint32
-	vk.GetPhysicalDeviceQueueFamilyProperties(info.pd, &n, nil)
-	qfs := make([]vk.QueueFamilyProperties, n)
-	vk.GetPhysicalDeviceQueueFamilyProperties(info.pd, &n, qfs)
-	for i := range qfs[:n] {
-		qfs[i].Deref()
-		if qfs[i].QueueFlags&vk.QueueFlags(vk.QueueComputeBit) != 0 && qfs[i].QueueCount > 0 && presents(i) {
-			info.QueueFamily, info.TimestampValidBits = i, int(qfs[i].TimestampValidBits)
+	for i, q := range queueFamilies(in, info.pd) {
+		if q.queueFlags&C.VK_QUEUE_COMPUTE_BIT != 0 && q.queueCount > 0 && presents(i) {
+			info.QueueFamily, info.TimestampValidBits = i, int(q.timestampValidBits)
 			return true
 		}
 	}

@@ -346,9 +346,7 @@ func (p *Program) record(r *Recorder) error {
 			vk.CmdFillBuffer(vcmd, b.blk.buf, vk.DeviceSize(b.off), vk.DeviceSize(b.size), o.fill)
 		case opCopy:
 			src, dst := o.binds[0].buf, o.binds[1].buf
-			vk.CmdCopyBuffer(vcmd, src.blk.buf, dst.blk.buf, 1, []vk.BufferCopy{{
-				SrcOffset: vk.DeviceSize(src.off), DstOffset: vk.DeviceSize(dst.off), Size: vk.DeviceSize(src.size),
-			}})
+			d.copyBuffer(vcmd, src.blk.buf, dst.blk.buf, src.off, dst.off, src.size)
 		}
 		if nq > 0 {
 			vk.CmdWriteTimestamp(vcmd, vk.PipelineStageBottomOfPipeBit, p.query, uint32(i+1))

@@ -335,6 +335,46 @@ void nvk_load_cmds(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev
 	out->submit = (PFN_vkQueueSubmit)gdpa(dev, "vkQueueSubmit");
 	out->wait = (PFN_vkWaitForFences)gdpa(dev, "vkWaitForFences");
 	out->reset = (PFN_vkResetFences)gdpa(dev, "vkResetFences");
+	out->copy = (PFN_vkCmdCopyBuffer)gdpa(dev, "vkCmdCopyBuffer");
+}
+
+void nvk_cmd_copy(const nvk_cmds *c, VkCommandBuffer cmd, VkBuffer src, VkBuffer dst, VkDeviceSize src_off,
+                  VkDeviceSize dst_off, VkDeviceSize size) {
+	VkBufferCopy region = {.srcOffset = src_off, .dstOffset = dst_off, .size = size};
+	c->copy(cmd, src, dst, 1, &region);
+}
+
+VkResult nvk_instance_layers(PFN_vkGetInstanceProcAddr gipa, uint32_t *n, VkLayerProperties *props) {
+	PFN_vkEnumerateInstanceLayerProperties f =
+	    (PFN_vkEnumerateInstanceLayerProperties)gipa(VK_NULL_HANDLE, "vkEnumerateInstanceLayerProperties");
+	if (f == NULL) return VK_ERROR_INITIALIZATION_FAILED;
+	return f(n, props);
+}
+
+VkResult nvk_instance_extensions(PFN_vkGetInstanceProcAddr gipa, uint32_t *n, VkExtensionProperties *props) {
+	PFN_vkEnumerateInstanceExtensionProperties f =
+	    (PFN_vkEnumerateInstanceExtensionProperties)gipa(VK_NULL_HANDLE, "vkEnumerateInstanceExtensionProperties");
+	if (f == NULL) return VK_ERROR_INITIALIZATION_FAILED;
+	return f(NULL, n, props);
+}
+
+VkResult nvk_device_extensions(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd, uint32_t *n,
+                               VkExtensionProperties *props) {
+	PFN_vkEnumerateDeviceExtensionProperties f =
+	    INST_FN(PFN_vkEnumerateDeviceExtensionProperties, "vkEnumerateDeviceExtensionProperties");
+	if (f == NULL) return VK_ERROR_INITIALIZATION_FAILED;
+	return f(pd, NULL, n, props);
+}
+
+void nvk_queue_families(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd, uint32_t *n,
+                        VkQueueFamilyProperties *props) {
+	PFN_vkGetPhysicalDeviceQueueFamilyProperties f =
+	    INST_FN(PFN_vkGetPhysicalDeviceQueueFamilyProperties, "vkGetPhysicalDeviceQueueFamilyProperties");
+	if (f == NULL) {
+		*n = 0;
+		return;
+	}
+	f(pd, n, props);
 }
 
 VkResult nvk_submit(const nvk_cmds *c, VkQueue q, VkCommandBuffer cmd, VkFence fence) {

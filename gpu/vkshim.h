@@ -111,7 +111,24 @@ typedef struct {
 	PFN_vkQueueSubmit submit;
 	PFN_vkWaitForFences wait;
 	PFN_vkResetFences reset;
+	PFN_vkCmdCopyBuffer copy;
 } nvk_cmds;
+
+// nvk_cmd_copy records one buffer-to-buffer copy. (vulkan-go's
+// CmdCopyBuffer, like its other calls that take a slice of structs, hands
+// the driver C memory that a Go finalizer may free during the call.)
+void nvk_cmd_copy(const nvk_cmds *c, VkCommandBuffer cmd, VkBuffer src, VkBuffer dst, VkDeviceSize src_off,
+                  VkDeviceSize dst_off, VkDeviceSize size);
+
+// The enumerations, into caller memory (vulkan-go's free theirs early; see
+// nvk_cmd_copy): with props NULL each sets *n to the count. pd-level ones
+// take the instance.
+VkResult nvk_instance_layers(PFN_vkGetInstanceProcAddr gipa, uint32_t *n, VkLayerProperties *props);
+VkResult nvk_instance_extensions(PFN_vkGetInstanceProcAddr gipa, uint32_t *n, VkExtensionProperties *props);
+VkResult nvk_device_extensions(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd, uint32_t *n,
+                               VkExtensionProperties *props);
+void nvk_queue_families(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkPhysicalDevice pd, uint32_t *n,
+                        VkQueueFamilyProperties *props);
 
 void nvk_load_cmds(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, VkDevice dev, nvk_cmds *out);
 
