@@ -31,8 +31,9 @@ lint:
 test: deps check-shaders lint
 	NOETHER_VK_VALIDATE=1 xvfb-run -a $(GO) test -count=1 ./...
 	@# lavapipe's subgroup size follows its vector width (128 bits: 4, 512: 16);
-	@# the kernels must not assume one. These runs read storage buffers (what
-	@# GPUs do by default), the one above texels. Each matmul variant's bits
+	@# the kernels must not assume one. These runs read storage buffers and
+	@# give the direct convolution GPUConvTile (what GPUs run by default), the
+	@# one above texels and CPUConvTile. Each matmul variant's bits
 	@# against the default's at each width; the suite over one tile per load
 	@# path once, above. The direct convolution and im2col have no subgroup
 	@# code, so their storage-buffer reads run at one width each (the GEMM
@@ -41,11 +42,11 @@ test: deps check-shaders lint
 	@# subgroup code either, and its other half is TestVulkan's.
 	@# The two widths run side by side: each keeps about one core busy compiling.
 	@logs=$$(mktemp -d) && pids= && for w in 128:direct,implicit 512:gemm,implicit; do \
-		LP_NATIVE_VECTOR_WIDTH=$${w%%:*} KERNELTEST_CONV_PATHS=$${w#*:} NOETHER_VK_TEXELS=off NOETHER_VK_VALIDATE=1 \
+		LP_NATIVE_VECTOR_WIDTH=$${w%%:*} KERNELTEST_CONV_PATHS=$${w#*:} NOETHER_VK_TEXELS=off NOETHER_VK_CONV_TILE=gpu NOETHER_VK_VALIDATE=1 \
 			$(GO) test -count=1 -run TestVulkan -skip 'TestVulkanMatMulVariants/.*/suite|TestVulkanSubgroupReduce' ./kernels/ \
 			>$$logs/$${w%%:*} 2>&1 & pids="$$pids $$!"; \
 	done; fail=0; for p in $$pids; do wait $$p || fail=1; done; \
-	for w in 128 512; do echo "kernels at LP_NATIVE_VECTOR_WIDTH=$$w, texels off:"; cat $$logs/$$w; done; \
+	for w in 128 512; do echo "kernels at LP_NATIVE_VECTOR_WIDTH=$$w, texels off, GPU conv tile:"; cat $$logs/$$w; done; \
 	rm -rf $$logs; exit $$fail
 
 # Every fuzz target for FUZZTIME each (one after another: Go fuzzes one

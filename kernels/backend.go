@@ -33,6 +33,9 @@ type Vulkan struct {
 	// Conv chooses the direct, GEMM or implicit GEMM form of the conv
 	// passes (ConvAuto: direct or GEMM per shape, see ConvScratch).
 	Conv ConvPath
+	// ConvTile is the direct convolution shader's register block:
+	// CPUConvTile on CPU devices, GPUConvTile on others.
+	ConvTile ConvTile
 	// Tuning holds the variants tuned for this device (noether-vk tune);
 	// nil runs the defaults.
 	Tuning *Tuning
@@ -62,11 +65,19 @@ type Vulkan struct {
 // unmeasured, so they keep storage buffers unless a product is tuned.
 // NOETHER_VK_CONV=direct, gemm or implicit sets Conv (to test or time one
 // conv form everywhere, the graph engine included); NOETHER_VK_TEXELS=on or off
-// sets Texels. SubgroupReduce is on unless NOETHER_VK_SUBGROUP_REDUCE=off.
+// sets Texels, NOETHER_VK_CONV_TILE=cpu or gpu ConvTile (to test the
+// other kind's tile). SubgroupReduce is on unless
+// NOETHER_VK_SUBGROUP_REDUCE=off.
 func NewVulkan(d *gpu.Device) *Vulkan {
-	v := &Vulkan{Device: d, Local: 64, Elems: 1, SubgroupReduce: os.Getenv("NOETHER_VK_SUBGROUP_REDUCE") != "off"}
+	v := &Vulkan{Device: d, Local: 64, Elems: 1, ConvTile: GPUConvTile, SubgroupReduce: os.Getenv("NOETHER_VK_SUBGROUP_REDUCE") != "off"}
 	if d.Info.Type == gpu.TypeCPU {
-		v.Elems, v.Texels = 4, true
+		v.Elems, v.Texels, v.ConvTile = 4, true, CPUConvTile
+	}
+	switch os.Getenv("NOETHER_VK_CONV_TILE") {
+	case "cpu":
+		v.ConvTile = CPUConvTile
+	case "gpu":
+		v.ConvTile = GPUConvTile
 	}
 	switch os.Getenv("NOETHER_VK_TEXELS") {
 	case "on":

@@ -439,10 +439,19 @@ func (c CPU) ConvTranspose2DTangentBackward(p ConvParams, x, w, g, tx, tw, tg []
 // channels a weight-gradient invocation covers (they share its loads of G).
 type ConvTile struct{ Channels, Pixels, Local, WeightGradInputs int }
 
-// DefaultConvTile is the tile the Record methods use, measured on lavapipe
-// (2 cores, 256-bit) at the embedding and DCGAN shapes among channels 8 to
-// 32, pixels 4 to 16, workgroups of 8 or 16, weight-gradient inputs 1 to 4.
-var DefaultConvTile = ConvTile{Channels: 16, Pixels: 16, Local: 8, WeightGradInputs: 4}
+// CPUConvTile is the tile the Record methods use on CPU devices, measured
+// on lavapipe (2 cores, 256-bit) at the embedding and DCGAN shapes among
+// channels 8 to 32, pixels 4 to 16, workgroups of 8 or 16, weight-gradient
+// inputs 1 to 4.
+var CPUConvTile = ConvTile{Channels: 16, Pixels: 16, Local: 8, WeightGradInputs: 4}
+
+// GPUConvTile is the tile on other devices: at most 64 accumulators per
+// invocation and workgroups of 64. CPUConvTile's weight gradient keeps 320
+// (4 input channels x 16 output channels x 5 taps at the embedding's
+// 32 -> 64 5x5 convolution), and NVIDIA's compiler (driver 580.159, an
+// H200) had not built that pipeline after 2 minutes; CPUConvTile's 256 in
+// the forward pass built. Its speed on GPUs is not measured yet.
+var GPUConvTile = ConvTile{Channels: 8, Pixels: 8, Local: 64, WeightGradInputs: 1}
 
 // convAccess: binding 0 written, 1-5 read (see shaders/conv2d.comp).
 var convAccess = []gpu.Access{gpu.Write, gpu.Read, gpu.Read, gpu.Read, gpu.Read, gpu.Read}
@@ -511,12 +520,12 @@ func wgradTile(t ConvTile, g convGeom) (wc, tm, tn, local int, groups [2]int) {
 const wgradTargetGroups, wgradMinRows = 64, 4
 
 // directSplits is the number of row slices the direct shader runs mode in
-// with DefaultConvTile: 1 for all but the weight gradient.
-func directSplits(mode convMode, g convGeom) int {
+// with v.ConvTile: 1 for all but the weight gradient.
+func (v *Vulkan) directSplits(mode convMode, g convGeom) int {
 	if mode != convWGrad {
 		return 1
 	}
-	return wgradSplits(DefaultConvTile, g)
+	return wgradSplits(v.ConvTile, g)
 }
 
 // wgradSplits is the number of row slices of the direct weight gradient.
@@ -676,7 +685,7 @@ func (v *Vulkan) recordConvTangent(r *gpu.Recorder, p ConvParams, tr bool, x, w,
 	if err := checkConvBufs(opName(tr), p, bufs...); err != nil {
 		return err
 	}
-	return v.recordConvPrim(r, DefaultConvTile, fwdMode(tr), g, ty, tx, w, x, tw, tb)
+	return v.recordConvPrim(r, v.ConvTile, fwdMode(tr), g, ty, tx, w, x, tw, tb)
 }
 
 func (v *Vulkan) recordConvTangentBackward(r *gpu.Recorder, p ConvParams, tr bool, x, w, gy, tx, tw, tg, tdx, tdw, tdb *gpu.Buffer) error {
@@ -689,14 +698,14 @@ func (v *Vulkan) recordConvTangentBackward(r *gpu.Recorder, p ConvParams, tr boo
 		convBuf{"tw", tw, wl}, convBuf{"tg", tg, out}, convBuf{"tdx", tdx, in}, convBuf{"tdw", tdw, wl}, convBuf{"tdb", tdb, p.K}); err != nil {
 		return err
 	}
-	if err := v.recordConvPrim(r, DefaultConvTile, dxMode(tr), g, tdx, tg, w, gy, tw, nil); err != nil {
+	if err := v.recordConvPrim(r, v.ConvTile, dxMode(tr), g, tdx, tg, w, gy, tw, nil); err != nil {
 		return err
 	}
 	a1, b1, a2, b2 := tg, x, gy, tx
 	if tr {
 		a1, b1, a2, b2 = x, tg, tx, gy
 	}
-	if err := v.recordConvPrim(r, DefaultConvTile, convWGrad, g, tdw, a1, b1, a2, b2, nil); err != nil {
+	if err := v.recordConvPrim(r, v.ConvTile, convWGrad, g, tdw, a1, b1, a2, b2, nil); err != nil {
 		return err
 	}
 	n, c, s := sumShape(g, tr)

@@ -246,7 +246,7 @@ func (v *Vulkan) ConvScratch(p ConvParams, transposed bool, pass ConvPass) (int,
 	case ConvImplicit:
 		return 0, nil
 	case ConvDirect:
-		if s := directSplits(mode, g); s > 1 {
+		if s := v.directSplits(mode, g); s > 1 {
 			return s * g.wLen(), nil
 		}
 		return 0, nil
@@ -366,10 +366,10 @@ func (v *Vulkan) recordConvPass(r *gpu.Recorder, mode convMode, g convGeom, out,
 			return v.recordConvGemm(r, mode, g, out, a, b, bias, scratch)
 		}
 	}
-	if s := directSplits(mode, g); s > 1 && scratch != nil {
+	if s := v.directSplits(mode, g); s > 1 && scratch != nil {
 		return v.recordConvWGradSplit(r, g, s, out, a, b, scratch)
 	}
-	return v.recordConvPrim(r, DefaultConvTile, mode, g, out, a, b, nil, nil, bias)
+	return v.recordConvPrim(r, v.ConvTile, mode, g, out, a, b, nil, nil, bias)
 }
 
 // recordConvWGradSplit records the direct weight gradient in splits row
@@ -383,7 +383,7 @@ func (v *Vulkan) recordConvWGradSplit(r *gpu.Recorder, g convGeom, splits int, d
 	if err != nil {
 		return err
 	}
-	if err := v.recordConvPrimSplit(r, DefaultConvTile, convWGrad, g, splits, part, a, b, nil, nil, nil); err != nil {
+	if err := v.recordConvPrimSplit(r, v.ConvTile, convWGrad, g, splits, part, a, b, nil, nil, nil); err != nil {
 		return err
 	}
 	return v.RecordReduce(r, Sum, part, Shape{splits, g.wLen()}, []int{0}, dw, nil)

@@ -53,24 +53,32 @@ step() { # name, timeout seconds, command...
   local rc=$?
   log "$name: exit $rc after $((SECONDS - t0)) s"
 }
-step devices 30 "$bin" --device "$dev" devices --json "$out/devices.json"
-step selftest 60 "$bin" --device "$dev" selftest --json "$out/selftest.json"
+step devices 20 "$bin" --device "$dev" devices --json "$out/devices.json"
+# The conformance suite one op per process, 8 at a time: one after another
+# they took 189 s on an H200 (mostly pipeline builds), ten at a time 39 s.
+mkdir -p "$out/selftest" && "$bin" selftest --list >"$out/selftest/ops.txt"
+step selftest 70 xargs -P 8 -a "$out/selftest/ops.txt" -I{} "$bin" --device "$dev" selftest --ops {} --json "$out/selftest/{}.json"
 # The tuning cache lives in the output folder, so it comes back with the
 # results and a fresh machine starts untuned.
 export XDG_CACHE_HOME="$(cd "$out" && pwd)/cache" # absolute, as Go requires
-step tune 90 "$bin" --device "$dev" tune --shapes train,bench,video --json "$out/tune.json"
-step bench-kernels 110 "$bin" --device "$dev" bench-kernels --json "$out/bench-kernels.json"
+step tune 110 "$bin" --device "$dev" tune --shapes train,bench,video --json "$out/tune.json"
+# --quick: fewer repetitions, plenty for kernels of microseconds.
+step bench-kernels 120 "$bin" --device "$dev" bench-kernels --quick --json "$out/bench-kernels.json"
 NOETHER_VK_FUSION=off NOETHER_VK_REASSOC=off NOETHER_VK_CSE=off NOETHER_VK_VIEWS=off \
-  step passes-off 30 "$bin" --device "$dev" bench-kernels --ops meta_step --no-tune --json "$out/bench-passes-off.json"
+  step passes-off 20 "$bin" --device "$dev" bench-kernels --ops meta_step --no-tune --json "$out/bench-passes-off.json"
 NOETHER_VK_TEXELS=on step texels-on 20 "$bin" --device "$dev" bench-kernels --ops meta_step,matmul,conv2d --no-tune --json "$out/bench-texels-on.json"
-NOETHER_VK_CONV=implicit step conv-implicit 20 "$bin" --device "$dev" bench-kernels \
+NOETHER_VK_CONV=implicit step conv-implicit 30 "$bin" --device "$dev" bench-kernels \
   --ops conv2d,conv2d_input_grad,conv2d_weight_grad,video_meta_step --no-tune --json "$out/bench-conv-implicit.json"
-step train 50 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
+step train 40 "$bin" --device "$dev" train --baseline-steps 200 --epochs 5 --out "$out/train-run" --overwrite --report "$out/train.json"
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  step peer 35 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
-  step peer-meta 35 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
+  step peer 25 python3 tools/peer/kernels.py --device cuda --json "$out/peer.json"
+  step peer-meta 25 python3 tools/peer/metastep.py --device cuda --json "$out/peer-meta.json"
   [ -f "$out/peer.json" ] && python3 tools/peer/compare.py "$out/bench-kernels.json" "$out/peer.json" $([ -f "$out/peer-meta.json" ] && echo "$out/peer-meta.json") | tee "$out/compare.txt"
 else
   log "no CUDA PyTorch on this machine: peer skipped"
 fi
 log "done; results in $out"
+# Everything in one archive too, for a transfer that takes a few files
+# (less the drivers' own shader caches).
+tar czf /tmp/bench-gpu.tgz -C "$out" --exclude ./bench-gpu.tgz --exclude ./cache/mesa_shader_cache --exclude ./cache/nvidia . &&
+  mv /tmp/bench-gpu.tgz "$out/bench-gpu.tgz"
