@@ -38,6 +38,9 @@
 // normalizations, rowwise, the losses, cn_affine's backward) run their
 // _subgroup SPIR-V where the device has subgroup arithmetic: the same
 // sums in another order, so not the same bits as the shared-memory trees.
+// The direct convolution's register tile follows the device type
+// (Vulkan.ConvTile: CPUConvTile, tuned on lavapipe, or GPUConvTile, small
+// enough for GPU compilers to build).
 //
 // Layout is row-major (NCHW for images); all data are float32.
 package kernels
