@@ -49,7 +49,10 @@ step() { # name, timeout seconds, command...
   local name=$1 limit=$2; shift 2
   log "$name"
   local t0=$SECONDS
-  timeout "$limit" "$@" >"$out/$name.txt" 2>&1
+  # At the limit SIGQUIT: a Go program prints every goroutine's stack,
+  # which shows where it waited (how the H200's stalled pipeline build was
+  # found); KILL 5 s later if that does not end it.
+  GOTRACEBACK=all timeout -s QUIT -k 5 "$limit" "$@" >"$out/$name.txt" 2>&1
   local rc=$?
   log "$name: exit $rc after $((SECONDS - t0)) s"
 }
