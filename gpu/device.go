@@ -257,34 +257,24 @@ func describe(in *instance, index int, pd vk.PhysicalDevice) Info {
 }
 
 func deviceExtensions(in *instance, pd vk.PhysicalDevice) map[string]bool {
-	var n C.uint32_t
-	out := map[string]bool{}
 	cpd := C.VkPhysicalDevice(unsafe.Pointer(pd))
-	if C.nvk_device_extensions(in.gipa, in.inst, cpd, &n, nil) != C.VK_SUCCESS || n == 0 {
-		return out
-	}
-	props := make([]C.VkExtensionProperties, n)
-	if r := C.nvk_device_extensions(in.gipa, in.inst, cpd, &n, &props[0]); r != C.VK_SUCCESS && r != C.VK_INCOMPLETE {
-		return out
-	}
-	for i := range props[:n] {
-		out[C.GoString(&props[i].extensionName[0])] = true
+	out := map[string]bool{}
+	for _, e := range vkList(func(n *C.uint32_t, props *C.VkExtensionProperties) C.VkResult {
+		return C.nvk_device_extensions(in.gipa, in.inst, cpd, n, props)
+	}) {
+		out[C.GoString(&e.extensionName[0])] = true
 	}
 	return out
 }
 
 // queueFamilies returns pd's queue families (through vkshim.c, see
-// hasInstanceLayer).
+// vkList).
 func queueFamilies(in *instance, pd vk.PhysicalDevice) []C.VkQueueFamilyProperties {
-	var n C.uint32_t
 	cpd := C.VkPhysicalDevice(unsafe.Pointer(pd))
-	C.nvk_queue_families(in.gipa, in.inst, cpd, &n, nil)
-	if n == 0 {
-		return nil
-	}
-	qfs := make([]C.VkQueueFamilyProperties, n)
-	C.nvk_queue_families(in.gipa, in.inst, cpd, &n, &qfs[0])
-	return qfs[:n]
+	return vkList(func(n *C.uint32_t, props *C.VkQueueFamilyProperties) C.VkResult {
+		C.nvk_queue_families(in.gipa, in.inst, cpd, n, props)
+		return C.VK_SUCCESS // the query has no result
+	})
 }
 
 // driverVersion decodes the vendor-specific packing of driverVersion.

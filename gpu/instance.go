@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/cgo"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,49 +214,43 @@ func (in *instance) close() {
 	}
 }
 
-// The enumerations below go through vkshim.c into Go memory: vulkan-go's
-// own, like every call of it that takes a slice of structs, pass the
-// driver C memory that a finalizer may free while the driver writes it (a
-// SIGSEGV inside the loader, now and then, in make test).
+// The enumerations go through vkshim.c into Go memory: vulkan-go's own,
+// like every call of it that takes a slice of structs, pass the driver C
+// memory that a finalizer may free while the driver writes it (a SIGSEGV
+// inside the loader, now and then, in make test).
+
+// vkList runs a Vulkan two-call enumeration: call with nil for the
+// count, then into a slice of that many. It returns nil when either call
+// fails (VK_INCOMPLETE, a list that grew in between, keeps what fitted).
+func vkList[T any](call func(n *C.uint32_t, out *T) C.VkResult) []T {
+	var n C.uint32_t
+	if call(&n, nil) != C.VK_SUCCESS || n == 0 {
+		return nil
+	}
+	out := make([]T, n)
+	if r := call(&n, &out[0]); r != C.VK_SUCCESS && r != C.VK_INCOMPLETE {
+		return nil
+	}
+	return out[:n]
+}
 
 // hasInstanceLayer reports whether the loader offers layer name.
 func hasInstanceLayer(name string) bool {
-	var n C.uint32_t
-	if C.nvk_instance_layers(loader.gipa, &n, nil) != C.VK_SUCCESS || n == 0 {
-		return false
-	}
-	props := make([]C.VkLayerProperties, n)
-	if r := C.nvk_instance_layers(loader.gipa, &n, &props[0]); r != C.VK_SUCCESS && r != C.VK_INCOMPLETE {
-		return false
-	}
-	for i := range props[:n] {
-		if C.GoString(&props[i].layerName[0]) == name {
-			return true
-		}
-	}
-	return false
+	layers := vkList(func(n *C.uint32_t, out *C.VkLayerProperties) C.VkResult {
+		return C.nvk_instance_layers(loader.gipa, n, out)
+	})
+	return slices.ContainsFunc(layers, func(l C.VkLayerProperties) bool { return C.GoString(&l.layerName[0]) == name })
 }
 
 // hasInstanceExtension reports whether the loader offers instance
 // extension name.
 func hasInstanceExtension(name string) bool {
-	var n C.uint32_t
-	if C.nvk_instance_extensions(loader.gipa, &n, nil) != C.VK_SUCCESS || n == 0 {
-		return false
-	}
-	props := make([]C.VkExtensionProperties, n)
-	if r := C.nvk_instance_extensions(loader.gipa, &n, &props[0]); r != C.VK_SUCCESS && r != C.VK_INCOMPLETE {
-		return false
-	}
-	for i := range props[:n] {
-		if C.GoString(&props[i].extensionName[0]) == name {
-			return true
-		}
-	}
-	return false
+	exts := vkList(func(n *C.uint32_t, out *C.VkExtensionProperties) C.VkResult {
+		return C.nvk_instance_extensions(loader.gipa, n, out)
+	})
+	return slices.ContainsFunc(exts, func(e C.VkExtensionProperties) bool { return C.GoString(&e.extensionName[0]) == name })
 }
 
-// cstr converts a fixed-size, NUL-terminated C char array to a string.
 func cstr(b []byte) string {
 	for i, c := range b {
 		if c == 0 {

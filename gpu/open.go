@@ -212,8 +212,6 @@ func (d *Device) lostIf(err error) error {
 	return err
 }
 
-// runOnce records with rec into the one-shot command buffer, submits it and
-// waits. d.mu is held.
 // copyBuffer records a copy of size bytes from src at srcOff to dst at
 // dstOff into cmd (through vkshim.c: see nvk_cmd_copy).
 func (d *Device) copyBuffer(cmd vk.CommandBuffer, src, dst vk.Buffer, srcOff, dstOff, size uint64) {
@@ -221,6 +219,8 @@ func (d *Device) copyBuffer(cmd vk.CommandBuffer, src, dst vk.Buffer, srcOff, ds
 		C.VkDeviceSize(srcOff), C.VkDeviceSize(dstOff), C.VkDeviceSize(size))
 }
 
+// runOnce records with rec into the one-shot command buffer, submits it and
+// waits. d.mu is held.
 func (d *Device) runOnce(call string, rec func(cmd vk.CommandBuffer)) error {
 	if err := d.usable(); err != nil {
 		return err
